@@ -1,0 +1,51 @@
+"""Config checks that stop a run before any job, with one line naming the key.
+
+The JSON schema (workflow/schemas/config.schema.yaml) is the single source of
+allowed keys, types and ranges; here its errors are turned into readable
+messages, and the checks a schema cannot express are added.
+"""
+
+from pathlib import Path
+
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+from .dqflags import interpret_dqbits
+
+
+class ConfigError(ValueError):
+    """A wrong config value; the message names the key and what is allowed."""
+
+
+def _schema_message(error, schema):
+    path = [str(part) for part in error.absolute_path]
+    where = f"config key '{'.'.join(path)}'" if path else "config"
+    if error.validator == "additionalProperties":
+        allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        return f"{where}: {error.message}; allowed keys: {allowed}"
+    described = schema["properties"].get(path[0], {}).get("description", "") if path else ""
+    hint = f"; allowed: {described}" if described else ""
+    return f"{where}: {error.message}{hint}"
+
+
+def check_config(config, schema_path):
+    """Raise ConfigError for the first problem found in ``config``."""
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    error = best_match(Draft202012Validator(schema).iter_errors(config))
+    if error is not None:
+        raise ConfigError(_schema_message(error, schema))
+    has_images = bool(config.get("images"))
+    has_sheet = bool(config.get("image_sheet"))
+    if has_images == has_sheet:
+        raise ConfigError("config keys 'images' and 'image_sheet': give exactly one of them")
+    try:
+        interpret_dqbits(config.get("dqbits", 0))
+    except ValueError as err:
+        raise ConfigError(f"config key 'dqbits': {err}") from None
+    lower, upper = config.get("lower"), config.get("upper")
+    if lower is not None and upper is not None and lower > upper:
+        raise ConfigError(
+            f"config keys 'lower'/'upper': lower ({lower}) is above upper ({upper}); "
+            "every statistic would fail"
+        )

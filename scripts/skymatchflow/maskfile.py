@@ -1,0 +1,40 @@
+"""The good-pixel mask stage file: FITS uint8 (1 = use the pixel).
+
+Uncompressed so that later stages can read only the rows and columns of an
+overlap (memory-mapped section) rather than the whole array.
+"""
+
+import json
+
+import numpy as np
+from astropy.io import fits
+
+from .stagefiles import atomic_path
+
+
+def write_mask(path, mask, image_id, provenance):
+    """Write ``mask`` (bool array) with its provenance in the header."""
+    header = fits.Header()
+    header["EXTNAME"] = "MASK"
+    header["IMAGE"] = (image_id, "image id (workflow wildcard)")
+    header["NGOOD"] = (int(np.count_nonzero(mask)), "pixels usable for sky statistics")
+    header["NPIX"] = (int(mask.size), "pixels in the array")
+    header["PROVENAN"] = json.dumps(provenance, sort_keys=True)
+    hdu = fits.ImageHDU(mask.astype(np.uint8), header=header)
+    with atomic_path(path) as tmp:
+        fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(tmp, output_verify="exception")
+
+
+def read_mask(path, window=None):
+    """The mask as a bool array, whole or only ``window`` (row0, row1, col0, col1)."""
+    with fits.open(path, mode="readonly", memmap=True) as hdul:
+        data = hdul["MASK"].section
+        if window is None:
+            return np.array(data[:, :], dtype=bool)
+        row0, row1, col0, col1 = window
+        return np.array(data[row0:row1, col0:col1], dtype=bool)
+
+
+def read_mask_provenance(path):
+    """The provenance record stored in a mask file's header."""
+    return json.loads(fits.getheader(path, "MASK")["PROVENAN"])

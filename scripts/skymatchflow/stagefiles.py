@@ -1,0 +1,82 @@
+"""Stage files: atomic writes, checksums and provenance records.
+
+Every stage file says which parameters and which input bytes made it, and is
+written under a temporary name then renamed, so a killed job never leaves a
+file that looks complete.
+"""
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+from . import __version__
+
+SOFTWARE = ("numpy", "astropy", "spherical-geometry", "scipy")
+
+
+def sha256_file(path, chunk_size=1 << 22):
+    """Hex SHA-256 of a file's bytes (what "the same input" means here)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(chunk_size), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def software_versions():
+    """Versions of this package, Python and the numerical libraries used."""
+    versions = {"skymatchflow": __version__, "python": sys.version.split()[0]}
+    for name in SOFTWARE:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def provenance(params, inputs):
+    """Provenance record: parameters, inputs with checksums, software versions.
+
+    ``inputs`` maps a role ("image", "dq", ...) to a path; empty paths are
+    left out. No timestamps, so that a re-run reproduces files bit for bit.
+    """
+    return {
+        "params": params,
+        "inputs": {
+            role: {"path": str(path), "sha256": sha256_file(path)}
+            for role, path in inputs.items()
+            if path
+        },
+        "software": software_versions(),
+    }
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; rename it into place on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def write_json(path, record):
+    """Write a JSON stage file atomically (sorted keys, stable formatting)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(record, indent=1, sort_keys=True, allow_nan=False) + "\n")
+
+
+def read_json(path):
+    """Read a JSON stage file."""
+    return json.loads(Path(path).read_text())

@@ -1,0 +1,79 @@
+"""Config validation: wrong values stop the run with one line naming the key."""
+
+import copy
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from conftest import REPO
+from skymatchflow.config import ConfigError, check_config
+
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+SHIPPED = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+def with_changes(**changes):
+    config = copy.deepcopy(SHIPPED)
+    config.update(changes)
+    return config
+
+
+def test_shipped_config_is_valid():
+    check_config(SHIPPED, SCHEMA)
+
+
+def test_defaults_are_the_step_defaults():
+    config = {"images": ["a.fits"]}
+    validate(config, str(SCHEMA))
+    assert config == {
+        "images": ["a.fits"],
+        "groups": "exposure",
+        "skymethod": "global+match",
+        "match_down": True,
+        "subtract": False,
+        "stepsize": None,
+        "skystat": "mode",
+        "dqbits": 0,
+        "lower": None,
+        "upper": None,
+        "nclip": 5,
+        "lsigma": 4.0,
+        "usigma": 4.0,
+        "binwidth": 0.1,
+        "demo": {"seed": 20261123, "detector_size": 1024},
+    }
+
+
+@pytest.mark.parametrize(
+    "changes, pattern",
+    [
+        ({"lsigma": 0}, r"config key 'lsigma': 0 is less than or equal to the minimum of 0; allowed: .*every statistic fail"),
+        ({"usigma": 0.0}, r"config key 'usigma'"),
+        ({"binwidth": 0}, r"config key 'binwidth'"),
+        ({"stepsize": 0}, r"config key 'stepsize'.*positive integer"),
+        ({"stepsize": 2.5}, r"config key 'stepsize'"),
+        ({"nclip": -1}, r"config key 'nclip'.*at least 0"),
+        ({"skymethod": "user"}, r"config key 'skymethod'.*local, global, match, global\+match"),
+        ({"skystat": "average"}, r"config key 'skystat'"),
+        ({"match_down": "yes"}, r"config key 'match_down'"),
+        ({"dqbits": 1.5}, r"config key 'dqbits'"),
+        ({"dqbits": "DO_NOT_USE+BOGUS"}, r"config key 'dqbits'.*BOGUS"),
+        ({"lower": "low"}, r"config key 'lower'"),
+        ({"lower": 5.0, "upper": 1.0}, r"'lower'/'upper'.*above upper"),
+        ({"groups": "by-file"}, r"config key 'groups'"),
+        ({"images": []}, r"exactly one"),
+        ({"image_sheet": "images.tsv"}, r"exactly one"),
+        ({"skymetod": "match"}, r"config: .*'skymetod' was unexpected.*allowed keys"),
+        ({"demo": {"size": 3}}, r"config key 'demo'"),
+    ],
+)
+def test_bad_values_name_the_key(changes, pattern):
+    with pytest.raises(ConfigError, match=pattern) as info:
+        check_config(with_changes(**changes), SCHEMA)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("dqbits", [0, 4, "~DO_NOT_USE+NON_SCIENCE", None, "JUMP_DET"])
+def test_good_dqbits_accepted(dqbits):
+    check_config(with_changes(dqbits=dqbits), SCHEMA)
