@@ -33,14 +33,14 @@ def test_globs_are_sorted_and_ids_come_from_names(image_factory, tmp_path):
     images = discover_images({"images": [str(tmp_path / "*_cal.fits")]})
     assert list(images) == ["a_cal", "b_cal", "c_cal"]
     spec = images["a_cal"]
-    assert (spec.sci, spec.dq, spec.dq_file) == ("SCI,1", "DQ,1", "")
+    assert (spec.sci, spec.dq, spec.dq_file) == ("SCI", "auto", "")
 
 
 def test_multi_extension_file_gives_one_image_per_chip(tmp_path):
     path = write_hst_style(tmp_path / "j8xy01_flt.fits", nchips=2)
     images = discover_images({"images": [str(path)]})
     assert list(images) == ["j8xy01_flt_sci1", "j8xy01_flt_sci2"]
-    assert [(s.sci, s.dq) for s in images.values()] == [("SCI,1", "DQ,1"), ("SCI,2", "DQ,2")]
+    assert [(s.sci, s.dq) for s in images.values()] == [("SCI,1", "auto"), ("SCI,2", "auto")]
 
 
 def test_plain_fits_uses_primary_or_first_image_extension(image_factory):
@@ -65,7 +65,7 @@ def test_sheet_with_extension_dq(image_factory, tmp_path):
     sheet = tmp_path / "s.tsv"
     sheet.write_text(f"path\tdq\n{img}\tDQ\n")
     spec = discover_images({"image_sheet": str(sheet)})["x"]
-    assert (spec.sci, spec.dq, spec.dq_file) == ("SCI,1", "DQ", "")
+    assert (spec.sci, spec.dq, spec.dq_file) == ("SCI", "DQ", "")
 
 
 def test_id_clash_names_both_files(image_factory, tmp_path):
@@ -100,5 +100,11 @@ def test_bad_sheets(tmp_path, content, pattern):
 
 
 def test_missing_literal_path_is_kept_for_a_rule_to_make(tmp_path):
-    images = discover_images({"images": [str(tmp_path / "later_cal.fits")]})
-    assert images["later_cal"].sci == "SCI"
+    later = tmp_path / "later_cal.fits"
+    before = discover_images({"images": [str(later)]})["later_cal"]
+    assert (before.sci, before.dq) == ("SCI", "auto")
+    image_factory_path = later
+    from conftest import write_image
+
+    write_image(image_factory_path, dq=np.zeros((64, 80), np.uint32))
+    assert discover_images({"images": [str(later)]})["later_cal"] == before

@@ -13,7 +13,7 @@ JWST_CARDS = {"PROGRAM": "01234", "OBSERVTN": "001", "VISIT": "001", "VISITGRP":
               "SEQ_ID": "1", "ACT_ID": "01", "EXPOSURE": "00002"}
 
 
-def spec_for(path, sci="SCI,1", dq="DQ,1", dq_file="", group=""):
+def spec_for(path, sci="SCI,1", dq="auto", dq_file="", group=""):
     return ImageSpec("img", str(path), sci, dq, dq_file, group)
 
 

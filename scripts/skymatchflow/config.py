@@ -14,6 +14,15 @@ from jsonschema.exceptions import best_match
 from .dqflags import interpret_dqbits
 
 
+# The parameters of the sky statistic (names as in the config and the step).
+STAT_KEYS = ("skystat", "lower", "upper", "nclip", "lsigma", "usigma", "binwidth")
+
+
+def stat_kwargs(params):
+    """The statistic's keyword arguments picked out of a rule's params dict."""
+    return {key: params[key] for key in STAT_KEYS}
+
+
 class ConfigError(ValueError):
     """A wrong config value; the message names the key and what is allowed."""
 

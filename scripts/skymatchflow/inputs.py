@@ -19,6 +19,8 @@ FITS_SUFFIXES = (".fits", ".fit", ".fts")
 COMPRESSION_SUFFIXES = (".gz", ".fz", ".bz2")
 SHEET_COLUMNS = ("path", "sci", "dq", "group")
 ID_PATTERN = re.compile(r"[^A-Za-z0-9._+-]")
+# DQ spec meaning "the DQ extension with the SCI's EXTVER, if the file has one".
+AUTO_DQ = "auto"
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,8 @@ class ImageSpec:
 
     ``sci`` and ``dq`` are extension specs as strings (``"SCI,2"``, ``"0"``,
     ``"S4"``); ``dq_file`` is a separate DQ file, in which case ``dq`` names
-    its extension (or is empty: first image HDU). ``group`` is the sheet's
+    its extension (or is empty: first image HDU); ``dq`` "auto" means the
+    DQ extension with the SCI's EXTVER if the file has one, else no DQ. ``group`` is the sheet's
     explicit group, which wins over every grouping rule.
     """
 
@@ -87,7 +90,12 @@ def parse_extension(spec):
 
 
 def _image_hdus(path):
-    """(sci, dq) extension specs for every image in one existing file."""
+    """(sci, dq) extension specs for every image in one existing file.
+
+    A file with one SCI extension gets ``SCI`` (not ``SCI,1``), the same spec
+    as a file that a rule has yet to make, so the spec, and therefore the
+    rule's params, does not change once the file exists.
+    """
     try:
         with fits.open(path, mode="readonly", memmap=True) as hdul:
             hdus = [(h.name, h.ver, h.header.get("NAXIS", 0)) for h in hdul]
@@ -95,16 +103,14 @@ def _image_hdus(path):
         raise InputError(path, "file not found") from None
     except OSError as err:
         raise InputError(path, f"not a readable FITS file ({err})") from None
-    names = {(name, ver) for name, ver, _ in hdus}
-    sci = [(name, ver) for name, ver, _ in hdus if name == "SCI"]
+    sci = [ver for name, ver, _ in hdus if name == "SCI"]
+    if len(sci) == 1:
+        return [("SCI", AUTO_DQ)]
     if sci:
-        return [
-            (f"SCI,{ver}", f"DQ,{ver}" if ("DQ", ver) in names else "")
-            for _, ver in sci
-        ]
+        return [(f"SCI,{ver}", AUTO_DQ) for ver in sci]
     for index, (_, _, naxis) in enumerate(hdus):
         if naxis >= 2:
-            return [(str(index), "")]
+            return [(str(index), AUTO_DQ)]
     raise InputError(path, "no SCI extension and no image HDU")
 
 
@@ -165,14 +171,14 @@ def _specs_for_entry(entry):
     """All ImageSpecs of one images-list entry or sheet row (ids not final)."""
     path = entry["path"]
     group = entry.get("group", "")
-    dq = entry.get("dq", "")
+    dq = entry.get("dq", "") or AUTO_DQ
     dq_file = ""
-    if dq and _looks_like_file(dq):
+    if _looks_like_file(dq):
         dq_file, dq = dq, ""
     if entry.get("sci"):
         pairs = [(entry["sci"], dq)]
     elif Path(path).exists():
-        pairs = [(sci, dq or auto_dq) for sci, auto_dq in _image_hdus(path)]
+        pairs = [(sci, dq) for sci, _ in _image_hdus(path)]
     else:
         pairs = [("SCI", dq)]
     if dq_file and len(pairs) > 1:

@@ -12,7 +12,7 @@ from astropy.io import fits
 from astropy.wcs import WCS, FITSFixedWarning
 
 from .errors import InputError
-from .inputs import file_stem, parse_extension
+from .inputs import AUTO_DQ, file_stem, parse_extension
 
 # meta.observation attributes of the JWST group id, as FITS keywords, in the
 # order of jwst's attrs_to_group_id.
@@ -91,6 +91,12 @@ def _first_image_extension(hdul):
     return "0"
 
 
+def read_sci(spec):
+    """SCI of one image as float32 (for stages that already have its mask)."""
+    with _open(spec.path) as hdul:
+        return _read_array(hdul, spec.path, spec.sci, np.float32)
+
+
 def read_sci_dq(spec):
     """(SCI as float32, DQ as uint32 or None) of one image, read once.
 
@@ -100,12 +106,16 @@ def read_sci_dq(spec):
     with _open(spec.path) as hdul:
         sci = _read_array(hdul, spec.path, spec.sci, np.float32)
         dq = None
-        if spec.dq and not spec.dq_file:
-            dq = _read_array(hdul, spec.path, spec.dq, np.uint32)
-            dq_source = f"{spec.path}[{spec.dq}]"
+        dq_ext = spec.dq
+        if dq_ext == AUTO_DQ:
+            ver = _hdu(hdul, spec.path, spec.sci).ver
+            dq_ext = f"DQ,{ver}" if ("DQ", ver) in hdul else ""
+        if dq_ext and not spec.dq_file:
+            dq = _read_array(hdul, spec.path, dq_ext, np.uint32)
+            dq_source = f"{spec.path}[{dq_ext}]"
     if spec.dq_file:
         with _open(spec.dq_file) as dq_hdul:
-            ext = spec.dq or _first_image_extension(dq_hdul)
+            ext = spec.dq if spec.dq not in ("", AUTO_DQ) else _first_image_extension(dq_hdul)
             dq = _read_array(dq_hdul, spec.dq_file, ext, np.uint32)
             dq_source = f"{spec.dq_file}[{ext}]"
     if dq is not None and dq.shape != sci.shape:

@@ -1,0 +1,130 @@
+"""The workflow as a user runs it: lint, format, the demo end to end, bad input."""
+
+import hashlib
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from conftest import REPO, tan_wcs, write_image
+from skymatchflow.demo import demo_file_names
+from skymatchflow.maskfile import read_mask, read_mask_provenance
+from workflow_runner import run_snakemake, write_config
+
+pytestmark = pytest.mark.e2e
+
+
+def sha256(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_snakemake_lint_is_clean(tmp_path):
+    write_config(tmp_path, images=["x.fits"])
+    result = run_snakemake(tmp_path, "--lint")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Congratulations" in result.stdout + result.stderr
+
+
+def test_snakefmt_check_is_clean():
+    result = subprocess.run(
+        [sys.executable, "-m", "snakefmt", "--check", str(REPO / "workflow")],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """The shipped config on a small demo (128 px detectors), run once."""
+    workdir = tmp_path_factory.mktemp("demo")
+    config = (REPO / "config" / "config.yaml").read_text()
+    (workdir / "config").mkdir()
+    (workdir / "config" / "config.yaml").write_text(config + "demo:\n  detector_size: 128\n")
+    result = run_snakemake(workdir)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return workdir
+
+
+def demo_ids():
+    return [name.removesuffix(".fits") for name in demo_file_names()]
+
+
+def test_demo_writes_every_stage_file(demo_run):
+    for image in demo_ids():
+        assert (demo_run / "results" / "masks" / f"{image}.fits").is_file()
+        assert (demo_run / "results" / "footprints" / f"{image}.json").is_file()
+        assert (demo_run / "logs" / "image_mask" / f"{image}.log").is_file()
+        assert (demo_run / "benchmarks" / "image_footprint" / f"{image}.tsv").is_file()
+    assert not list((demo_run / "results").rglob("*.tmp"))
+
+
+def test_demo_masks_follow_dqbits_zero(demo_run):
+    for image in demo_ids():
+        with fits.open(demo_run / "resources" / "demo" / f"{image}.fits") as hdul:
+            expected = (hdul["DQ"].data == 0) & np.isfinite(hdul["SCI"].data)
+            mask_path = demo_run / "results" / "masks" / f"{image}.fits"
+            assert np.array_equal(read_mask(mask_path), expected)
+            assert np.array_equal(read_mask(mask_path, (3, 40, 5, 50)), expected[3:40, 5:50])
+        record = read_mask_provenance(mask_path)
+        assert record["params"]["dqbits"] == 0
+        assert record["inputs"]["image"]["sha256"] == sha256(
+            demo_run / "resources" / "demo" / f"{image}.fits"
+        )
+
+
+def test_demo_groups_are_exposures(demo_run):
+    groups = {}
+    for image in demo_ids():
+        record = json.loads((demo_run / "results" / "footprints" / f"{image}.json").read_text())
+        groups.setdefault(record["group"], []).append(image)
+        assert record["area_sr"] > 0 and record["provenance"]["params"]["stepsize"] is None
+    assert sorted(len(members) for members in groups.values()) == [4, 4]
+    assert set(groups) == {"jw01234001001_01101_00001", "jw01234001001_01101_00002"}
+
+
+def test_second_run_does_nothing_and_inputs_unchanged(demo_run):
+    inputs = sorted((demo_run / "resources" / "demo").glob("*.fits"))
+    before = {path: sha256(path) for path in inputs}
+    result = run_snakemake(demo_run, "--dry-run")
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr
+    assert {path: sha256(path) for path in inputs} == before
+
+
+def test_bad_image_fails_with_one_line_and_no_partial_file(tmp_path):
+    good = write_image(tmp_path / "good.fits", dq=np.zeros((64, 80), np.uint32))
+    nowcs = write_image(tmp_path / "nowcs.fits", layout="nowcs")
+    write_config(tmp_path, images=[str(good), str(nowcs)])
+    before = {p: sha256(p) for p in (good, nowcs)}
+    result = run_snakemake(tmp_path, "--keep-going")
+    assert result.returncode != 0
+    message = f"{nowcs}: extension 'SCI': no celestial WCS in the header"
+    assert message in result.stderr
+    log = (tmp_path / "logs" / "image_footprint" / "nowcs.log").read_text()
+    assert log.count("ERROR") == 1 and message in log and "Traceback" not in log
+    assert not (tmp_path / "results" / "footprints" / "nowcs.json").exists()
+    assert (tmp_path / "results" / "footprints" / "good.json").exists()
+    assert not list((tmp_path / "results").rglob("*.tmp"))
+    assert {p: sha256(p) for p in (good, nowcs)} == before
+
+
+def test_corrupt_file_stops_before_any_job(tmp_path):
+    corrupt = tmp_path / "corrupt.fits"
+    corrupt.write_bytes(b"SIMPLE  =                    T" + b"\0" * 100)
+    write_config(tmp_path, images=[str(corrupt)])
+    result = run_snakemake(tmp_path)
+    assert result.returncode != 0
+    assert f"{corrupt}: not a readable FITS file" in result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_wrong_config_value_stops_before_any_job(tmp_path):
+    image = write_image(tmp_path / "a.fits", wcs=tan_wcs((64, 80)))
+    write_config(tmp_path, images=[str(image)], lsigma=0)
+    result = run_snakemake(tmp_path)
+    assert result.returncode != 0
+    assert "config key 'lsigma': 0 is less than or equal to the minimum of 0" in result.stderr
+    assert not (tmp_path / "results").exists()

@@ -1,0 +1,33 @@
+"""Run the real workflow with Snakemake in a scratch directory (for e2e tests)."""
+
+import subprocess
+import sys
+
+import yaml
+
+from conftest import REPO
+
+SNAKEFILE = REPO / "workflow" / "Snakefile"
+
+
+def write_config(workdir, **config):
+    (workdir / "config").mkdir(parents=True, exist_ok=True)
+    path = workdir / "config" / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def run_snakemake(workdir, *args, timeout=900):
+    """Snakemake on the repo's Snakefile with ``workdir`` as working directory.
+
+    Guarded by ``timeout -s KILL`` (the scheduler can ignore SIGTERM).
+    """
+    command = [
+        "timeout", "-s", "KILL", str(timeout),
+        sys.executable, "-m", "snakemake",
+        "--snakefile", str(SNAKEFILE),
+        "--directory", str(workdir),
+        "--cores", "2",
+        *args,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, cwd=workdir)
