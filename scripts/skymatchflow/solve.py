@@ -1,0 +1,182 @@
+"""The solve stage: sky values from whole-image and per-pair statistics.
+
+Follows stcal's ``skymatch()`` step by step (match stage, then global or
+local stage) on "elements" (sky groups in order of first appearance), with
+one deliberate difference: an element without a whole-image sky never
+raises the reference's order-dependent TypeError in 'global' (it is skipped
+wherever it comes; see README).
+
+The match system is the reference's weighted least-squares problem
+(one equation per valid pair, row weight = mean npix of the two sides) and
+its minimum-norm solution, computed with sparse linear algebra per connected
+component: the Laplacian is solved with one element held at 0 and the
+component's mean is then removed, which is exactly the minimum-norm
+solution because the null space of the system is spanned by the component
+indicator vectors.
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.sparse.linalg import spsolve
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Equation:
+    """One valid pair between elements i < j: side skies and npix weights."""
+
+    i: int
+    j: int
+    sky_i: float
+    sky_j: float
+    npix_i: int
+    npix_j: int
+
+
+@dataclass
+class Element:
+    """A sky group: its members share every sky change."""
+
+    group: str
+    members: list
+    initial: dict = field(default_factory=dict)  # member -> sky at the start
+    sky: dict = field(default_factory=dict)  # member -> current sky
+    valid: bool = False
+
+    def __post_init__(self):
+        for member in self.members:
+            self.initial.setdefault(member, 0.0)
+        self.sky = dict(self.initial)
+
+
+def islands(n, equations):
+    """Connected component label of each element (isolated elements alone)."""
+    if not equations:
+        return np.arange(n)
+    rows = [e.i for e in equations]
+    cols = [e.j for e in equations]
+    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def match_deltas(n, equations):
+    """Minimum-norm least-squares deltas; NaN for elements in no equation.
+
+    Objective: sum over equations of Wm^2 (d_i - d_j - (s_i - s_j))^2 with
+    Wm = (npix_i + npix_j) / 2, as the reference's row-weighted system.
+    """
+    deltas = np.full(n, np.nan)
+    if not equations:
+        return deltas, 0
+    i = np.array([e.i for e in equations])
+    j = np.array([e.j for e in equations])
+    wm = 0.5 * (np.array([e.npix_i for e in equations], float) + np.array([e.npix_j for e in equations], float))
+    f = np.array([e.sky_i - e.sky_j for e in equations])
+    w2 = wm * wm
+    # Normal equations L d = b, L = K^T K (a weighted graph Laplacian).
+    rows = np.concatenate([i, j, i, j])
+    cols = np.concatenate([i, j, j, i])
+    vals = np.concatenate([w2, w2, -w2, -w2])
+    laplacian = coo_matrix((vals, (rows, cols)), shape=(n, n)).tocsr()
+    rhs = np.zeros(n)
+    np.add.at(rhs, i, w2 * f)
+    np.add.at(rhs, j, -w2 * f)
+    labels = islands(n, equations)
+    used = np.zeros(n, bool)
+    used[i] = used[j] = True
+    rank = 0
+    for label in np.unique(labels[used]):
+        nodes = np.flatnonzero(labels == label)
+        rank += nodes.size - 1
+        if nodes.size == 1:
+            continue
+        free = nodes[1:]
+        sub = laplacian[free][:, free]
+        solution = np.zeros(nodes.size)
+        solution[1:] = spsolve(sub.tocsc(), rhs[free]) if free.size > 1 else rhs[free] / sub.toarray()[0, 0]
+        deltas[nodes] = solution - solution.mean()
+    return deltas, rank
+
+
+def _warn_rank(n, rank):
+    if rank < n - 1:
+        log.warning(f"There are more unknown sky values ({n}) to be solved for")
+        log.warning(f"than there are independent equations available (matrix rank={rank}).")
+        log.warning("Sky matching (delta) values will be computed only for")
+        log.warning("a subset (or more independent subsets) of input images.")
+
+
+def _apply(elements, deltas, do_global, label):
+    """The reference's _apply_sky on our elements (no pixels are touched here)."""
+    for element, delta in zip(elements, deltas):
+        if do_global:
+            if delta is None:
+                valid = element.valid
+                delta = 0.0
+            else:
+                valid = True
+        else:
+            valid = delta is not None
+            if not valid:
+                kind = "Group" if len(element.members) > 1 else "Image"
+                log.warning(f"   *  {kind} ID={element.group}: Unable to compute sky value")
+                delta = 0.0
+        for member in element.members:
+            element.sky[member] += delta
+        element.valid = valid
+        log.info(f"   *  {label} {element.group}: delta={delta:G}")
+
+
+def skymatch(elements, equations, whole_image_skies, skymethod, match_down, subtract):
+    """Run the reference's two stages on ``elements`` in place; return a summary.
+
+    ``whole_image_skies``: image -> whole-image statistic of its good pixels
+    (None when it has none). Returns {"delta_match": [...], "global": value,
+    "islands": labels, "rank": rank}.
+    """
+    do_match = "match" in skymethod
+    do_global = "global" in skymethod
+    n = len(elements)
+    summary = {"delta_match": [None] * n, "global": None, "islands": islands(n, equations), "rank": None}
+    if do_match:
+        deltas, rank = match_deltas(n, equations)
+        summary["rank"] = rank
+        _warn_rank(n, rank)
+        good = np.isfinite(deltas)
+        if good.any():
+            deltas[good] -= deltas[good].min() if match_down else deltas[good].max()
+        delta_list = [float(d) if np.isfinite(d) else None for d in deltas]
+        summary["delta_match"] = delta_list
+        _apply(elements, delta_list, False, "match")
+    if do_global or not do_match:
+        values = []
+        for element in elements:
+            # calc_sky(delta = not subtract): relative to the sky so far. With
+            # subtract the data were already lowered by the match deltas, which
+            # is the same subtraction of what was added since the start.
+            member_values = [
+                whole_image_skies[m] - _added(element, m, subtract)
+                for m in element.members
+                if whole_image_skies[m] is not None
+            ]
+            values.append(min(member_values) if member_values else None)
+        if do_global:
+            finite = [v for v in values if v is not None]
+            minsky = min(finite) if finite else None
+            if minsky is None:
+                log.warning('   Unable to compute "global" sky value')
+            summary["global"] = minsky
+            log.info(f'   "Global" sky value correction: {minsky} [not converted]')
+            values = [minsky] * n
+        _apply(elements, values, do_global, "global" if do_global else "local")
+    return summary
+
+
+def _added(element, member, subtract):
+    """What the statistic is relative to: the sky so far (or, with subtract, what was removed)."""
+    return element.sky[member] - element.initial[member] if subtract else element.sky[member]
