@@ -58,11 +58,16 @@ def provenance(params, inputs):
 
 @contextlib.contextmanager
 def atomic_path(path):
-    """Yield a temporary path beside ``path``; rename it into place on success."""
+    """Yield an unused temporary path beside ``path``; rename it into place on success.
+
+    The temporary name is hidden and ends in ``.tmp``, so a killed job leaves
+    nothing that looks like the output.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
+    os.unlink(tmp)  # writers (astropy) refuse to overwrite; the random name stays ours
     try:
         yield Path(tmp)
         os.replace(tmp, path)
