@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 from astropy.io import fits
+from astropy.table import Table
 
 from conftest import REPO, tan_wcs, write_image
 from skymatchflow.demo import demo_file_names
@@ -43,8 +44,9 @@ def demo_run(tmp_path_factory):
     config = (REPO / "config" / "config.yaml").read_text()
     (workdir / "config").mkdir()
     (workdir / "config" / "config.yaml").write_text(config + "demo:\n  detector_size: 128\n")
-    result = run_snakemake(workdir)
+    result = run_snakemake(workdir, "all", "matched")
     assert result.returncode == 0, result.stderr[-4000:]
+    (workdir / "stdout.txt").write_text(result.stdout + result.stderr)
     return workdir
 
 
@@ -85,10 +87,36 @@ def test_demo_groups_are_exposures(demo_run):
     assert set(groups) == {"jw01234001001_01101_00001", "jw01234001001_01101_00002"}
 
 
+def test_demo_sky_table_and_matched_copies(demo_run):
+    sky = Table.read(demo_run / "results" / "sky.ecsv")
+    assert sorted(sky["image"]) == sorted(demo_ids())
+    assert set(sky["status"]) == {"COMPLETE"}
+    assert sky.meta["config"]["skymethod"] == "global+match"
+    assert set(sky.meta["inputs"]) == set(demo_ids())
+    truth = Table.read(demo_run / "resources" / "demo" / "truth.ecsv")
+    injected = {row["file"].removesuffix(".fits"): row["sky_injected"] for row in truth}
+    # match recovers the exposure-level difference (0.06 MJy/sr injected);
+    # groups share one sky change, so detector offsets average out
+    first = np.mean([row["sky"] for row in sky if "_00001_" in row["image"]])
+    second = np.mean([row["sky"] for row in sky if "_00002_" in row["image"]])
+    truth_diff = np.mean([v for k, v in injected.items() if "_00002_" in k]) - np.mean(
+        [v for k, v in injected.items() if "_00001_" in k])
+    assert abs((second - first) - truth_diff) < 0.005
+    for row in sky:
+        with fits.open(demo_run / "results" / "matched" / f"{row['image']}.fits") as hdul:
+            assert hdul[0].header["BKGLEVEL"] == pytest.approx(row["sky"], rel=1e-12)
+            assert hdul[0].header["S_SKYMAT"] == "COMPLETE" and hdul[0].header["BKGSUB"] is False
+    pairs = Table.read(demo_run / "results" / "pair_differences.ecsv")
+    assert len(pairs) == 1 and pairs["valid"][0]
+    assert abs(pairs["difference_after"][0]) < 1e-12
+    assert "recovered" in (demo_run / "stdout.txt").read_text()
+    assert (demo_run / "results" / "demo_recovered_vs_injected.ecsv").is_file()
+
+
 def test_second_run_does_nothing_and_inputs_unchanged(demo_run):
     inputs = sorted((demo_run / "resources" / "demo").glob("*.fits"))
     before = {path: sha256(path) for path in inputs}
-    result = run_snakemake(demo_run, "--dry-run")
+    result = run_snakemake(demo_run, "all", "matched", "--dry-run")
     assert result.returncode == 0
     assert "Nothing to be done" in result.stdout + result.stderr
     assert {path: sha256(path) for path in inputs} == before

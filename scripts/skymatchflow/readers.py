@@ -147,3 +147,17 @@ def group_id(spec, primary, sci_header, grouping):
         if grouping in header:
             return str(header[grouping]).strip()
     raise InputError(spec.path, f"grouping keyword {grouping!r} is in neither the primary nor the SCI header")
+
+
+def previous_background(primary, sci_header):
+    """BKGLEVEL / BKGSUB left by an earlier sky-matching run (None when absent).
+
+    JWST keeps them in the primary header; a chip of a multi-chip file may
+    carry its own in its SCI header, which then wins.
+    """
+    level = sci_header.get("BKGLEVEL", primary.get("BKGLEVEL"))
+    subtracted = sci_header.get("BKGSUB", primary.get("BKGSUB"))
+    return {
+        "level": None if level is None else float(level),
+        "subtracted": None if subtracted is None else bool(subtracted),
+    }

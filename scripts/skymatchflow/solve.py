@@ -111,9 +111,10 @@ def _warn_rank(n, rank):
         log.warning("a subset (or more independent subsets) of input images.")
 
 
-def _apply(elements, deltas, do_global, label):
-    """The reference's _apply_sky on our elements (no pixels are touched here)."""
+def _apply(elements, deltas, do_global, show_old):
+    """The reference's _apply_sky on our elements, with its log lines (no pixels touched)."""
     for element, delta in zip(elements, deltas):
+        is_group = len(element.members) > 1
         if do_global:
             if delta is None:
                 valid = element.valid
@@ -123,27 +124,47 @@ def _apply(elements, deltas, do_global, label):
         else:
             valid = delta is not None
             if not valid:
-                kind = "Group" if len(element.members) > 1 else "Image"
+                kind = "Group" if is_group else "Image"
                 log.warning(f"   *  {kind} ID={element.group}: Unable to compute sky value")
                 delta = 0.0
+        if is_group:
+            log.info(f"   *  Group ID={element.group}. Sky background of component images:")
         for member in element.members:
-            element.sky[member] += delta
+            old = element.sky[member]
+            element.sky[member] = old + delta
+            prefix = "      - Image ID" if is_group else "   *  Image ID"
+            line = f"{prefix}={member}. Sky background: {element.sky[member]:G}"
+            log.info(line + (f" (old={old:G}, delta={delta:G})" if show_old else ""))
         element.valid = valid
-        log.info(f"   *  {label} {element.group}: delta={delta:G}")
 
 
 def skymatch(elements, equations, whole_image_skies, skymethod, match_down, subtract):
     """Run the reference's two stages on ``elements`` in place; return a summary.
 
     ``whole_image_skies``: image -> whole-image statistic of its good pixels
-    (None when it has none). Returns {"delta_match": [...], "global": value,
-    "islands": labels, "rank": rank}.
+    (None when it has none). Returns per element the match change
+    ("delta_match") and the global/local change ("stage2"), None where the
+    stage did not run or had no value, plus the global value, the islands and
+    the rank of the match system.
     """
     do_match = "match" in skymethod
     do_global = "global" in skymethod
+    show_old = subtract
     n = len(elements)
-    summary = {"delta_match": [None] * n, "global": None, "islands": islands(n, equations), "rank": None}
+    log.info(f"Sky computation method: '{skymethod}'")
     if do_match:
+        log.info("Sky matching direction: {:s}".format("DOWN" if match_down else "UP"))
+    log.info("Sky subtraction from image data: {:s}".format("ON" if subtract else "OFF"))
+    summary = {
+        "delta_match": [None] * n,
+        "stage2": [None] * n,
+        "global": None,
+        "islands": islands(n, equations),
+        "rank": None,
+    }
+    if do_match:
+        log.info(" ")
+        log.info("----  Computing differences in sky values in overlapping regions.")
         deltas, rank = match_deltas(n, equations)
         summary["rank"] = rank
         _warn_rank(n, rank)
@@ -152,8 +173,14 @@ def skymatch(elements, equations, whole_image_skies, skymethod, match_down, subt
             deltas[good] -= deltas[good].min() if match_down else deltas[good].max()
         delta_list = [float(d) if np.isfinite(d) else None for d in deltas]
         summary["delta_match"] = delta_list
-        _apply(elements, delta_list, False, "match")
+        _apply(elements, delta_list, False, show_old)
+        show_old = True
     if do_global or not do_match:
+        log.info(" ")
+        if do_global:
+            log.info('----  Computing "global" sky - smallest sky value across *all* input images.')
+        else:
+            log.info("----  Sky values computed per image and/or image groups.")
         values = []
         for element in elements:
             # calc_sky(delta = not subtract): relative to the sky so far. With
@@ -171,9 +198,14 @@ def skymatch(elements, equations, whole_image_skies, skymethod, match_down, subt
             if minsky is None:
                 log.warning('   Unable to compute "global" sky value')
             summary["global"] = minsky
+            log.info(" ")
             log.info(f'   "Global" sky value correction: {minsky} [not converted]')
             values = [minsky] * n
-        _apply(elements, values, do_global, "global" if do_global else "local")
+        if do_match:
+            log.info(" ")
+            log.info("----  Final (match+global) sky for:")
+        summary["stage2"] = list(values)
+        _apply(elements, values, do_global, show_old)
     return summary
 
 

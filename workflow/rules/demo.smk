@@ -18,3 +18,23 @@ rule demo_mosaic:
         },
     script:
         "../../scripts/make_demo.py"
+
+
+rule demo_compare:
+    input:
+        sky="results/sky.ecsv",
+        truth=f"{DEMO_DIR}/truth.ecsv",
+    output:
+        report(
+            "results/demo_recovered_vs_injected.ecsv",
+            caption="../report/demo.rst",
+            category="Demo",
+        ),
+    log:
+        "logs/demo_compare.log",
+    benchmark:
+        "benchmarks/demo_compare.tsv"
+    conda:
+        ENV
+    script:
+        "../../scripts/demo_compare.py"

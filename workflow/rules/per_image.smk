@@ -35,3 +35,21 @@ rule image_mask:
         cfg=mask_params,
     script:
         "../../scripts/image_mask.py"
+
+
+rule image_sky:
+    input:
+        image=image_file,
+        mask="results/masks/{image}.fits",
+    output:
+        "results/image_skies/{image}.json",
+    log:
+        "logs/image_sky/{image}.log",
+    benchmark:
+        "benchmarks/image_sky/{image}.tsv"
+    conda:
+        ENV
+    params:
+        cfg=image_sky_params,
+    script:
+        "../../scripts/image_sky.py"

@@ -1,0 +1,32 @@
+"""Snakemake entry (checkpoint): the overlap graph of all footprints."""
+
+import logging
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
+
+from skymatchflow.footprint import polygon_from_dict  # noqa: E402
+from skymatchflow.overlapgraph import build_graph, groups_table, pairs_table  # noqa: E402
+from skymatchflow.rulerunner import run_rule  # noqa: E402
+from skymatchflow.stagefiles import atomic_path, provenance, read_json  # noqa: E402
+
+
+def write_table(table, path, record):
+    table.meta["provenance"] = record
+    with atomic_path(path) as tmp:
+        table.write(tmp, format="ascii.ecsv")
+
+
+def main(smk):
+    cfg = smk.params.cfg
+    records = [read_json(path) for path in smk.input.footprints]
+    polygons = [polygon_from_dict(record["polygon"]) for record in records]
+    pairs, members = build_graph(records, polygons, cfg["pair_batches"])
+    logging.info("%d images in %d sky groups; %d overlapping group pairs", len(records), len(members), len(pairs))
+    record = provenance(cfg, {f"footprint:{r['image']}": p for r, p in zip(records, smk.input.footprints)})
+    write_table(groups_table(records, members), smk.output.groups, record)
+    write_table(pairs_table(pairs), smk.output.pairs, record)
+
+
+run_rule(main, snakemake)  # noqa: F821

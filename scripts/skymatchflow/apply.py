@@ -1,0 +1,57 @@
+"""Matched copies: the input file with the sky keywords set (and the sky subtracted).
+
+As jwst's ``_set_sky_background``: a COMPLETE image gets BKGMETH, BKGLEVEL,
+BKGSUB and, with ``subtract``, its SCI lowered by the sky changes in the
+order the reference applies them (match stage, then global/local stage, each
+in float32); a SKIPPED image keeps data and background keywords; S_SKYMAT
+says which. Every other HDU and card is copied unchanged; the input is
+never modified.
+"""
+
+import math
+
+import numpy as np
+from astropy.io import fits
+
+from .inputs import parse_extension
+from .stagefiles import atomic_path
+
+
+def _keyword_header(hdul, ext, single):
+    """Where an image's sky keywords go: the primary header (JWST) or its own SCI header."""
+    return hdul[0].header if single else hdul[parse_extension(ext)].header
+
+
+def _changes(row):
+    """The sky changes applied to the data, in the reference's order."""
+    return [float(row[col]) for col in ("delta_match", "sky_global") if not math.isnan(row[col])]
+
+
+def write_matched_copy(source, destination, rows, skymethod, subtract):
+    """Write ``destination``: ``source`` with the sky results of its ``rows`` applied.
+
+    ``rows``: the sky-table rows of the images of this file. S_SKYMAT (primary
+    header) is COMPLETE only if every image of the file is.
+    """
+    with fits.open(source, mode="readonly", memmap=False) as hdul:
+        hdul = fits.HDUList([hdu.copy() for hdu in hdul])
+    single = len(rows) == 1
+    statuses = []
+    for row in rows:
+        header = _keyword_header(hdul, row["ext"], single)
+        complete = row["status"] == "COMPLETE"
+        statuses.append(complete)
+        if not complete:
+            continue
+        header["BKGMETH"] = (skymethod, "Background computation method")
+        header["BKGLEVEL"] = (float(row["sky"]), "Computed constant background level")
+        header["BKGSUB"] = (bool(subtract), "Has background been subtracted from data?")
+        if subtract:
+            hdu = hdul[parse_extension(row["ext"])]
+            data = np.array(hdu.data, dtype=np.float32)
+            for change in _changes(row):
+                data -= change
+            hdu.data = data
+    hdul[0].header["S_SKYMAT"] = ("COMPLETE" if all(statuses) else "SKIPPED", "Sky Matching")
+    with atomic_path(destination) as tmp:
+        hdul.writeto(tmp, output_verify="silentfix")

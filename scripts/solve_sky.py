@@ -1,0 +1,38 @@
+"""Snakemake entry: the sky table (and the pair before/after table)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
+
+from skymatchflow.rulerunner import run_rule  # noqa: E402
+from skymatchflow.skytable import solve_tables  # noqa: E402
+from skymatchflow.stagefiles import atomic_path, read_json, software_versions  # noqa: E402
+
+
+def write_table(table, path, meta):
+    table.meta.update(meta)
+    with atomic_path(path) as tmp:
+        table.write(tmp, format="ascii.ecsv")
+
+
+def main(smk):
+    cfg = smk.params.cfg
+    footprints = [read_json(path) for path in smk.input.footprints]
+    image_skies = [read_json(path) for path in smk.input.skies]
+    pair_records = [read_json(path) for batch in smk.input.pairs for path in sorted(Path(batch).glob("*.json"))]
+    sky, pairs = solve_tables(
+        footprints, image_skies, pair_records, cfg["skymethod"], cfg["match_down"], cfg["subtract"]
+    )
+    meta = {
+        "config": cfg["config"],
+        "software": software_versions(),
+        "inputs": {
+            record["image"]: record["provenance"]["inputs"]["image"]["sha256"] for record in footprints
+        },
+    }
+    write_table(sky, smk.output.sky, meta)
+    write_table(pairs, smk.output.pairs, meta)
+
+
+run_rule(main, snakemake)  # noqa: F821

@@ -1,0 +1,25 @@
+# Matched copies of the inputs (target `matched`): sky keywords set, and the
+# sky subtracted from SCI when `subtract` is true. Inputs are never modified.
+
+
+rule apply_sky:
+    input:
+        image=matched_source,
+        sky="results/sky.ecsv",
+    output:
+        "results/matched/{filename}",
+    log:
+        "logs/apply_sky/{filename}.log",
+    benchmark:
+        "benchmarks/apply_sky/{filename}.tsv"
+    conda:
+        ENV
+    params:
+        cfg=apply_params,
+    script:
+        "../../scripts/apply_sky.py"
+
+
+rule matched:
+    input:
+        expand("results/matched/{filename}", filename=MATCHED),

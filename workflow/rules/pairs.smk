@@ -1,0 +1,37 @@
+# The overlap graph (a checkpoint: which group pairs exist is known only after
+# it) and the per-pair overlap statistics, computed in stable batches.
+
+
+checkpoint overlap_graph:
+    input:
+        footprints=expand("results/footprints/{image}.json", image=IMAGES),
+    output:
+        pairs="results/overlaps/pairs.ecsv",
+        groups="results/overlaps/groups.ecsv",
+    log:
+        "logs/overlap_graph.log",
+    benchmark:
+        "benchmarks/overlap_graph.tsv"
+    conda:
+        ENV
+    params:
+        cfg={"pair_batches": config["pair_batches"]},
+    script:
+        "../../scripts/overlap_graph.py"
+
+
+rule pair_batch:
+    input:
+        unpack(pair_batch_inputs),
+    output:
+        update(directory("results/pairs/{batch}")),
+    log:
+        "logs/pair_batch/{batch}.log",
+    benchmark:
+        "benchmarks/pair_batch/{batch}.tsv"
+    conda:
+        ENV
+    params:
+        cfg=pair_batch_params,
+    script:
+        "../../scripts/pair_batch.py"
