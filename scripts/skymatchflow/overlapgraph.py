@@ -58,9 +58,12 @@ def build_graph(records, polygons, n_batches):
         if other != group:
             raise ValueError(f"sky groups {other!r} and {group!r} have the same file-safe name")
     pairs = []
-    # exact=False: the same overlap decision as the reference, float64 areas for
-    # clear overlaps (informational here; the pair stage measures its own)
-    for entry in group_pairs(overlapping_image_pairs(polygons, exact=False), groups):
+    # Clear overlaps get float64 areas (informational; the pair stage measures
+    # its own); candidates too close to call cheaply are listed with a NaN
+    # area and settled by the pair stage's exact intersection, which marks a
+    # pair without overlap as giving no equation.
+    found = overlapping_image_pairs(polygons, exact=False, defer_ambiguous=True)
+    for entry in group_pairs(found, groups):
         a, b = entry["group_a"], entry["group_b"]
         side_a = {ids[i] if groups[i] == a else ids[j] for i, j in entry["members"]}
         side_b = {ids[j] if groups[j] == b else ids[i] for i, j in entry["members"]}

@@ -35,7 +35,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from astropy.table import Table
 from scipy.spatial import cKDTree
 from spherical_geometry.polygon import MalformedPolygonError, SphericalPolygon
 
@@ -50,7 +49,6 @@ __all__ = [
     "intersect_polygons",
     "intersection_areas",
     "overlapping_image_pairs",
-    "pairs_table",
 ]
 
 DISJOINT, OVERLAP, AMBIGUOUS = 0, 1, 2
@@ -556,7 +554,7 @@ def classify_candidates(polygons, pairs=None, caps=None):
 # stage 3: overlapping image pairs
 
 
-def overlapping_image_pairs(polygons, exact=True, pairs=None, n_jobs=1):
+def overlapping_image_pairs(polygons, exact=True, pairs=None, n_jobs=1, defer_ambiguous=False):
     """Overlapping image pairs as ``[(i, j, area_ij, area_ji), ...]``, i < j, sorted.
 
     ``area_ij = |area(intersect_polygons(p_i, p_j))|`` (what
@@ -580,6 +578,10 @@ def overlapping_image_pairs(polygons, exact=True, pairs=None, n_jobs=1):
 
     ``n_jobs`` > 1 runs the reference intersections in that many worker
     processes (fork); results do not depend on it.
+
+    ``defer_ambiguous`` (with ``exact=False``): ``AMBIGUOUS`` candidates are
+    listed with NaN areas instead of being intersected here ("maybe" pairs),
+    for a caller whose next stage intersects every pair exactly anyway.
     """
     caps = bounding_caps(polygons)
     pairs = candidate_pairs(polygons, caps) if pairs is None else np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
@@ -591,6 +593,8 @@ def overlapping_image_pairs(polygons, exact=True, pairs=None, n_jobs=1):
             continue
         if code == OVERLAP and not exact:
             result.append((i, j, float(area), float(area)))
+        elif code == AMBIGUOUS and not exact and defer_ambiguous:
+            result.append((i, j, math.nan, math.nan))
         else:
             todo.append((i, j))
     for (i, j), (a_ij, a_ji) in zip(todo, _reference_areas(polygons, todo, n_jobs)):
@@ -679,34 +683,3 @@ def group_pairs(image_pairs, image_groups):
             "members": [(i, j) for i, j, _, _ in members],
         })
     return out
-
-
-def pairs_table(group_pairs_list, image_ids=None):
-    """ECSV-ready table of group pairs.
-
-    Columns: group_a, group_b, area_sr (a ∩ b direction), area_ba_sr,
-    n_members, members ("idA:idB;idC:idD", image of group_a first, using
-    ``image_ids[k]`` for image k, or k itself if ``image_ids`` is None).
-    """
-    def name(k):
-        text = str(k if image_ids is None else image_ids[k])
-        if ":" in text or ";" in text:
-            raise ValueError(f"image id {text!r} contains ':' or ';'")
-        return text
-
-    rows = {
-        "group_a": [str(r["group_a"]) for r in group_pairs_list],
-        "group_b": [str(r["group_b"]) for r in group_pairs_list],
-        "area_sr": np.array([r["area_sr"] for r in group_pairs_list], dtype=float),
-        "area_ba_sr": np.array([r.get("area_ba_sr", r["area_sr"]) for r in group_pairs_list], dtype=float),
-        "n_members": np.array([len(r["members"]) for r in group_pairs_list], dtype=np.int64),
-        "members": [";".join(f"{name(i)}:{name(j)}" for i, j in r["members"]) for r in group_pairs_list],
-    }
-    table = Table(rows, names=list(rows))
-    table["group_a"] = table["group_a"].astype(str)
-    table["group_b"] = table["group_b"].astype(str)
-    table["members"] = table["members"].astype(str)
-    table["area_sr"].unit = "sr"
-    table["area_ba_sr"].unit = "sr"
-    table.meta["description"] = "Overlapping sky-group pairs (skymatchflow.overlaps)"
-    return table
