@@ -117,6 +117,8 @@ def main():
         t_cand, cands = timed(candidate_pairs, polys, caps)
         t_cls, (codes, _) = timed(classify_candidates, polys, cands, caps)
         t_fast, found = timed(overlapping_image_pairs, polys, exact=False)
+        t_defer, deferred = timed(overlapping_image_pairs, polys, exact=False, defer_ambiguous=True)
+        assert {p[:2] for p in found} <= {p[:2] for p in deferred}
         counts = np.bincount(codes, minlength=3)
         non_disjoint = np.nonzero(codes != DISJOINT)[0]
         if args.exact_full and n <= 1000:
@@ -134,20 +136,23 @@ def main():
             t_exact = t_caps + t_cand + t_cls + per * non_disjoint.size
             exact_note = f"extrapolated ({per * 1e3:.0f} ms/pair on {sample.size})"
         t_brute_n = t_brute * (n * (n - 1) / 2) / brute_pairs
-        rows.append((n, n * (n - 1) // 2, len(cands), counts, len(found), t_caps + t_cand, t_cls, t_fast,
+        rows.append((n, n * (n - 1) // 2, len(cands), counts, len(found), t_caps + t_cand, t_cls, t_defer, t_fast,
                      t_exact, exact_note, t_brute_n))
 
     print()
     print(f"{'N':>6} {'all pairs':>10} {'candidates':>10} {'DISJ/OVER/AMBIG':>18} {'overlapping':>11} "
-          f"{'caps+KD [s]':>11} {'classify [s]':>12} {'fast [s]':>9} {'exact [s]':>10} {'brute [s]':>10}")
-    for n, allp, nc, counts, nf, tk, tc, tf, te, note, tb in rows:
+          f"{'caps+KD [s]':>11} {'classify [s]':>12} {'workflow [s]':>12} {'fast [s]':>9} {'exact [s]':>10} "
+          f"{'brute [s]':>10}")
+    for n, allp, nc, counts, nf, tk, tc, td, tf, te, note, tb in rows:
         cstr = f"{counts[DISJOINT]}/{counts[OVERLAP]}/{counts[AMBIGUOUS]}"
-        print(f"{n:>6} {allp:>10} {nc:>10} {cstr:>18} {nf:>11} {tk:>11.2f} {tc:>12.2f} {tf:>9.2f} "
+        print(f"{n:>6} {allp:>10} {nc:>10} {cstr:>18} {nf:>11} {tk:>11.2f} {tc:>12.2f} {td:>12.2f} {tf:>9.2f} "
               f"{te:>10.0f} {tb:>10.0f}")
     print()
+    print("workflow = overlapping_image_pairs(exact=False, defer_ambiguous=True), what the overlap_graph "
+          "rule runs (AMBIGUOUS pairs go to the pair stage)")
     print("fast  = overlapping_image_pairs(exact=False) end to end (caps, KD-tree, classification, "
           "reference intersections of AMBIGUOUS pairs)")
-    print("exact = overlapping_image_pairs(exact=True): " + "; ".join(f"N={r[0]}: {r[9]}" for r in rows))
+    print("exact = overlapping_image_pairs(exact=True): " + "; ".join(f"N={r[0]}: {r[10]}" for r in rows))
     print(f"brute = reference all-pairs loop, extrapolated from {BRUTE_N} footprints by pair count")
 
 
