@@ -15,7 +15,6 @@ from functools import lru_cache
 
 import numpy as np
 import pytest
-from astropy.table import Table
 from astropy.wcs import WCS
 from spherical_geometry.polygon import MalformedPolygonError, SphericalPolygon
 from stcal.skymatch.skyimage import SkyImage

@@ -149,6 +149,14 @@ class _Fallback(Exception):
 # --------------------------------------------------------------------------
 # small helpers
 # --------------------------------------------------------------------------
+def _count_chunk(chunk, m0, f, scratch, index, acc):
+    """Add one chunk's histogram counts to ``acc`` (bin = int(float32((x - m0) * f)), as the C code)."""
+    np.subtract(chunk, m0, out=scratch)
+    np.multiply(scratch, f, out=scratch)
+    np.copyto(index, scratch, casting="unsafe")
+    acc += np.bincount(index, minlength=acc.size)[: acc.size]
+
+
 def _f32(v) -> np.float32:
     """C conversion of a Python number to ``float`` (PyArg "f")."""
     with np.errstate(over="ignore", invalid="ignore"):
@@ -635,11 +643,7 @@ class _FastEngine:
                 np.multiply(dd, dd, out=dd)
                 tot += float(np.add.reduce(dd, dtype=np.float64))
                 if geom is not None:
-                    uu = u[:L]
-                    np.subtract(wc, m0, out=bb)
-                    np.multiply(bb, f, out=bb)
-                    np.copyto(uu, bb, casting="unsafe")
-                    acc += np.bincount(uu, minlength=iB + 1)[: iB + 1]
+                    _count_chunk(wc, m0, f, bb, u[:L], acc)
             qa, qb = _sq_terms(np.array([cA, cB]), m32).astype(np.float64)
             core = tot - self.nlo * qa - self.nhi * qb
             tl = float(np.add.reduce(_sq_terms(self.T_lo[i:], m32), dtype=np.float64))
@@ -696,11 +700,7 @@ class _FastEngine:
             for k in range(0, n, _CHUNK):
                 wc = self.w[k:k + _CHUNK]
                 L = wc.size
-                bb, uu = b[:L], u[:L]
-                np.subtract(wc, m0, out=bb)
-                np.multiply(bb, f, out=bb)
-                np.copyto(uu, bb, casting="unsafe")
-                acc += np.bincount(uu, minlength=iB + 1)[: iB + 1]
+                _count_chunk(wc, m0, f, b[:L], u[:L], acc)
         h = self._complete_hist(acc, g)
         self._hist_cache[key] = h
         return h
