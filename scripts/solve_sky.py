@@ -6,7 +6,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
 
 from skymatchflow.rulerunner import run_rule  # noqa: E402
-from skymatchflow.skytable import solve_tables  # noqa: E402
+from skymatchflow.skylist import read_skylist  # noqa: E402
+from skymatchflow.skytable import pair_table, solve_tables, user_sky_table  # noqa: E402
 from skymatchflow.stagefiles import atomic_path, read_json, software_versions  # noqa: E402
 
 
@@ -19,11 +20,15 @@ def write_table(table, path, meta):
 def main(smk):
     cfg = smk.params.cfg
     footprints = [read_json(path) for path in smk.input.footprints]
-    image_skies = [read_json(path) for path in smk.input.skies]
-    pair_records = [read_json(path) for batch in smk.input.pairs for path in sorted(Path(batch).glob("*.json"))]
-    sky, pairs = solve_tables(
-        footprints, image_skies, pair_records, cfg["skymethod"], cfg["match_down"], cfg["subtract"]
-    )
+    if cfg["skymethod"] == "user":
+        skies = read_skylist(smk.input.skylist, [record["file"] for record in footprints])
+        sky, pairs = user_sky_table(footprints, skies), pair_table([], [])
+    else:
+        image_skies = [read_json(path) for path in smk.input.skies]
+        pair_records = [read_json(p) for batch in smk.input.pairs for p in sorted(Path(batch).glob("*.json"))]
+        sky, pairs = solve_tables(
+            footprints, image_skies, pair_records, cfg["skymethod"], cfg["match_down"], cfg["subtract"]
+        )
     meta = {
         "config": cfg["config"],
         "software": software_versions(),

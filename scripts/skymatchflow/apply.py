@@ -22,8 +22,10 @@ def _keyword_header(hdul, ext, single):
     return hdul[0].header if single else hdul[parse_extension(ext)].header
 
 
-def _changes(row):
-    """The sky changes applied to the data, in the reference's order."""
+def _changes(row, skymethod):
+    """The sky changes applied to the data, in the reference's order ('user': the listed sky)."""
+    if skymethod == "user":
+        return [float(row["sky"])]
     return [float(row[col]) for col in ("delta_match", "sky_global") if not math.isnan(row[col])]
 
 
@@ -49,7 +51,7 @@ def write_matched_copy(source, destination, rows, skymethod, subtract):
         if subtract:
             hdu = hdul[parse_extension(row["ext"])]
             data = np.array(hdu.data, dtype=np.float32)
-            for change in _changes(row):
+            for change in _changes(row, skymethod):
                 data -= change
             hdu.data = data
     hdul[0].header["S_SKYMAT"] = ("COMPLETE" if all(statuses) else "SKIPPED", "Sky Matching")

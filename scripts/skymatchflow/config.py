@@ -52,6 +52,8 @@ def check_config(config, schema_path):
         interpret_dqbits(config.get("dqbits", 0))
     except ValueError as err:
         raise ConfigError(f"config key 'dqbits': {err}") from None
+    if config.get("skymethod") == "user" and not config.get("skylist"):
+        raise ConfigError("config key 'skylist': skymethod 'user' needs a skylist file (file name and sky per line)")
     lower, upper = config.get("lower"), config.get("upper")
     if lower is not None and upper is not None and lower > upper:
         raise ConfigError(

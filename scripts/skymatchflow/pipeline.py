@@ -15,7 +15,8 @@ from .inputs import discover_images
 from .maskfile import write_mask
 from .overlapgraph import build_graph
 from .pairstats import load_pair_image, pair_record
-from .skytable import solve_tables
+from .skylist import read_skylist
+from .skytable import pair_table, solve_tables, user_sky_table
 from .stages import footprint_record, image_mask
 
 
@@ -23,6 +24,10 @@ def run_in_process(config, workdir):
     """(sky table, pair table) for a full config (every key present, as after validation)."""
     workdir = Path(workdir)
     specs = discover_images(config)
+    if config["skymethod"] == "user":
+        footprints = [footprint_record(s, config["stepsize"], config["groups"]) for s in specs.values()]
+        skies = read_skylist(config["skylist"], sorted({s.path for s in specs.values()}))
+        return user_sky_table(footprints, skies), pair_table([], [])
     footprints, skies, images = [], [], {}
     for spec in specs.values():
         record = footprint_record(spec, config["stepsize"], config["groups"])

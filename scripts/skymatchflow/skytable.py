@@ -74,8 +74,25 @@ def solve_tables(footprints, image_skies, pair_records, skymethod, match_down, s
     summary = skymatch(elements, equations, whole, skymethod, match_down, subtract)
     return (
         _sky_table(elements, footprints, image_skies, summary),
-        _pair_table(pair_records, elements),
+        pair_table(pair_records, elements),
     )
+
+
+def user_sky_table(footprints, skies_by_file):
+    """The sky table of skymethod 'user': every image gets its file's listed sky, COMPLETE.
+
+    As the step's ``_user_sky``: per image, groups ignored, no statistics and
+    no check of an earlier run's BKGSUB.
+    """
+    elements = [Element(r["group"], [r["image"]]) for r in footprints]
+    for element, record in zip(elements, footprints):
+        element.sky[record["image"]] = skies_by_file[record["file"]]
+        element.valid = True
+        log.info(f"   *  Image ID={record['image']}. Sky background: {element.sky[record['image']]:G}")
+    summary = {"delta_match": [None] * len(elements), "stage2": [None] * len(elements),
+               "islands": list(range(len(elements)))}
+    npix = [{"image": r["image"], "sky": None, "npix": 0} for r in footprints]
+    return _sky_table(elements, footprints, npix, summary)
 
 
 def _sky_table(elements, footprints, image_skies, summary):
@@ -113,7 +130,7 @@ def _sky_table(elements, footprints, image_skies, summary):
     return table
 
 
-def _pair_table(pair_records, elements):
+def pair_table(pair_records, elements):
     change = {e.group: e.sky[e.members[0]] - e.initial[e.members[0]] for e in elements}
     rows = []
     for record in sorted(pair_records, key=lambda r: r["pair"]):

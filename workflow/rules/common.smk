@@ -12,12 +12,15 @@ from skymatchflow.config import STAT_KEYS, check_config
 from skymatchflow.demo import demo_file_names
 from skymatchflow.inputs import discover_images
 from skymatchflow.overlapgraph import read_batches
+from skymatchflow.skylist import read_skylist
 
 CONFIG_SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
 check_config(config, CONFIG_SCHEMA)
 validate(config, str(CONFIG_SCHEMA))
 
 IMAGES = discover_images(config)
+if config["skymethod"] == "user":
+    read_skylist(config["skylist"], sorted({spec.path for spec in IMAGES.values()}))
 ENV = "../../envs/skymatch.yaml"
 DEMO_DIR = "resources/demo"
 DEMO_FILES = [f"{DEMO_DIR}/{name}" for name in demo_file_names()]
@@ -148,4 +151,16 @@ def apply_params(wildcards):
         "file": MATCHED[wildcards.filename],
         "skymethod": config["skymethod"],
         "subtract": config["subtract"],
+    }
+
+
+def solve_inputs(wildcards):
+    """What the solve reads besides footprints: the skylist ('user') or every statistic."""
+    if config["skymethod"] == "user":
+        return {"skylist": config["skylist"]}
+    return {
+        "groups": "results/overlaps/groups.ecsv",
+        "pair_list": "results/overlaps/pairs.ecsv",
+        "skies": expand("results/image_skies/{image}.json", image=IMAGES),
+        "pairs": pair_batch_dirs(wildcards),
     }

@@ -3,11 +3,8 @@
 
 rule solve_sky:
     input:
-        groups="results/overlaps/groups.ecsv",
-        pair_list="results/overlaps/pairs.ecsv",
+        unpack(solve_inputs),
         footprints=expand("results/footprints/{image}.json", image=IMAGES),
-        skies=expand("results/image_skies/{image}.json", image=IMAGES),
-        pairs=pair_batch_dirs,
     output:
         sky=report(
             "results/sky.ecsv",
