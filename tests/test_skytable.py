@@ -51,3 +51,13 @@ def test_tables_for_two_groups_and_an_isolated_image():
     assert by_image["a1"]["island"] == by_image["b"]["island"] != by_image["c"]["island"]
     assert pairs[0]["difference_before"] == pytest.approx(2.5)
     assert pairs[0]["difference_after"] == pytest.approx(0.0)
+
+
+def test_no_pair_at_all(caplog):
+    footprints = [footprint("a", "A"), footprint("b", "B")]
+    skies = [{"image": "a", "sky": 5.0, "npix": 10}, {"image": "b", "sky": 3.0, "npix": 10}]
+    sky, _ = solve_tables(footprints, skies, [], "match", True, False)
+    assert list(sky["status"]) == ["SKIPPED", "SKIPPED"] and list(sky["sky"]) == [0.0, 0.0]
+    assert "No overlapping pair gives an equation" in caplog.text
+    sky, _ = solve_tables(footprints, skies, [], "global+match", True, False)
+    assert list(sky["status"]) == ["COMPLETE", "COMPLETE"] and list(sky["sky"]) == [3.0, 3.0]
