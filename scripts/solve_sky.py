@@ -25,7 +25,8 @@ def main(smk):
         sky, pairs = user_sky_table(footprints, skies), pair_table([], [])
     else:
         image_skies = [read_json(path) for path in smk.input.skies]
-        pair_records = [read_json(p) for batch in smk.input.pairs for p in sorted(Path(batch).glob("*.json"))]
+        batches = getattr(smk.input, "pairs", [])
+        pair_records = [read_json(p) for batch in batches for p in sorted(Path(batch).glob("*.json"))]
         sky, pairs = solve_tables(
             footprints, image_skies, pair_records, cfg["skymethod"], cfg["match_down"], cfg["subtract"]
         )

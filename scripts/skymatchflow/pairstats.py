@@ -8,7 +8,7 @@ the side's sky is the npix-weighted mean of the members' statistics
 columns the overlap can touch are read from disk.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from astropy.io import fits
@@ -34,6 +34,7 @@ class PairImage:
     wcs: object  # celestial astropy WCS
     polygon: object  # SphericalPolygon footprint
     mask_path: str
+    pixels: object = field(default=None, repr=False)  # whole SCI, only for compressed files
 
 
 def load_pair_image(image_id, path, sci, polygon, mask_path):
@@ -74,10 +75,26 @@ def overlap_pieces(polygon, others):
     return area, pieces
 
 
+# Compressed files cannot be read by region: a section read seeks in the
+# stream and decompresses it again and again. Their SCI is read whole, once.
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zip", ".z")
+
+
+def _read_full(image):
+    with fits.open(image.path, mode="readonly", memmap=False) as hdul:
+        return np.array(hdul[image.sci].data, dtype=np.float32)
+
+
 def _read_window(image, window):
+    """SCI and mask over ``window`` only (the whole SCI once for a compressed file)."""
     row0, row1, col0, col1 = window
-    with fits.open(image.path, mode="readonly", memmap=True) as hdul:
-        sci = np.array(hdul[image.sci].section[row0:row1, col0:col1], dtype=np.float32)
+    if image.path.lower().endswith(COMPRESSED_SUFFIXES):
+        if image.pixels is None:
+            image.pixels = _read_full(image)
+        sci = image.pixels[row0:row1, col0:col1]
+    else:
+        with fits.open(image.path, mode="readonly", memmap=True) as hdul:
+            sci = np.array(hdul[image.sci].section[row0:row1, col0:col1], dtype=np.float32)
     return sci, read_mask(image.mask_path, window)
 
 

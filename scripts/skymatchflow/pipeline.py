@@ -37,7 +37,9 @@ def run_in_process(config, workdir):
         polygon = polygon_from_dict(record["polygon"])
         images[spec.image_id] = load_pair_image(spec.image_id, spec.path, spec.sci, polygon, mask_path)
         footprints.append(record)
-    pairs, _ = build_graph(footprints, [images[r["image"]].polygon for r in footprints], 1)
+    pairs = []
+    if "match" in config["skymethod"]:
+        pairs, _ = build_graph(footprints, [images[r["image"]].polygon for r in footprints], 1)
     stat = stat_kwargs(config)
     pair_records = [
         pair_record(p["group_a"], [images[m] for m in p["members_a"]],

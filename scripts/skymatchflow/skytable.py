@@ -72,6 +72,8 @@ def solve_tables(footprints, image_skies, pair_records, skymethod, match_down, s
     if "match" in skymethod and not equations:
         log.warning("No overlapping pair gives an equation: 'match' cannot relate any sky")
     summary = skymatch(elements, equations, whole, skymethod, match_down, subtract)
+    if "match" not in skymethod:
+        summary["islands"] = [-1] * len(elements)  # no overlap graph without a match stage
     return (
         _sky_table(elements, footprints, image_skies, summary),
         pair_table(pair_records, elements),
@@ -90,7 +92,7 @@ def user_sky_table(footprints, skies_by_file):
         element.valid = True
         log.info(f"   *  Image ID={record['image']}. Sky background: {element.sky[record['image']]:G}")
     summary = {"delta_match": [None] * len(elements), "stage2": [None] * len(elements),
-               "islands": list(range(len(elements)))}
+               "islands": [-1] * len(elements)}
     npix = [{"image": r["image"], "sky": None, "npix": 0} for r in footprints]
     return _sky_table(elements, footprints, npix, summary)
 
@@ -124,7 +126,7 @@ def _sky_table(elements, footprints, image_skies, summary):
         "NaN: not run or none"
     )
     table["sky_whole_image"].description = "statistic of all good pixels of the image (NaN: none)"
-    table["island"].description = "connected component of the overlap graph (of valid pairs)"
+    table["island"].description = "connected component of the overlap graph of valid pairs (-1: no match stage)"
     table["npix"].description = "pixels in the whole-image statistic"
     table["sky_initial"].description = "level already subtracted by an earlier run (subtract only)"
     return table

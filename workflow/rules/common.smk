@@ -155,12 +155,15 @@ def apply_params(wildcards):
 
 
 def solve_inputs(wildcards):
-    """What the solve reads besides footprints: the skylist ('user') or every statistic."""
+    """What the solve reads besides footprints: the skylist ('user'), the whole-image
+    skies, and the overlap graph and pair statistics only when a match is asked for."""
     if config["skymethod"] == "user":
         return {"skylist": config["skylist"]}
-    return {
-        "groups": "results/overlaps/groups.ecsv",
-        "pair_list": "results/overlaps/pairs.ecsv",
-        "skies": expand("results/image_skies/{image}.json", image=IMAGES),
-        "pairs": pair_batch_dirs(wildcards),
-    }
+    inputs = {"skies": expand("results/image_skies/{image}.json", image=IMAGES)}
+    if "match" in config["skymethod"]:
+        inputs.update(
+            groups="results/overlaps/groups.ecsv",
+            pair_list="results/overlaps/pairs.ecsv",
+            pairs=pair_batch_dirs(wildcards),
+        )
+    return inputs
