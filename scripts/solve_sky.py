@@ -21,7 +21,8 @@ def main(smk):
     cfg = smk.params.cfg
     footprints = [read_json(path) for path in smk.input.footprints]
     if cfg["skymethod"] == "user":
-        skies = read_skylist(smk.input.skylist, [record["file"] for record in footprints])
+        skylist = smk.input.skylist if isinstance(smk.input.skylist, str) else smk.input.skylist[0]
+        skies = read_skylist(skylist, [record["file"] for record in footprints])
         sky, pairs = user_sky_table(footprints, skies), pair_table([], [])
     else:
         image_skies = [read_json(path) for path in smk.input.skies]

@@ -154,16 +154,29 @@ def apply_params(wildcards):
     }
 
 
-def solve_inputs(wildcards):
-    """What the solve reads besides footprints: the skylist ('user'), the whole-image
-    skies, and the overlap graph and pair statistics only when a match is asked for."""
-    if config["skymethod"] == "user":
-        return {"skylist": config["skylist"]}
-    inputs = {"skies": expand("results/image_skies/{image}.json", image=IMAGES)}
-    if "match" in config["skymethod"]:
-        inputs.update(
-            groups="results/overlaps/groups.ecsv",
-            pair_list="results/overlaps/pairs.ecsv",
-            pairs=pair_batch_dirs(wildcards),
-        )
-    return inputs
+# The solve's inputs, each its own function so that only the pair statistics
+# wait for the overlap-graph checkpoint (the rest is planned before it runs).
+USER_SKIES = config["skymethod"] == "user"
+MATCHING = "match" in config["skymethod"]
+
+
+def solve_skylist(wildcards):
+    """The skylist, for skymethod 'user'."""
+    return [config["skylist"]] if USER_SKIES else []
+
+
+def solve_skies(wildcards):
+    """Whole-image skies (not used by 'user')."""
+    return (
+        [] if USER_SKIES else expand("results/image_skies/{image}.json", image=IMAGES)
+    )
+
+
+def solve_graph_files(name):
+    """The overlap graph's tables, read by the solve when a match is asked for."""
+    return [f"results/overlaps/{name}.ecsv"] if MATCHING else []
+
+
+def solve_pairs(wildcards):
+    """Every pair batch directory, when a match is asked for (waits for the checkpoint)."""
+    return pair_batch_dirs(wildcards) if MATCHING else []

@@ -3,8 +3,12 @@
 
 rule solve_sky:
     input:
-        unpack(solve_inputs),
         footprints=expand("results/footprints/{image}.json", image=IMAGES),
+        skies=solve_skies,
+        skylist=solve_skylist,
+        groups=solve_graph_files("groups"),
+        pair_list=solve_graph_files("pairs"),
+        pairs=solve_pairs,
     output:
         sky=report(
             "results/sky.ecsv",
