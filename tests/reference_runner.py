@@ -37,30 +37,25 @@ from stcal.skymatch.skyimage import SkyGroup, SkyImage
 from stcal.skymatch.skystatistics import SkyStats
 from stdatamodels.jwst.datamodels.dqflags import pixel as JWST_PIXEL
 
-from skymatchflow.inputs import discover_images, file_stem
+from conftest import REPO
+from skymatchflow.inputs import discover_images, file_stem, parse_extension
 
 # jwst datamodels.utils.group_id.attrs_to_group_id, with meta.observation's
 # FITS keywords.
 JWST_GROUP_KEYWORDS = ("PROGRAM", "OBSERVTN", "VISIT", "VISITGRP", "SEQ_ID", "ACT_ID", "EXPOSURE")
 
-DEFAULT_CONFIG = {
-    "images": None,
-    "image_sheet": None,
-    "groups": "exposure",
-    "pair_batches": 16,
-    "skymethod": "global+match",
-    "match_down": True,
-    "subtract": False,
-    "stepsize": None,
-    "skystat": "mode",
-    "dqbits": 0,
-    "lower": None,
-    "upper": None,
-    "nclip": 5,
-    "lsigma": 4.0,
-    "usigma": 4.0,
-    "binwidth": 0.1,
-}
+def _schema_defaults():
+    """Every config key with its default, from the workflow's schema."""
+    from snakemake.utils import validate
+
+    config = {"images": []}
+    validate(config, str(REPO / "workflow" / "schemas" / "config.schema.yaml"))
+    config.pop("demo")
+    config.update(images=None, image_sheet=None)
+    return config
+
+
+DEFAULT_CONFIG = _schema_defaults()
 
 
 def full_config(**overrides):
@@ -84,17 +79,8 @@ class RefInput:
     subtracted: object  # previous BKGSUB (None when absent)
 
 
-def _ext(spec):
-    spec = str(spec).strip()
-    if spec.lstrip("-").isdigit():
-        return int(spec)
-    if "," in spec:
-        name, ver = spec.split(",", 1)
-        return (name.strip(), int(ver))
-    return spec
-
-
 def _group(spec, primary, sci_header, grouping):
+    """The group id written out again from the JWST rule (the oracle does not reuse readers.group_id)."""
     if spec.group:
         return spec.group
     if grouping == "none":
@@ -116,7 +102,7 @@ def read_inputs(config):
     inputs = []
     for spec in discover_images(config).values():
         with fits.open(spec.path, memmap=False) as hdul:
-            hdu = hdul[_ext(spec.sci)]
+            hdu = hdul[parse_extension(spec.sci)]
             sci = np.array(hdu.data, dtype=np.float32)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", FITSFixedWarning)
@@ -127,7 +113,7 @@ def read_inputs(config):
                 if dq_ext == "auto":
                     dq_ext = ("DQ", hdu.ver) if ("DQ", hdu.ver) in hdul else ""
                 if dq_ext:
-                    dq = np.array(hdul[_ext(dq_ext) if isinstance(dq_ext, str) else dq_ext].data, dtype=np.uint32)
+                    dq = np.array(hdul[parse_extension(dq_ext) if isinstance(dq_ext, str) else dq_ext].data, dtype=np.uint32)
             primary = hdul[0].header
             group = _group(spec, primary, hdu.header, config["groups"])
             level = primary.get("BKGLEVEL")
@@ -135,7 +121,7 @@ def read_inputs(config):
         if spec.dq_file:
             with fits.open(spec.dq_file, memmap=False) as dq_hdul:
                 if spec.dq not in ("", "auto"):
-                    dq_hdu = dq_hdul[_ext(spec.dq)]
+                    dq_hdu = dq_hdul[parse_extension(spec.dq)]
                 else:
                     dq_hdu = next(h for h in dq_hdul if h.header.get("NAXIS", 0) == 2)
                 dq = np.array(dq_hdu.data, dtype=np.uint32)

@@ -7,12 +7,6 @@ messages, and the checks a schema cannot express are added.
 
 from pathlib import Path
 
-import yaml
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
-
-from .dqflags import interpret_dqbits
-
 
 # The parameters of the sky statistic (names as in the config and the step).
 STAT_KEYS = ("skystat", "lower", "upper", "nclip", "lsigma", "usigma", "binwidth")
@@ -40,6 +34,14 @@ def _schema_message(error, schema):
 
 def check_config(config, schema_path):
     """Raise ConfigError for the first problem found in ``config``."""
+    # imported here: rule jobs import this module for stat_kwargs only, and
+    # the bit-mask code pulls in most of astropy (~1 s per job)
+    import yaml
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    from .dqflags import interpret_dqbits
+
     schema = yaml.safe_load(Path(schema_path).read_text())
     error = best_match(Draft202012Validator(schema).iter_errors(config))
     if error is not None:

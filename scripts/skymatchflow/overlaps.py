@@ -35,7 +35,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.spatial import cKDTree
 from spherical_geometry.polygon import MalformedPolygonError, SphericalPolygon
 
 __all__ = [
@@ -261,6 +260,8 @@ def candidate_pairs(polygons, caps=None) -> np.ndarray:
     ``angle(c_i, c_j) <= r_i + r_j``, so a few large polygons do not inflate
     the search radius for all the small ones.
     """
+    from scipy.spatial import cKDTree  # here: the pair stage imports this module but needs no tree
+
     centres, radii = caps if caps is not None else bounding_caps(polygons)
     valid = np.nonzero(np.isfinite(radii))[0]
     if valid.size < 2:

@@ -4,7 +4,6 @@ import logging
 
 import numpy as np
 
-from .dqflags import good_pixel_mask, interpret_dqbits
 from .errors import InputError
 from .footprint import footprint_polygon, polygon_to_dict
 from .readers import group_id, previous_background, read_header, read_sci_dq
@@ -33,6 +32,8 @@ def footprint_record(spec, stepsize, grouping):
 
 def image_mask(spec, dqbits):
     """One image's good-pixel mask; an image with no good pixel is logged, not an error."""
+    from .dqflags import good_pixel_mask, interpret_dqbits  # heavy: only the mask job needs it
+
     sci, dq = read_sci_dq(spec)
     mask = good_pixel_mask(sci, dq, interpret_dqbits(dqbits))
     if not mask.any():
