@@ -128,3 +128,21 @@ def test_only_the_overlap_window_is_read(tmp_path, monkeypatch):
     group_side([a], [b], STAT)
     (row0, row1, col0, col1), = seen
     assert (row1 - row0) * (col1 - col0) < 0.1 * 400 * 400
+
+
+def test_wcs_that_cannot_be_inverted_gives_a_reasoned_record(tmp_path):
+    """An inverse WCS that does not converge over the overlap: no value, a reason, no crash."""
+    from astropy.wcs import NoConvergence
+
+    a, _ = make_image(tmp_path, "a", (150.1, 2.2), 0.0, 1.0)
+    b, _ = make_image(tmp_path, "b", (150.1 + 30 / 3600, 2.2), 0.0, 1.0)
+
+    class Diverging:
+        def all_world2pix(self, *args, **kwargs):
+            raise NoConvergence("did not converge")
+
+    a.wcs = Diverging()
+    record = pair_record("a", [a], "b", [b], STAT)
+    assert not record["valid"]
+    assert record["reason"] == "a: the WCS cannot be inverted over the overlap"
+    assert record["b"]["sky"] is not None
