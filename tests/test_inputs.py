@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from conftest import tan_wcs
+from conftest import tan_wcs, write_image
 from skymatchflow.errors import InputError
 from skymatchflow.inputs import discover_images, file_stem
 
@@ -103,8 +103,6 @@ def test_missing_literal_path_is_kept_for_a_rule_to_make(tmp_path):
     later = tmp_path / "later_cal.fits"
     before = discover_images({"images": [str(later)]})["later_cal"]
     assert (before.sci, before.dq) == ("SCI", "auto")
-    image_factory_path = later
-    from conftest import write_image
-
-    write_image(image_factory_path, dq=np.zeros((64, 80), np.uint32))
+    write_image(later, dq=np.zeros((64, 80), np.uint32))
+    # the same spec once the file exists, so the rules' params do not change
     assert discover_images({"images": [str(later)]})["later_cal"] == before
