@@ -38,24 +38,16 @@ from stcal.skymatch.skystatistics import SkyStats
 from stdatamodels.jwst.datamodels.dqflags import pixel as JWST_PIXEL
 
 from conftest import REPO
+from skymatchflow.config import schema_defaults
 from skymatchflow.inputs import discover_images, file_stem, parse_extension
 
 # jwst datamodels.utils.group_id.attrs_to_group_id, with meta.observation's
 # FITS keywords.
 JWST_GROUP_KEYWORDS = ("PROGRAM", "OBSERVTN", "VISIT", "VISITGRP", "SEQ_ID", "ACT_ID", "EXPOSURE")
 
-def _schema_defaults():
-    """Every config key with its default, from the workflow's schema."""
-    from snakemake.utils import validate
-
-    config = {"images": []}
-    validate(config, str(REPO / "workflow" / "schemas" / "config.schema.yaml"))
-    config.pop("demo")
-    config.update(images=None, image_sheet=None)
-    return config
-
-
-DEFAULT_CONFIG = _schema_defaults()
+DEFAULT_CONFIG = schema_defaults(REPO / "workflow" / "schemas" / "config.schema.yaml")
+DEFAULT_CONFIG.pop("demo")
+DEFAULT_CONFIG.update(images=None, image_sheet=None)
 
 
 def full_config(**overrides):

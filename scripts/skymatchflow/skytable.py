@@ -11,6 +11,7 @@ import numpy as np
 from astropy.table import Table
 
 from .errors import InputError
+from .overlapgraph import group_order
 from .solve import Element, Equation, skymatch
 
 log = logging.getLogger(__name__)
@@ -38,9 +39,7 @@ def initial_sky(footprint, subtract):
 
 def build_elements(footprints, subtract):
     """Sky groups in order of first appearance (footprints in input order)."""
-    members = {}
-    for record in footprints:
-        members.setdefault(record["group"], []).append(record["image"])
+    members = group_order(footprints)
     by_id = {record["image"]: record for record in footprints}
     return [
         Element(group, images, initial={m: initial_sky(by_id[m], subtract) for m in images})

@@ -16,7 +16,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from skymatchflow.solve import Equation, match_deltas  # noqa: E402
+from test_solve import reference_pinv  # noqa: E402  (the reference's dense pinv solve)
 
 
 def tiling_equations(n_images, n_pairs, seed=1):
@@ -39,15 +41,6 @@ def tiling_equations(n_images, n_pairs, seed=1):
     return equations
 
 
-def pinv_deltas(n, equations):
-    k = np.zeros((len(equations), n))
-    f = np.zeros(len(equations))
-    for row, e in enumerate(equations):
-        wm = 0.5 * (e.npix_i + e.npix_j)
-        k[row, e.i], k[row, e.j], f[row] = wm, -wm, wm * (e.sky_i - e.sky_j)
-    return np.linalg.pinv(k, rcond=1e-12) @ f
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--images", type=int, default=100_000)
@@ -59,7 +52,7 @@ def main():
     ours, _ = match_deltas(400, small)
     t_ours = time.perf_counter() - t0
     t0 = time.perf_counter()
-    ref = pinv_deltas(400, small)
+    ref = reference_pinv(400, small)
     t_ref = time.perf_counter() - t0
     rel = np.max(np.abs(ours - ref)) / np.max(np.abs(ref))
     print(f"400 images, {len(small)} pairs: sparse {t_ours:.3f} s, pinv {t_ref:.3f} s "

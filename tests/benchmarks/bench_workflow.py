@@ -82,24 +82,13 @@ PYTHON = sys.executable
 SEED = 20260808
 
 sys.path.insert(0, str(SCRIPTS))
+from skymatchflow.config import schema_defaults  # noqa: E402
 from skymatchflow.overlapgraph import read_batches  # noqa: E402
 
-STEP_CONFIG = {
-    "groups": "none",
-    "pair_batches": 16,
-    "skymethod": "global+match",
-    "match_down": True,
-    "subtract": False,
-    "stepsize": None,
-    "skystat": "mode",
-    "dqbits": 0,
-    "lower": None,
-    "upper": None,
-    "nclip": 5,
-    "lsigma": 4.0,
-    "usigma": 4.0,
-    "binwidth": 0.1,
-}
+# the step's defaults (from the workflow's schema), every image its own group
+STEP_CONFIG = schema_defaults(REPO / "workflow" / "schemas" / "config.schema.yaml")
+STEP_CONFIG.pop("demo")
+STEP_CONFIG["groups"] = "none"
 
 # --------------------------------------------------------------------------
 # Child programs (run with ``python -c``; argv[1] = JSON list of files,
