@@ -20,11 +20,11 @@ def write_table(table, path, record):
 
 def main(smk):
     cfg = smk.params.cfg
-    records = [read_json(path) for path in smk.input.footprints]
+    records = [read_json(path) for path in cfg["footprints"]]
     polygons = [polygon_from_dict(record["polygon"]) for record in records]
     pairs, members = build_graph(records, polygons, cfg["pair_batches"])
     logging.info("%d images in %d sky groups; %d overlapping group pairs", len(records), len(members), len(pairs))
-    record = provenance(cfg, {f"footprint:{r['image']}": p for r, p in zip(records, smk.input.footprints)})
+    record = provenance(cfg, {f"footprint:{r['image']}": p for r, p in zip(records, cfg["footprints"])})
     write_table(groups_table(records, members), smk.output.groups, record)
     write_table(pairs_table(pairs), smk.output.pairs, record)
 

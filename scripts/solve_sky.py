@@ -19,13 +19,13 @@ def write_table(table, path, meta):
 
 def main(smk):
     cfg = smk.params.cfg
-    footprints = [read_json(path) for path in smk.input.footprints]
+    footprints = [read_json(path) for path in cfg["footprints"]]
     if cfg["skymethod"] == "user":
         skylist = smk.input.skylist if isinstance(smk.input.skylist, str) else smk.input.skylist[0]
         skies = read_skylist(skylist, [record["file"] for record in footprints])
         sky, pairs = user_sky_table(footprints, skies), pair_table([], [])
     else:
-        image_skies = [read_json(path) for path in smk.input.skies]
+        image_skies = [read_json(path) for path in cfg["skies"]]
         batches = getattr(smk.input, "pairs", [])
         pair_records = [read_json(p) for batch in batches for p in sorted(Path(batch).glob("*.json"))]
         sky, pairs = solve_tables(

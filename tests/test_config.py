@@ -42,7 +42,8 @@ def test_defaults_are_the_step_defaults():
         "lsigma": 4.0,
         "usigma": 4.0,
         "binwidth": 0.1,
-        "pair_batches": 16,
+        "image_batches": 4,
+        "pair_batches": 4,
         "demo": {"seed": 20261123, "detector_size": 1024},
     }
 

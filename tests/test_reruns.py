@@ -1,15 +1,17 @@
-"""Incremental re-runs and provenance, asserted on Snakemake's plans and files.
+"""Incremental re-runs and provenance, asserted on Snakemake's plans, logs and files.
 
 A small demo (8 images of 128 px, every image its own sky group so that there
 are several pairs in several batches) is run once with 7 of its images; each
 test works on a copy of that run. Jobs behind the overlap-graph checkpoint
 (the pair batches) are planned only once the checkpoint has run, so the tests
-that change the geometry first run the checkpoint, then read the plan.
+first run the checkpoint, then read the plan. An image batch job re-runs as a
+whole; which of its products it remade is read from its log and the files.
 """
 
 import json
 import re
 import shutil
+import time
 
 import pytest
 import yaml
@@ -18,6 +20,7 @@ from astropy.table import Table
 
 from conftest import REPO
 from skymatchflow.demo import demo_file_names
+from skymatchflow.imagebatch import batch_of_image
 from workflow_runner import run_snakemake
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +31,7 @@ LEFT_OUT = DEMO[7]  # exposure 2, nrca4: added back by one test
 
 def config_with(images, **changes):
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    config.update(images=images, groups="none", pair_batches=4, demo={"detector_size": 128})
+    config.update(images=images, groups="none", image_batches=4, pair_batches=4, demo={"detector_size": 128})
     config.update(changes)
     return config
 
@@ -81,58 +84,81 @@ def copy(base, tmp_path):
     return workdir
 
 
-PER_IMAGE = {"image_footprint", "image_mask", "image_sky"}
+AFTER_SOLVE = {"all", "matched", "demo_compare"}
+IMAGE_STAGE = {"image_batch", "overlap_graph", "solve_sky", "apply_sky"}
+PAIR_STAGE = {"pair_batch", "solve_sky", "apply_sky"}
+
+
+def made_counts(workdir, since):
+    """{product: images made} over the image batch logs written after ``since`` (time_ns)."""
+    counts = {"footprint": 0, "mask": 0, "sky": 0}
+    for log in (workdir / "logs" / "image_batch").glob("*.log"):
+        if log.stat().st_mtime_ns < since:
+            continue
+        for product, made in re.findall(r"(footprint|mask|sky) (\d+) made", log.read_text()):
+            counts[product] += int(made)
+    return counts
+
+
+def n_batches(workdir, kind):
+    return len(list((workdir / "results" / kind).iterdir()))
 
 
 @pytest.mark.parametrize(
-    "change, expected",
+    "change, remade",
     [
-        ({"dqbits": 4}, {"image_mask", "image_sky", "pair_batch", "solve_sky", "apply_sky"}),
-        ({"skystat": "median"}, {"image_sky", "pair_batch", "solve_sky", "apply_sky"}),
-        ({"lower": -1.0}, {"image_sky", "pair_batch", "solve_sky", "apply_sky"}),
-        ({"upper": 50.0}, {"image_sky", "pair_batch", "solve_sky", "apply_sky"}),
-        ({"nclip": 3}, {"image_sky", "pair_batch", "solve_sky", "apply_sky"}),
-        ({"lsigma": 3.0}, {"image_sky", "pair_batch", "solve_sky", "apply_sky"}),
-        ({"usigma": 3.0}, {"image_sky", "pair_batch", "solve_sky", "apply_sky"}),
-        ({"binwidth": 0.2}, {"image_sky", "pair_batch", "solve_sky", "apply_sky"}),
-        ({"skymethod": "match"}, {"solve_sky", "apply_sky"}),
-        ({"match_down": False}, {"solve_sky", "apply_sky"}),
-        ({"subtract": True}, {"solve_sky", "apply_sky"}),
+        ({"stepsize": 64}, {"footprint"}),
+        ({"dqbits": 4}, {"mask", "sky"}),
+        ({"skystat": "median"}, {"sky"}),
+        ({"lower": -1.0}, {"sky"}),
+        ({"upper": 50.0}, {"sky"}),
+        ({"nclip": 3}, {"sky"}),
+        ({"lsigma": 3.0}, {"sky"}),
+        ({"usigma": 3.0}, {"sky"}),
+        ({"binwidth": 0.2}, {"sky"}),
     ],
     ids=lambda v: ",".join(v) if isinstance(v, dict) else None,
 )
-def test_parameter_change_reruns_exactly_its_scope(copy, change, expected):
+def test_per_image_parameter_remakes_its_products_then_every_pair_batch(copy, change, remade):
     write(copy, config_with(DEMO[:7], **change))
-    planned = set(plan(copy)) - {"all", "matched", "demo_compare"}
-    assert planned == expected
-
-
-def test_stepsize_reruns_footprints_graph_pairs_solve_apply(copy):
-    write(copy, config_with(DEMO[:7], stepsize=64))
     planned = plan(copy)
-    assert {"image_footprint", "overlap_graph", "solve_sky", "apply_sky"} <= set(planned)
-    assert not {"image_mask", "image_sky"} & set(planned)
-    assert planned["image_footprint"] == 7
+    assert set(planned) - AFTER_SOLVE == IMAGE_STAGE
+    assert planned["image_batch"] == n_batches(copy, "images")
+    start = time.time_ns()
     run(copy, "results/overlaps/pairs.ecsv")
-    after_graph = plan(copy)
-    assert "pair_batch" in after_graph and not PER_IMAGE & set(after_graph)
+    assert made_counts(copy, start) == {p: 7 if p in remade else 0 for p in ("footprint", "mask", "sky")}
+    planned = plan(copy)  # the pair batches, planned once the checkpoint has run
+    assert set(planned) - AFTER_SOLVE == PAIR_STAGE
+    assert planned["pair_batch"] == n_batches(copy, "pairs")
 
 
-def test_adding_an_image_recomputes_only_its_pairs(copy):
+@pytest.mark.parametrize("change", [{"skymethod": "match"}, {"match_down": False}, {"subtract": True}],
+                         ids=lambda v: ",".join(v))
+def test_solve_parameter_reruns_only_solve_and_apply(copy, change):
+    write(copy, config_with(DEMO[:7], **change))
+    assert set(plan(copy)) - AFTER_SOLVE == {"solve_sky", "apply_sky"}
+
+
+def new_id(path):
+    return path.rsplit("/", 1)[1].removesuffix(".fits")
+
+
+def test_adding_an_image_recomputes_only_its_products_and_pairs(copy):
     before = pair_files(copy)
     write(copy, config_with(DEMO))
     planned = plan(copy)
-    assert planned["image_footprint"] == planned["image_mask"] == planned["image_sky"] == 1
-    assert planned["overlap_graph"] == 1
+    assert set(planned) - AFTER_SOLVE == IMAGE_STAGE and planned["image_batch"] == 1
+    start = time.time_ns()
     run(copy, "results/overlaps/pairs.ecsv")
+    assert made_counts(copy, start) == {"footprint": 1, "mask": 1, "sky": 1}
     planned = plan(copy)
-    new_id = LEFT_OUT.rsplit("/", 1)[1].removesuffix(".fits")
+    added = new_id(LEFT_OUT)
     table = Table.read(copy / "results" / "overlaps" / "pairs.ecsv")
-    batches_with_new = {row["batch"] for row in table if new_id in (row["group_a"], row["group_b"])}
+    batches_with_new = {row["batch"] for row in table if added in (row["group_a"], row["group_b"])}
     assert batches_with_new and planned["pair_batch"] == len(batches_with_new)
     run(copy)
     after = pair_files(copy)
-    new_pairs = {name for name in after if involves(name, new_id)}
+    new_pairs = {name for name in after if involves(name, added)}
     assert new_pairs and not new_pairs & set(before)
     for name, (mtime, content) in before.items():
         assert after[name] == (mtime, content), f"{name} was recomputed"
@@ -141,30 +167,38 @@ def test_adding_an_image_recomputes_only_its_pairs(copy):
     assert computed == len(new_pairs)
 
 
-def test_removing_an_image_recomputes_no_pair(copy):
+def test_removing_an_image_recomputes_no_product_and_no_pair(copy):
     before = pair_files(copy)
-    removed = DEMO[6].rsplit("/", 1)[1].removesuffix(".fits")
+    removed = new_id(DEMO[6])
     write(copy, config_with(DEMO[:6]))
     planned = plan(copy)
-    assert not PER_IMAGE & set(planned)
+    # its batch re-runs (to drop its files) unless it was the batch's only image
+    batch = batch_of_image(removed, 4)
+    others = [p for p in DEMO[:6] if batch_of_image(new_id(p), 4) == batch]
+    assert set(planned) - AFTER_SOLVE == IMAGE_STAGE - ({"image_batch"} if not others else set())
+    start = time.time_ns()
     run(copy)
+    assert made_counts(copy, start) == {"footprint": 0, "mask": 0, "sky": 0}
+    assert bool(list((copy / "results" / "images").glob(f"*/{removed}.*"))) == (not others)
     after = pair_files(copy)
     assert set(after) == {name for name in before if not involves(name, removed)}
     for name in after:
         assert after[name] == before[name], f"{name} was recomputed"
 
 
-def test_replacing_a_file_recomputes_its_jobs_and_pairs(copy):
+def test_replacing_a_file_recomputes_its_products_and_pairs(copy):
     before = pair_files(copy)
-    changed = DEMO[0].rsplit("/", 1)[1].removesuffix(".fits")
+    changed = new_id(DEMO[0])
     path = copy / DEMO[0]
     with fits.open(path) as hdul:
         hdul = fits.HDUList([hdu.copy() for hdu in hdul])
     hdul["SCI"].data = hdul["SCI"].data + 0.5
     hdul.writeto(path, overwrite=True)
     planned = plan(copy)
-    assert {k: planned.get(k) for k in PER_IMAGE} == {k: 1 for k in PER_IMAGE}
+    assert set(planned) - AFTER_SOLVE == IMAGE_STAGE and planned["image_batch"] == 1
+    start = time.time_ns()
     run(copy)
+    assert made_counts(copy, start) == {"footprint": 1, "mask": 1, "sky": 1}
     after = pair_files(copy)
     assert set(after) == set(before)
     for name in before:
@@ -173,7 +207,7 @@ def test_replacing_a_file_recomputes_its_jobs_and_pairs(copy):
         else:
             assert after[name] == before[name], f"{name} was recomputed"
     sky = Table.read(copy / "results" / "sky.ecsv")
-    assert set(sky["image"]) == {p.rsplit("/", 1)[1].removesuffix(".fits") for p in DEMO[:7]}
+    assert set(sky["image"]) == {new_id(p) for p in DEMO[:7]}
 
 
 def test_nothing_changed_nothing_runs(copy):

@@ -13,7 +13,7 @@ from astropy.table import Table
 from conftest import REPO, tan_wcs, write_image
 from skymatchflow.demo import demo_file_names
 from skymatchflow.maskfile import read_mask, read_mask_provenance
-from workflow_runner import run_snakemake, write_config
+from workflow_runner import image_product, run_snakemake, write_config
 
 pytestmark = pytest.mark.e2e
 
@@ -56,10 +56,13 @@ def demo_ids():
 
 def test_demo_writes_every_stage_file(demo_run):
     for image in demo_ids():
-        assert (demo_run / "results" / "masks" / f"{image}.fits").is_file()
-        assert (demo_run / "results" / "footprints" / f"{image}.json").is_file()
-        assert (demo_run / "logs" / "image_mask" / f"{image}.log").is_file()
-        assert (demo_run / "benchmarks" / "image_footprint" / f"{image}.tsv").is_file()
+        for product in ("footprint", "mask", "sky"):
+            assert image_product(demo_run, image, product).is_file()
+    batches = sorted(path.name for path in (demo_run / "results" / "images").iterdir())
+    assert batches and len(batches) <= 4
+    for batch in batches:
+        assert "made" in (demo_run / "logs" / "image_batch" / f"{batch}.log").read_text()
+        assert (demo_run / "benchmarks" / "image_batch" / f"{batch}.tsv").is_file()
     assert not list((demo_run / "results").rglob("*.tmp"))
 
 
@@ -67,7 +70,7 @@ def test_demo_masks_follow_dqbits_zero(demo_run):
     for image in demo_ids():
         with fits.open(demo_run / "resources" / "demo" / f"{image}.fits") as hdul:
             expected = (hdul["DQ"].data == 0) & np.isfinite(hdul["SCI"].data)
-            mask_path = demo_run / "results" / "masks" / f"{image}.fits"
+            mask_path = image_product(demo_run, image, "mask")
             assert np.array_equal(read_mask(mask_path), expected)
             assert np.array_equal(read_mask(mask_path, (3, 40, 5, 50)), expected[3:40, 5:50])
         record = read_mask_provenance(mask_path)
@@ -80,7 +83,7 @@ def test_demo_masks_follow_dqbits_zero(demo_run):
 def test_demo_groups_are_exposures(demo_run):
     groups = {}
     for image in demo_ids():
-        record = json.loads((demo_run / "results" / "footprints" / f"{image}.json").read_text())
+        record = json.loads(image_product(demo_run, image, "footprint").read_text())
         groups.setdefault(record["group"], []).append(image)
         assert record["area_sr"] > 0 and record["provenance"]["params"]["stepsize"] is None
     assert sorted(len(members) for members in groups.values()) == [4, 4]
@@ -125,16 +128,15 @@ def test_second_run_does_nothing_and_inputs_unchanged(demo_run):
 def test_bad_image_fails_with_one_line_and_no_partial_file(tmp_path):
     good = write_image(tmp_path / "good.fits", dq=np.zeros((64, 80), np.uint32))
     nowcs = write_image(tmp_path / "nowcs.fits", layout="nowcs")
-    write_config(tmp_path, images=[str(good), str(nowcs)])
+    write_config(tmp_path, images=[str(good), str(nowcs)], image_batches=1)
     before = {p: sha256(p) for p in (good, nowcs)}
     result = run_snakemake(tmp_path, "--keep-going")
     assert result.returncode != 0
     message = f"{nowcs}: extension 'SCI': no celestial WCS in the header"
     assert message in result.stderr
-    log = (tmp_path / "logs" / "image_footprint" / "nowcs.log").read_text()
+    (log,) = [path.read_text() for path in (tmp_path / "logs" / "image_batch").glob("*.log")]
     assert log.count("ERROR") == 1 and message in log and "Traceback" not in log
-    assert not (tmp_path / "results" / "footprints" / "nowcs.json").exists()
-    assert (tmp_path / "results" / "footprints" / "good.json").exists()
+    assert not list((tmp_path / "results").rglob("nowcs.*"))
     assert not list((tmp_path / "results").rglob("*.tmp"))
     assert {p: sha256(p) for p in (good, nowcs)} == before
 

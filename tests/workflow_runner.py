@@ -31,3 +31,12 @@ def run_snakemake(workdir, *args, timeout=900):
         *args,
     ]
     return subprocess.run(command, capture_output=True, text=True, cwd=workdir)
+
+
+def image_product(workdir, image, product):
+    """The path of one image's product ("footprint", "mask" or "sky") in its batch directory."""
+    from skymatchflow.imagebatch import SUFFIXES
+
+    found = list((workdir / "results" / "images").glob(f"*/{image}{SUFFIXES[product]}"))
+    assert len(found) == 1, f"{image} {product}: {found}"
+    return found[0]

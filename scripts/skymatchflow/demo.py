@@ -46,6 +46,17 @@ from astropy.io import fits
 from astropy.table import Table
 from astropy.wcs import WCS, Sip
 
+from .demonames import (
+    ACT_ID,
+    DETECTOR_NAMES,
+    OBSERVATION,
+    PROGRAM,
+    SEQ_ID,
+    VISIT,
+    VISIT_GROUP,
+    check_counts,
+    demo_file_names,
+)
 from .dqflags import JWST_PIXEL_FLAGS
 from .stagefiles import atomic_path
 
@@ -75,8 +86,6 @@ SATURATION_LEVEL = 40.0  # MJy/sr; scene brighter than this saturates
 PSF_SIGMA = 0.93  # pixels (FWHM ~2.2 px ~ 0.07 arcsec, ~F200W)
 STAR_DENSITY = 0.06  # stars per square arcsec of mosaic bounding box
 FILTER = "F200W"
-PROGRAM, OBSERVATION, VISIT = "01234", "001", "001"
-VISIT_GROUP, SEQ_ID, ACT_ID = "01", "1", "01"
 _FIRST_EXPOSURE_START = datetime(2026, 11, 23, 3, 14, 15, 926000, tzinfo=timezone.utc)
 _EXPOSURE_CADENCE_S = 600.0
 _EFFEXPTM_S = 526.152
@@ -85,12 +94,12 @@ _MJD_UNIX_EPOCH = 40587.0
 # detector name -> (focal-plane quadrant signs along pixel x, y; tilt in deg;
 # SIP quadratic shape (a20, a11, a02, b20, b11, b02), scaled later so the
 # distortion is a fraction of a pixel at the detector edge).
-_DETECTORS = {
-    "nrca1": ((-1, -1), 0.030, (0.8, -0.3, 0.4, -0.2, 0.5, 0.7)),
-    "nrca2": ((-1, +1), -0.040, (0.7, 0.3, 0.3, 0.2, 0.6, -0.6)),
-    "nrca3": ((+1, -1), 0.050, (-0.6, 0.4, -0.3, -0.3, -0.5, 0.8)),
-    "nrca4": ((+1, +1), -0.020, (-0.7, -0.2, -0.4, 0.3, -0.6, -0.7)),
-}
+_DETECTORS = dict(zip(DETECTOR_NAMES, [
+    ((-1, -1), 0.030, (0.8, -0.3, 0.4, -0.2, 0.5, 0.7)),
+    ((-1, +1), -0.040, (0.7, 0.3, 0.3, 0.2, 0.6, -0.6)),
+    ((+1, -1), 0.050, (-0.6, 0.4, -0.3, -0.3, -0.5, 0.8)),
+    ((+1, +1), -0.020, (-0.7, -0.2, -0.4, 0.3, -0.6, -0.7)),
+]))
 _SIP_EDGE_PIXELS = 0.3  # magnitude of the SIP distortion at the detector edge
 
 # Per-detector bad-pixel fractions (the map is a detector property, so it is
@@ -100,30 +109,6 @@ _COSMIC_RAYS_PER_MPIX = 300  # per 1024^2 pixels
 
 
 # --- names --------------------------------------------------------------------
-def demo_file_names(n_exposures: int = 2, n_detectors: int = 4) -> list[str]:
-    """Base names of the demo files, exposure-major, JWST naming convention.
-
-    ``jw<program><obs><visit>_<visitgroup><seq><activity>_<exposure>_<det>_cal.fits``
-    """
-    _check_counts(n_exposures, n_detectors)
-    dets = list(_DETECTORS)[:n_detectors]
-    return [
-        f"jw{PROGRAM}{OBSERVATION}{VISIT}_{VISIT_GROUP}{SEQ_ID}{ACT_ID}_"
-        f"{k + 1:05d}_{det}_cal.fits"
-        for k in range(n_exposures)
-        for det in dets
-    ]
-
-
-def _check_counts(n_exposures: int, n_detectors: int) -> None:
-    if not (isinstance(n_exposures, int) and 1 <= n_exposures <= 99):
-        raise ValueError(f"n_exposures must be an int in 1..99, got {n_exposures!r}")
-    if not (isinstance(n_detectors, int) and 1 <= n_detectors <= len(_DETECTORS)):
-        raise ValueError(
-            f"n_detectors must be an int in 1..{len(_DETECTORS)}, got {n_detectors!r}"
-        )
-
-
 # --- sky geometry helpers ------------------------------------------------------
 def _tan_to_sky(xi, eta, ra0, dec0):
     """Gnomonic de-projection: arcsec offsets (xi east, eta north) -> deg."""
@@ -502,7 +487,7 @@ def make_demo_mosaic(
     file is written atomically and the truth table last, so its presence
     means the whole set is complete.
     """
-    _check_counts(n_exposures, n_detectors)
+    check_counts(n_exposures, n_detectors)
     seed = int(seed)
     if seed < 0:
         raise ValueError("seed must be non-negative")

@@ -1,7 +1,7 @@
 """The good-pixel mask stage file: FITS uint8 (1 = use the pixel).
 
 Uncompressed so that later stages can read only the rows and columns of an
-overlap (memory-mapped section) rather than the whole array.
+overlap (memory-mapped) rather than the whole array.
 """
 
 import json
@@ -9,6 +9,7 @@ import json
 import numpy as np
 from astropy.io import fits
 
+from .fitsregion import read_region
 from .stagefiles import atomic_path
 
 
@@ -28,11 +29,7 @@ def write_mask(path, mask, image_id, provenance):
 def read_mask(path, window=None):
     """The mask as a bool array, whole or only ``window`` (row0, row1, col0, col1)."""
     with fits.open(path, mode="readonly", memmap=True) as hdul:
-        data = hdul["MASK"].section
-        if window is None:
-            return np.array(data[:, :], dtype=bool)
-        row0, row1, col0, col1 = window
-        return np.array(data[row0:row1, col0:col1], dtype=bool)
+        return read_region(hdul["MASK"], window, bool)
 
 
 def read_mask_provenance(path):

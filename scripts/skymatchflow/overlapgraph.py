@@ -7,11 +7,11 @@ batch: batches are hash buckets of the pair's first group, so adding an image
 changes only the batches that hold its pairs (see README, "Pair batches").
 """
 
-import hashlib
 import re
 
 from astropy.table import Table
 
+from .buckets import hash_bucket
 from .overlaps import group_pairs, overlapping_image_pairs
 
 UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
@@ -29,8 +29,7 @@ def pair_id(group_a, group_b):
 
 def batch_of(group_a, n_batches):
     """The batch of a pair: a hash bucket of its first group (stable under additions)."""
-    digest = hashlib.sha256(str(group_a).encode()).hexdigest()
-    return f"b{int(digest[:12], 16) % n_batches:03d}"
+    return hash_bucket(group_a, n_batches, "b")
 
 
 def group_order(records):

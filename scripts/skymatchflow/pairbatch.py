@@ -12,9 +12,7 @@ import json
 import logging
 from pathlib import Path
 
-from .footprint import polygon_from_dict
 from .maskfile import read_mask_provenance
-from .pairstats import load_pair_image, pair_record
 from .stagefiles import read_json, sha256_file, software_versions, write_json
 
 
@@ -61,6 +59,9 @@ def run_batch(spec, outdir, stat_params):
                     continue
             except (OSError, ValueError):
                 pass
+        from .footprint import polygon_from_dict  # heavy (WCS, spherical geometry): only when
+        from .pairstats import load_pair_image, pair_record  # a pair is computed
+
         for image in pair["members_a"] + pair["members_b"]:
             if image not in images:
                 info = spec["images"][image]

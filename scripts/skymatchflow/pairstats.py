@@ -15,6 +15,7 @@ from astropy.io import fits
 from astropy.wcs import NoConvergence
 
 from .config import stat_kwargs
+from .fitsregion import read_region
 from .imagestats import sky_statistic
 from .inputs import ImageSpec, parse_extension
 from .maskfile import read_mask
@@ -94,7 +95,7 @@ def _read_window(image, window):
         sci = image.pixels[row0:row1, col0:col1]
     else:
         with fits.open(image.path, mode="readonly", memmap=True) as hdul:
-            sci = np.array(hdul[image.sci].section[row0:row1, col0:col1], dtype=np.float32)
+            sci = read_region(hdul[image.sci], window, np.float32)
     return sci, read_mask(image.mask_path, window)
 
 

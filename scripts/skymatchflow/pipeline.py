@@ -1,42 +1,51 @@
 """The whole workflow in one process, with the same stage code as the rules.
 
 For parity tests and quick looks at small data sets: per image (footprint,
-mask, whole-image sky), overlap graph, pair statistics, solve. Masks are
-written under ``workdir`` because the pair stage reads them from disk as it
-does in the workflow.
+mask, whole-image sky, as one image batch), overlap graph, pair statistics,
+solve. The per-image products are written under ``workdir`` because the pair
+stage reads masks from disk as it does in the workflow.
 """
 
 from pathlib import Path
 
-from .config import stat_kwargs
+from .config import STAT_KEYS, stat_kwargs
 from .footprint import polygon_from_dict
-from .imagesky import whole_image_sky
+from .imagebatch import PRODUCTS, product_path, run_image_batch
 from .inputs import discover_images
-from .maskfile import write_mask
 from .overlapgraph import build_graph
 from .pairstats import load_pair_image, pair_record
 from .skylist import read_skylist
 from .skytable import pair_table, solve_tables, user_sky_table
-from .stages import footprint_record, image_mask
+from .stagefiles import read_json
 
 
 def run_in_process(config, workdir):
     """(sky table, pair table) for a full config (every key present, as after validation)."""
-    workdir = Path(workdir)
+    workdir = Path(workdir) / "images"
     specs = discover_images(config)
-    if config["skymethod"] == "user":
-        footprints = [footprint_record(s, config["stepsize"], config["groups"]) for s in specs.values()]
+    user = config["skymethod"] == "user"
+    run_image_batch(
+        {
+            "images": {image: spec.as_params() for image, spec in specs.items()},
+            "products": ["footprint"] if user else list(PRODUCTS),
+            "stepsize": config["stepsize"],
+            "groups": config["groups"],
+            "dqbits": config["dqbits"],
+            "stat": {key: config[key] for key in STAT_KEYS},
+        },
+        workdir,
+    )
+    footprints = [read_json(product_path(workdir, image, "footprint")) for image in specs]
+    if user:
         skies = read_skylist(config["skylist"], sorted({s.path for s in specs.values()}))
         return user_sky_table(footprints, skies), pair_table([], [])
-    footprints, skies, images = [], [], {}
-    for spec in specs.values():
-        record = footprint_record(spec, config["stepsize"], config["groups"])
-        mask_path = workdir / "masks" / f"{spec.image_id}.fits"
-        write_mask(mask_path, image_mask(spec, config["dqbits"]), spec.image_id, {})
-        skies.append(whole_image_sky(spec, mask_path, config))
-        polygon = polygon_from_dict(record["polygon"])
-        images[spec.image_id] = load_pair_image(spec.image_id, spec.path, spec.sci, polygon, mask_path)
-        footprints.append(record)
+    skies = [read_json(product_path(workdir, image, "sky")) for image in specs]
+    images = {
+        image: load_pair_image(
+            image, spec.path, spec.sci, polygon_from_dict(record["polygon"]), product_path(workdir, image, "mask")
+        )
+        for (image, spec), record in zip(specs.items(), footprints)
+    }
     pairs = []
     if "match" in config["skymethod"]:
         pairs, _ = build_graph(footprints, [images[r["image"]].polygon for r in footprints], 1)

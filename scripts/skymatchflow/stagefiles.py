@@ -6,6 +6,7 @@ file that looks complete.
 """
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -28,8 +29,8 @@ def sha256_file(path, chunk_size=1 << 22):
     return digest.hexdigest()
 
 
-def software_versions():
-    """Versions of this package, Python and the numerical libraries used."""
+@functools.lru_cache(maxsize=1)
+def _versions():
     versions = {"skymatchflow": __version__, "python": sys.version.split()[0]}
     for name in SOFTWARE:
         try:
@@ -37,6 +38,11 @@ def software_versions():
         except metadata.PackageNotFoundError:
             continue
     return versions
+
+
+def software_versions():
+    """Versions of this package, Python and the numerical libraries used (read once per process)."""
+    return dict(_versions())
 
 
 def provenance(params, inputs):

@@ -4,6 +4,7 @@ import logging
 
 import numpy as np
 
+from .config import stat_kwargs
 from .errors import InputError
 from .footprint import footprint_polygon, polygon_to_dict
 from .readers import group_id, previous_background, read_header, read_sci_dq
@@ -30,9 +31,9 @@ def footprint_record(spec, stepsize, grouping):
     }
 
 
-def image_mask(spec, dqbits):
-    """One image's good-pixel mask; an image with no good pixel is logged, not an error."""
-    from .dqflags import good_pixel_mask, interpret_dqbits  # heavy: only the mask job needs it
+def sci_and_mask(spec, dqbits):
+    """(SCI, good-pixel mask) of one image; no good pixel at all is logged, not an error."""
+    from .dqflags import good_pixel_mask, interpret_dqbits  # heavy: only mask making needs it
 
     sci, dq = read_sci_dq(spec)
     mask = good_pixel_mask(sci, dq, interpret_dqbits(dqbits))
@@ -41,4 +42,28 @@ def image_mask(spec, dqbits):
             "%s[%s]: every pixel is masked (dqbits=%r); this image will get no sky and be SKIPPED",
             spec.path, spec.sci, dqbits,
         )
-    return mask
+    return sci, mask
+
+
+def image_mask(spec, dqbits):
+    """One image's good-pixel mask."""
+    return sci_and_mask(spec, dqbits)[1]
+
+
+def sky_record(spec, sci, mask, stat_params):
+    """Whole-image sky record {"image", "sky", "npix", "reason"} of SCI's good pixels.
+
+    This is the reference's ``SkyImage.calc_sky(overlap=None)``, which the
+    local and global methods use; sky None (with a reason) when there is no value.
+    """
+    from .imagestats import sky_statistic
+
+    stat = sky_statistic(sci[mask], **stat_kwargs(stat_params))
+    if stat.value is None:
+        logging.warning("%s[%s]: no whole-image sky: %s", spec.path, spec.sci, stat.reason)
+    return {
+        "image": spec.image_id,
+        "sky": None if stat.value is None else float(stat.value),
+        "npix": int(stat.npix) if stat.value is not None else 0,
+        "reason": stat.reason,
+    }

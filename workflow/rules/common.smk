@@ -9,9 +9,9 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
 
 from skymatchflow.config import STAT_KEYS, check_config
-from skymatchflow.demo import demo_file_names
+from skymatchflow.demonames import demo_file_names
+from skymatchflow.imagebatch import PRODUCTS, batch_of_image, product_path
 from skymatchflow.inputs import discover_images
-from skymatchflow.overlapgraph import read_batches
 from skymatchflow.skylist import read_skylist
 
 CONFIG_SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
@@ -19,7 +19,9 @@ check_config(config, CONFIG_SCHEMA)
 validate(config, str(CONFIG_SCHEMA))
 
 IMAGES = discover_images(config)
-if config["skymethod"] == "user":
+USER_SKIES = config["skymethod"] == "user"
+MATCHING = "match" in config["skymethod"]
+if USER_SKIES:
     read_skylist(config["skylist"], sorted({spec.path for spec in IMAGES.values()}))
 ENV = "../../envs/skymatch.yaml"
 DEMO_DIR = "resources/demo"
@@ -28,35 +30,42 @@ USES_DEMO = sorted(spec.path for spec in IMAGES.values()) == sorted(DEMO_FILES)
 
 
 wildcard_constraints:
-    image=r"[A-Za-z0-9._+-]+",
+    ibatch=r"i[0-9]+",
+    batch=r"b[0-9]+",
 
 
-def image_file(wildcards):
-    """The file that holds the image's SCI header and pixels."""
-    return IMAGES[wildcards.image].path
+def image_batch_of(image):
+    """The per-image batch an image belongs to (a hash bucket of its id)."""
+    return batch_of_image(image, config["image_batches"])
 
 
-def image_inputs(wildcards):
-    """The files one image is read from: the image, and its separate DQ file if any."""
-    spec = IMAGES[wildcards.image]
-    files = {"image": spec.path}
-    if spec.dq_file:
-        files["dq"] = spec.dq_file
-    return files
+IMAGE_BATCHES = {}  # batch -> member image ids, in input order
+for _image in IMAGES:
+    IMAGE_BATCHES.setdefault(image_batch_of(_image), []).append(_image)
 
 
-def footprint_params(wildcards):
-    """Everything the footprint depends on, as one dict (a change re-runs it)."""
-    params = IMAGES[wildcards.image].as_params()
-    params.update(stepsize=config["stepsize"], groups=config["groups"])
-    return params
+def image_product(image, product):
+    """Path of an image's footprint, mask or sky inside its batch directory."""
+    return str(product_path(f"results/images/{image_batch_of(image)}", image, product))
 
 
-def mask_params(wildcards):
-    """Everything the mask depends on, as one dict (a change re-runs it)."""
-    params = IMAGES[wildcards.image].as_params()
-    params.update(dqbits=config["dqbits"])
-    return params
+def image_batch_dirs(images):
+    """The batch directories holding the products of ``images``."""
+    return sorted({f"results/images/{image_batch_of(i)}" for i in images})
+
+
+def input_files(images):
+    """The input files ``images`` are read from (images and separate DQ files)."""
+    files = set()
+    for image in images:
+        spec = IMAGES[image]
+        files.update(path for path in (spec.path, spec.dq_file) if path)
+    return sorted(files)
+
+
+def image_batch_files(wildcards):
+    """The input files of one batch of images."""
+    return input_files(IMAGE_BATCHES[wildcards.ibatch])
 
 
 def stat_params():
@@ -64,15 +73,49 @@ def stat_params():
     return {key: config[key] for key in STAT_KEYS}
 
 
-def image_sky_params(wildcards):
-    """Everything the whole-image sky depends on, as one dict."""
-    params = IMAGES[wildcards.image].as_params()
-    params.update(stat_params())
-    return params
+def image_batch_params(wildcards):
+    """Everything a batch's products depend on, as one dict (a change re-runs it)."""
+    return {
+        "images": {i: IMAGES[i].as_params() for i in IMAGE_BATCHES[wildcards.ibatch]},
+        "products": ["footprint"] if USER_SKIES else list(PRODUCTS),
+        "stepsize": config["stepsize"],
+        "groups": config["groups"],
+        "dqbits": config["dqbits"],
+        "stat": stat_params(),
+    }
+
+
+ALL_IMAGE_BATCHES = image_batch_dirs(IMAGES)
+FOOTPRINTS = [image_product(image, "footprint") for image in IMAGES]
+
+
+def graph_inputs(wildcards):
+    """The footprints' batch directories and the image files they are made from."""
+    return {
+        "image_batches": ALL_IMAGE_BATCHES,
+        "images": sorted({spec.path for spec in IMAGES.values()}),
+    }
+
+
+def graph_params(wildcards):
+    """Footprint paths in input order, and everything the footprints are made from."""
+    return {
+        "pair_batches": config["pair_batches"],
+        "footprints": FOOTPRINTS,
+        "made_from": {
+            "images": {i: spec.as_params() for i, spec in IMAGES.items()},
+            "stepsize": config["stepsize"],
+            "groups": config["groups"],
+        },
+    }
 
 
 @functools.lru_cache(maxsize=4)
 def _batches(pairs_path, mtime):
+    from skymatchflow.overlapgraph import (
+        read_batches,
+    )  # astropy.table: only after the checkpoint
+
     return read_batches(pairs_path)
 
 
@@ -91,29 +134,41 @@ def batch_images(batch):
     return list(images)
 
 
+# A pair batch reads footprints and masks inside image batch directories,
+# which are ancient() inputs for it: an image batch re-run keeps its unchanged
+# products, and must not re-run every pair batch. What those products are made
+# of is declared instead, as the input files (their mtimes) and the
+# parameters ("made_from" in params), so a batch re-runs exactly when a product
+# it reads can have changed. This is safe because any image batch re-run also
+# re-runs the overlap graph (a checkpoint), and Snakemake evaluates the pair
+# batches only after it, when the image batches are done.
 def pair_batch_inputs(wildcards):
     """Every file a batch's pixels and geometry come from."""
     images = batch_images(wildcards.batch)
     return {
-        "footprints": [f"results/footprints/{i}.json" for i in images],
-        "masks": [f"results/masks/{i}.fits" for i in images],
-        "images": sorted({IMAGES[i].path for i in images}),
+        "image_batches": [ancient(path) for path in image_batch_dirs(images)],
+        "images": input_files(images),
     }
 
 
 def pair_batch_params(wildcards):
-    """The batch's pairs, its members' files and the statistic, as one dict."""
+    """The batch's pairs, its members' files, what their products are made from, and the statistic."""
     images = batch_images(wildcards.batch)
     return {
         "stat": stat_params(),
+        "made_from": {
+            "images": {i: IMAGES[i].as_params() for i in images},
+            "stepsize": config["stepsize"],
+            "dqbits": config["dqbits"],
+        },
         "batch": {
             "pairs": pair_batches()[wildcards.batch],
             "images": {
                 i: {
                     "file": IMAGES[i].path,
                     "sci": IMAGES[i].sci,
-                    "footprint": f"results/footprints/{i}.json",
-                    "mask": f"results/masks/{i}.fits",
+                    "footprint": image_product(i, "footprint"),
+                    "mask": image_product(i, "mask"),
                 }
                 for i in images
             },
@@ -127,11 +182,15 @@ def pair_batch_dirs(wildcards):
 
 
 def solve_params(wildcards):
-    """The solve's parameters, and the whole config for the sky table's metadata."""
+    """The solve's parameters, its per-image files, and the whole config for the table's metadata."""
     return {
         "skymethod": config["skymethod"],
         "match_down": config["match_down"],
         "subtract": config["subtract"],
+        "footprints": FOOTPRINTS,
+        "skies": (
+            [] if USER_SKIES else [image_product(image, "sky") for image in IMAGES]
+        ),
         "config": dict(config),
     }
 
@@ -156,20 +215,9 @@ def apply_params(wildcards):
 
 # The solve's inputs, each its own function so that only the pair statistics
 # wait for the overlap-graph checkpoint (the rest is planned before it runs).
-USER_SKIES = config["skymethod"] == "user"
-MATCHING = "match" in config["skymethod"]
-
-
 def solve_skylist(wildcards):
     """The skylist, for skymethod 'user'."""
     return [config["skylist"]] if USER_SKIES else []
-
-
-def solve_skies(wildcards):
-    """Whole-image skies (not used by 'user')."""
-    return (
-        [] if USER_SKIES else expand("results/image_skies/{image}.json", image=IMAGES)
-    )
 
 
 def solve_graph_files(name):

@@ -4,7 +4,7 @@
 
 checkpoint overlap_graph:
     input:
-        footprints=expand("results/footprints/{image}.json", image=IMAGES),
+        unpack(graph_inputs),
     output:
         pairs="results/overlaps/pairs.ecsv",
         groups="results/overlaps/groups.ecsv",
@@ -15,7 +15,7 @@ checkpoint overlap_graph:
     conda:
         ENV
     params:
-        cfg={"pair_batches": config["pair_batches"]},
+        cfg=graph_params,
     script:
         "../../scripts/overlap_graph.py"
 

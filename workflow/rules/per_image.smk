@@ -1,55 +1,21 @@
-# Per image: the sky footprint (header only) and the good-pixel mask (SCI + DQ).
-# Two rules so that a new stepsize re-runs only footprints and a new dqbits
-# only masks.
+# Per image: the sky footprint (header only), the good-pixel mask (SCI + DQ)
+# and the whole-image sky, made in a few stable batches of images. A batch
+# directory is an update() output: a re-run remakes only the products whose
+# parameters or input checksums changed (see scripts/skymatchflow/imagebatch.py).
 
 
-rule image_footprint:
+rule image_batch:
     input:
-        image=image_file,
+        image_batch_files,
     output:
-        "results/footprints/{image}.json",
+        update(directory("results/images/{ibatch}")),
     log:
-        "logs/image_footprint/{image}.log",
+        "logs/image_batch/{ibatch}.log",
     benchmark:
-        "benchmarks/image_footprint/{image}.tsv"
+        "benchmarks/image_batch/{ibatch}.tsv"
     conda:
         ENV
     params:
-        cfg=footprint_params,
+        cfg=image_batch_params,
     script:
-        "../../scripts/image_footprint.py"
-
-
-rule image_mask:
-    input:
-        unpack(image_inputs),
-    output:
-        "results/masks/{image}.fits",
-    log:
-        "logs/image_mask/{image}.log",
-    benchmark:
-        "benchmarks/image_mask/{image}.tsv"
-    conda:
-        ENV
-    params:
-        cfg=mask_params,
-    script:
-        "../../scripts/image_mask.py"
-
-
-rule image_sky:
-    input:
-        image=image_file,
-        mask="results/masks/{image}.fits",
-    output:
-        "results/image_skies/{image}.json",
-    log:
-        "logs/image_sky/{image}.log",
-    benchmark:
-        "benchmarks/image_sky/{image}.tsv"
-    conda:
-        ENV
-    params:
-        cfg=image_sky_params,
-    script:
-        "../../scripts/image_sky.py"
+        "../../scripts/image_batch.py"

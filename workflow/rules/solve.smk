@@ -3,8 +3,7 @@
 
 rule solve_sky:
     input:
-        footprints=expand("results/footprints/{image}.json", image=IMAGES),
-        skies=solve_skies,
+        image_batches=ALL_IMAGE_BATCHES,
         skylist=solve_skylist,
         groups=solve_graph_files("groups"),
         pair_list=solve_graph_files("pairs"),

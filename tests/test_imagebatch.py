@@ -1,0 +1,138 @@
+"""Image batches: each product is remade only when what it is made from changed."""
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import tan_wcs, write_image
+from skymatchflow.buckets import hash_bucket
+from skymatchflow.errors import InputError
+from skymatchflow.imagebatch import PRODUCTS, batch_of_image, product_path, run_image_batch
+from skymatchflow.inputs import ImageSpec
+from skymatchflow.maskfile import read_mask, read_mask_provenance
+from skymatchflow.stagefiles import sha256_file
+
+STAT = {"skystat": "mode", "lower": None, "upper": None, "nclip": 5, "lsigma": 4.0, "usigma": 4.0, "binwidth": 0.1}
+
+
+def make_image(tmp_path, name, dx=0.0, offset=0.0):
+    shape = (60, 70)
+    rng = np.random.default_rng(len(name))
+    sci = rng.normal(1.0 + offset, 0.05, shape).astype(np.float32)
+    dq = (np.arange(shape[0] * shape[1]).reshape(shape) % 11 == 0).astype(np.uint32) * 4
+    path = tmp_path / f"{name}.fits"
+    path.unlink(missing_ok=True)
+    write_image(path, shape=shape, sci=sci, dq=dq, wcs=tan_wcs(shape, crval=(150.1 + dx / 3600, 2.2)))
+    return path
+
+
+def batch_spec(paths, **changes):
+    spec = {
+        "images": {p.stem: ImageSpec(p.stem, str(p), "SCI", "DQ").as_params() for p in paths},
+        "products": list(PRODUCTS),
+        "stepsize": None,
+        "groups": "none",
+        "dqbits": 0,
+        "stat": dict(STAT),
+    }
+    spec.update(changes)
+    return spec
+
+
+def snapshot(out):
+    """{file name: (mtime_ns, bytes)} of every product file."""
+    return {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in out.iterdir() if p.is_file()}
+
+
+def changed(before, after):
+    return {name for name in after if before.get(name) != after[name]}
+
+
+@pytest.fixture
+def made(tmp_path):
+    paths = [make_image(tmp_path, name, dx) for name, dx in [("a", 0), ("b", 15), ("c", 30)]]
+    out = tmp_path / "i000"
+    assert run_image_batch(batch_spec(paths), out) == {p: (3, 0) for p in PRODUCTS}
+    return paths, out
+
+
+def test_products_hold_what_the_stages_need(made):
+    paths, out = made
+    footprint = json.loads(product_path(out, "a", "footprint").read_text())
+    assert footprint["image"] == "a" and footprint["area_sr"] > 0
+    assert footprint["provenance"]["inputs"]["image"]["sha256"] == sha256_file(paths[0])
+    mask = read_mask(product_path(out, "a", "mask"))
+    assert mask.shape == (60, 70) and 0 < mask.sum() < mask.size
+    assert read_mask_provenance(product_path(out, "a", "mask"))["params"]["dqbits"] == 0
+    sky = json.loads(product_path(out, "a", "sky").read_text())
+    assert sky["sky"] == pytest.approx(1.0, abs=0.02) and sky["npix"] == mask.sum()
+
+
+def test_nothing_changed_keeps_every_file(made):
+    paths, out = made
+    before = snapshot(out)
+    assert run_image_batch(batch_spec(paths), out) == {p: (0, 3) for p in PRODUCTS}
+    assert snapshot(out) == before
+
+
+@pytest.mark.parametrize(
+    "change, remade",
+    [
+        ({"stepsize": 16}, {"footprint"}),
+        ({"groups": "exposure"}, {"footprint"}),
+        ({"dqbits": 4}, {"mask", "sky"}),
+        ({"stat": dict(STAT, skystat="median")}, {"sky"}),
+        ({"stat": dict(STAT, nclip=2)}, {"sky"}),
+    ],
+    ids=["stepsize", "groups", "dqbits", "skystat", "nclip"],
+)
+def test_a_parameter_remakes_only_the_products_it_enters(made, change, remade):
+    paths, out = made
+    before = snapshot(out)
+    counts = run_image_batch(batch_spec(paths, **change), out)
+    assert counts == {p: (3, 0) if p in remade else (0, 3) for p in PRODUCTS}
+    suffixes = {p: product_path(out, "x", p).name[1:] for p in PRODUCTS}
+    assert changed(before, snapshot(out)) <= {n for n in before if any(n.endswith(suffixes[p]) for p in remade)}
+
+
+def test_dqbits_change_remakes_the_sky_from_the_new_mask(made):
+    paths, out = made
+    assert not read_mask(product_path(out, "b", "mask")).all()
+    run_image_batch(batch_spec(paths, dqbits=4), out)  # the only DQ bit set (4) becomes acceptable
+    mask = read_mask(product_path(out, "b", "mask"))
+    assert mask.all()
+    assert json.loads(product_path(out, "b", "sky").read_text())["npix"] == mask.size
+
+
+def test_a_replaced_file_remakes_only_its_products(made, tmp_path):
+    paths, out = made
+    before = snapshot(out)
+    make_image(tmp_path, "b", 15, offset=0.5)
+    assert run_image_batch(batch_spec(paths), out) == {p: (1, 2) for p in PRODUCTS}
+    assert {name.split(".")[0] for name in changed(before, snapshot(out))} == {"b"}
+    assert json.loads(product_path(out, "b", "sky").read_text())["sky"] == pytest.approx(1.5, abs=0.02)
+
+
+def test_a_removed_image_loses_its_files_and_user_needs_footprints_only(made):
+    paths, out = made
+    run_image_batch(batch_spec(paths[:2]), out)
+    assert not list(out.glob("c.*"))
+    assert run_image_batch(batch_spec(paths[:2], products=["footprint"]), out) == {"footprint": (0, 2)}
+    assert sorted(p.name for p in out.iterdir()) == ["a.footprint.json", "b.footprint.json"]
+
+
+def test_a_bad_image_is_named_and_the_others_are_made(tmp_path):
+    good = make_image(tmp_path, "good")
+    nowcs = write_image(tmp_path / "nowcs.fits", layout="nowcs")
+    out = tmp_path / "i000"
+    with pytest.raises(InputError, match=f"{nowcs}: extension 'SCI': no celestial WCS"):
+        run_image_batch(batch_spec([nowcs, good]), out)
+    assert sorted(p.name for p in out.iterdir()) == ["good.footprint.json", "good.mask.fits", "good.sky.json"]
+
+
+def test_buckets_are_stable_and_spread():
+    assert batch_of_image("jw001_nrca1_cal", 4) == hash_bucket("jw001_nrca1_cal", 4, "i")
+    assert batch_of_image("x", 1) == "i000"
+    buckets = {batch_of_image(f"image_{k:04d}", 8) for k in range(200)}
+    assert buckets == {f"i{k:03d}" for k in range(8)}
