@@ -89,6 +89,11 @@ def parse_extension(spec):
     return spec
 
 
+def first_image_index(naxis_values):
+    """Index of the first HDU holding an image (NAXIS >= 2), or None: "the image" of a plain file."""
+    return next((index for index, naxis in enumerate(naxis_values) if naxis >= 2), None)
+
+
 def _image_hdus(path):
     """(sci, dq) extension specs for every image in one existing file.
 
@@ -108,9 +113,9 @@ def _image_hdus(path):
         return [("SCI", AUTO_DQ)]
     if sci:
         return [(f"SCI,{ver}", AUTO_DQ) for ver in sci]
-    for index, (_, _, naxis) in enumerate(hdus):
-        if naxis >= 2:
-            return [(str(index), AUTO_DQ)]
+    index = first_image_index(naxis for _, _, naxis in hdus)
+    if index is not None:
+        return [(str(index), AUTO_DQ)]
     raise InputError(path, "no SCI extension and no image HDU")
 
 

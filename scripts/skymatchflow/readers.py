@@ -12,7 +12,7 @@ from astropy.io import fits
 from astropy.wcs import WCS, FITSFixedWarning
 
 from .errors import InputError
-from .inputs import AUTO_DQ, file_stem, parse_extension
+from .inputs import AUTO_DQ, file_stem, first_image_index, parse_extension
 
 # meta.observation attributes of the JWST group id, as FITS keywords, in the
 # order of jwst's attrs_to_group_id.
@@ -85,10 +85,8 @@ def _read_array(hdul, path, ext, dtype):
 
 
 def _first_image_extension(hdul):
-    for index, hdu in enumerate(hdul):
-        if hdu.header.get("NAXIS", 0) == 2:
-            return str(index)
-    return "0"
+    index = first_image_index(hdu.header.get("NAXIS", 0) for hdu in hdul)
+    return str(index or 0)
 
 
 def read_sci(spec):

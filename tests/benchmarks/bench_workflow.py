@@ -26,7 +26,9 @@ pixels, TAN WCS; ``skymethod: global+match``, ``skystat: mode``, ``dqbits: 0``.
   (c) the same WORKDIR after a 17th image (overlapping one edge image) is
       added to its config: the incremental re-run;
   (d) the floor: one subprocess that reads every SCI and DQ once and computes
-      one whole-image statistic per image (``sky_statistic`` on good pixels).
+      one whole-image statistic per image (``sky_statistic`` on good pixels);
+  (e) the same WORKDIR once more, with nothing left to do: Snakemake's own
+      start, config check, input discovery and DAG, the floor under (c).
 
 Case 2, a survey strip: N images of 256x256 (0.5"/px) in two rows along RA with
 random dithers and rolls (each overlaps ~5 neighbours).  The reference runs on
@@ -613,6 +615,7 @@ def main(argv=None):
     profile_lines = profile(cold, wd)
     write_workflow_config(wd, paths + [extra])
     incr = run_workflow("1c_workflow_plus_one", wd, scratch, args.timeout)
+    noop = run_workflow("1e_workflow_nothing_to_do", wd, scratch, args.timeout)
     floor = run_floor("1d_floor", paths, scratch, args.timeout)
 
     # ---- case 2
@@ -649,6 +652,8 @@ def main(argv=None):
                         + ", ".join(f"{r} x{sum(1 for j in incr.jobs if j[0] == r)}"
                                     for r in sorted({j[0] for j in incr.jobs}))))
     out.append(row("1d", "floor: read every SCI+DQ once, one whole-image mode per image (1 process)", floor))
+    out.append(row("1e", "workflow, nothing to do (Snakemake start, config, discovery, DAG): the floor of any re-run",
+                   noop, note=f"{len(noop.jobs)} jobs"))
     out.append(ratio_row("1", "wall b / a (workflow cold / reference)", cold.wall, ref.wall, "<= 0.5"))
     out.append(ratio_row("1", "wall b / d (workflow cold / floor)", cold.wall, floor.wall, "<= 3"))
     out.append(ratio_row("1", "wall c / b (+1 image / cold)", incr.wall, cold.wall, "<= 0.15"))
