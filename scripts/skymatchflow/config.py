@@ -42,13 +42,10 @@ def _schema_message(error, schema):
 
 def check_config(config, schema_path):
     """Raise ConfigError for the first problem found in ``config``."""
-    # imported here: rule jobs import this module for stat_kwargs only, and
-    # the bit-mask code pulls in most of astropy (~1 s per job)
+    # imported here: rule jobs import this module for stat_kwargs only
     import yaml
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import best_match
-
-    from .dqflags import interpret_dqbits
 
     schema = yaml.safe_load(Path(schema_path).read_text())
     error = best_match(Draft202012Validator(schema).iter_errors(config))
@@ -58,10 +55,16 @@ def check_config(config, schema_path):
     has_sheet = bool(config.get("image_sheet"))
     if has_images == has_sheet:
         raise ConfigError("config keys 'images' and 'image_sheet': give exactly one of them")
-    try:
-        interpret_dqbits(config.get("dqbits", 0))
-    except ValueError as err:
-        raise ConfigError(f"config key 'dqbits': {err}") from None
+    dqbits = config.get("dqbits", 0)
+    if isinstance(dqbits, str):
+        # astropy passes integers and null through unchanged; only a string
+        # needs its parser, whose import costs every Snakemake start ~0.6 s
+        from .dqflags import interpret_dqbits
+
+        try:
+            interpret_dqbits(dqbits)
+        except ValueError as err:
+            raise ConfigError(f"config key 'dqbits': {err}") from None
     if config.get("skymethod") == "user" and not config.get("skylist"):
         raise ConfigError("config key 'skylist': skymethod 'user' needs a skylist file (file name and sky per line)")
     lower, upper = config.get("lower"), config.get("upper")
