@@ -85,7 +85,6 @@ SEED = 20260808
 
 sys.path.insert(0, str(SCRIPTS))
 from skymatchflow.config import schema_defaults  # noqa: E402
-from skymatchflow.overlapgraph import read_batches  # noqa: E402
 
 # the step's defaults (from the workflow's schema), every image its own group
 STEP_CONFIG = schema_defaults(REPO / "workflow" / "schemas" / "config.schema.yaml")
@@ -453,30 +452,22 @@ def occupancy(intervals, t_end):
     return zero, one
 
 
-def critical_path(workdir, jobs):
-    """Longest chain of benchmark job times through the workflow's DAG:
-    footprint -> overlap_graph -> pair_batch (also after its members' masks) -> solve,
-    mask -> image_sky -> solve."""
+def critical_path(jobs):
+    """Longest chain of benchmark job times through the workflow's DAG.
+
+    The overlap graph waits for every image batch, and every pair batch for
+    the graph (a checkpoint), so the chain is: slowest image batch -> overlap
+    graph -> slowest pair batch -> solve (without a graph: image batch -> solve).
+    """
     s = {}
     for rule, name, sec, _, _ in jobs:
         s[(rule, name)] = sec if np.isfinite(sec) else 0.0
-    fp = {n: v for (r, n), v in s.items() if r == "image_footprint"}
-    mask = {n: v for (r, n), v in s.items() if r == "image_mask"}
-    sky = {n: v for (r, n), v in s.items() if r == "image_sky"}
-    overlap_end = max(fp.values(), default=0.0) + s.get(("overlap_graph", "overlap_graph"), 0.0)
-    chains = [mask.get(n, 0.0) + v for n, v in sky.items()]
-    try:
-        batches = read_batches(workdir / "results" / "overlaps" / "pairs.ecsv")
-    except Exception:  # noqa: BLE001 - profile only
-        batches = {}
-    for (rule, name), v in s.items():
-        if rule != "pair_batch":
-            continue
-        members = {m for p in batches.get(name, []) for m in p["members_a"] + p["members_b"]}
-        ready = max([overlap_end] + [mask.get(m, 0.0) for m in members])
-        chains.append(ready + v)
-    chains.append(overlap_end)
-    return max(chains, default=0.0) + s.get(("solve_sky", "solve_sky"), 0.0)
+
+    def slowest(rule):
+        return max((v for (r, _), v in s.items() if r == rule), default=0.0)
+
+    return (slowest("image_batch") + slowest("overlap_graph") + slowest("pair_batch")
+            + slowest("solve_sky"))
 
 
 def profile(run, workdir, cores=2):
@@ -497,7 +488,7 @@ def profile(run, workdir, cores=2):
                      f"{np.nansum([v[2] for v in vals]):.1f} | {np.nanmax([v[1] for v in vals]):.0f} |")
     lines.append(f"| **all jobs** | {len(jobs)} | {total_s:.1f} | | | "
                  f"{np.nansum([j[4] for j in jobs]):.1f} | {max_job_rss(run):.0f} |")
-    cp = critical_path(workdir, jobs)
+    cp = critical_path(jobs)
     bound = max(cp, total_s / cores)
     intervals = job_intervals(run.trace)
     done = [(v[1], v[2]) for v in intervals.values() if v[2] is not None]
