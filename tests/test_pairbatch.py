@@ -9,7 +9,7 @@ from skymatchflow.inputs import ImageSpec
 from skymatchflow.maskfile import write_mask
 from skymatchflow.pairbatch import run_batch
 from skymatchflow.stagefiles import provenance, write_json
-from skymatchflow.stages import footprint_record, image_mask
+from skymatchflow.stages import footprint_record, sci_and_mask
 
 STAT = {"skystat": "median", "lower": None, "upper": None, "nclip": 3, "lsigma": 4.0, "usigma": 4.0, "binwidth": 0.1}
 
@@ -25,7 +25,7 @@ def prepare(tmp_path, name, dx, dqbits=0):
     footprint = tmp_path / "fp" / f"{name}.json"
     write_json(footprint, footprint_record(spec, None, "none") | {"provenance": {}})
     mask = tmp_path / "mask" / f"{name}.fits"
-    write_mask(mask, image_mask(spec, dqbits), name, provenance({"dqbits": dqbits}, {"image": str(path)}))
+    write_mask(mask, sci_and_mask(spec, dqbits)[1], name, provenance({"dqbits": dqbits}, {"image": str(path)}))
     return {"file": str(path), "sci": "SCI", "footprint": str(footprint), "mask": str(mask)}
 
 

@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 
 from .buckets import hash_bucket
-from .config import STAT_KEYS
+from .config import stat_kwargs
 from .errors import InputError
 from .inputs import ImageSpec
 from .stagefiles import read_json, sha256_file, software_versions, write_json
@@ -34,6 +34,22 @@ def product_path(batch_dir, image_id, product):
     return Path(batch_dir) / f"{image_id}{SUFFIXES[product]}"
 
 
+def batch_spec(images, config):
+    """The spec of one batch: {id: ImageSpec} of its images and the full config.
+
+    Everything its products depend on, as one dict (the rule's params, so a
+    change re-runs the batch); 'user' needs footprints only.
+    """
+    return {
+        "images": {image: spec.as_params() for image, spec in images.items()},
+        "products": ["footprint"] if config["skymethod"] == "user" else list(PRODUCTS),
+        "stepsize": config["stepsize"],
+        "groups": config["groups"],
+        "dqbits": config["dqbits"],
+        "stat": stat_kwargs(config),
+    }
+
+
 def wanted_provenance(spec_params, cfg, checksums):
     """{product: {"params", "inputs"}}: what each product would be made from now.
 
@@ -41,7 +57,7 @@ def wanted_provenance(spec_params, cfg, checksums):
     {"path", "sha256"}. A product is kept when its recorded record equals this.
     """
     image_only = {"image": checksums["image"]}
-    stat = {key: cfg["stat"][key] for key in STAT_KEYS}
+    stat = stat_kwargs(cfg["stat"])
     return {
         "footprint": {
             "params": dict(spec_params, stepsize=cfg["stepsize"], groups=cfg["groups"]),
@@ -82,7 +98,7 @@ def _make_products(spec, todo, wanted, paths):
     if "footprint" in todo:
         params = wanted["footprint"]["params"]
         made["footprint"] = footprint_record(spec, params["stepsize"], params["groups"])
-    stat = {key: wanted["sky"]["params"][key] for key in STAT_KEYS}
+    stat = stat_kwargs(wanted["sky"]["params"])
     if "mask" in todo:
         sci, mask = sci_and_mask(spec, wanted["mask"]["params"]["dqbits"])
         write_mask(paths["mask"], mask, spec.image_id, dict(wanted["mask"], software=software))
@@ -138,5 +154,5 @@ def describe_counts(counts):
 
 
 def as_json(value):
-    """A params dict as stored (tuples become lists), for comparisons in tests."""
+    """A value as a JSON stage file stores it (tuples become lists), to compare with what was recorded."""
     return json.loads(json.dumps(value))

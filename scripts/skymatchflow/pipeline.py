@@ -8,9 +8,9 @@ stage reads masks from disk as it does in the workflow.
 
 from pathlib import Path
 
-from .config import STAT_KEYS, stat_kwargs
+from .config import stat_kwargs
 from .footprint import polygon_from_dict
-from .imagebatch import PRODUCTS, product_path, run_image_batch
+from .imagebatch import batch_spec, product_path, run_image_batch
 from .inputs import discover_images
 from .overlapgraph import build_graph
 from .pairstats import load_pair_image, pair_record
@@ -23,20 +23,9 @@ def run_in_process(config, workdir):
     """(sky table, pair table) for a full config (every key present, as after validation)."""
     workdir = Path(workdir) / "images"
     specs = discover_images(config)
-    user = config["skymethod"] == "user"
-    run_image_batch(
-        {
-            "images": {image: spec.as_params() for image, spec in specs.items()},
-            "products": ["footprint"] if user else list(PRODUCTS),
-            "stepsize": config["stepsize"],
-            "groups": config["groups"],
-            "dqbits": config["dqbits"],
-            "stat": {key: config[key] for key in STAT_KEYS},
-        },
-        workdir,
-    )
+    run_image_batch(batch_spec(specs, config), workdir)
     footprints = [read_json(product_path(workdir, image, "footprint")) for image in specs]
-    if user:
+    if config["skymethod"] == "user":
         skies = read_skylist(config["skylist"], sorted({s.path for s in specs.values()}))
         return user_sky_table(footprints, skies), pair_table([], [])
     skies = [read_json(product_path(workdir, image, "sky")) for image in specs]

@@ -45,11 +45,6 @@ def sci_and_mask(spec, dqbits):
     return sci, mask
 
 
-def image_mask(spec, dqbits):
-    """One image's good-pixel mask."""
-    return sci_and_mask(spec, dqbits)[1]
-
-
 def sky_record(spec, sci, mask, stat_params):
     """Whole-image sky record {"image", "sky", "npix", "reason"} of SCI's good pixels.
 

@@ -8,9 +8,9 @@ from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
 
-from skymatchflow.config import STAT_KEYS, check_config
+from skymatchflow.config import check_config, stat_kwargs
 from skymatchflow.demonames import demo_file_names
-from skymatchflow.imagebatch import PRODUCTS, batch_of_image, product_path
+from skymatchflow.imagebatch import batch_of_image, batch_spec, product_path
 from skymatchflow.inputs import discover_images
 from skymatchflow.skylist import read_skylist
 
@@ -68,21 +68,9 @@ def image_batch_files(wildcards):
     return input_files(IMAGE_BATCHES[wildcards.ibatch])
 
 
-def stat_params():
-    """The statistic's parameters (skystat and clipping), as one dict."""
-    return {key: config[key] for key in STAT_KEYS}
-
-
 def image_batch_params(wildcards):
     """Everything a batch's products depend on, as one dict (a change re-runs it)."""
-    return {
-        "images": {i: IMAGES[i].as_params() for i in IMAGE_BATCHES[wildcards.ibatch]},
-        "products": ["footprint"] if USER_SKIES else list(PRODUCTS),
-        "stepsize": config["stepsize"],
-        "groups": config["groups"],
-        "dqbits": config["dqbits"],
-        "stat": stat_params(),
-    }
+    return batch_spec({i: IMAGES[i] for i in IMAGE_BATCHES[wildcards.ibatch]}, config)
 
 
 ALL_IMAGE_BATCHES = image_batch_dirs(IMAGES)
@@ -112,9 +100,8 @@ def graph_params(wildcards):
 
 @functools.lru_cache(maxsize=4)
 def _batches(pairs_path, mtime):
-    from skymatchflow.overlapgraph import (
-        read_batches,
-    )  # astropy.table: only after the checkpoint
+    # imported here: astropy.table is needed only after the checkpoint
+    from skymatchflow.overlapgraph import read_batches
 
     return read_batches(pairs_path)
 
@@ -155,7 +142,7 @@ def pair_batch_params(wildcards):
     """The batch's pairs, its members' files, what their products are made from, and the statistic."""
     images = batch_images(wildcards.batch)
     return {
-        "stat": stat_params(),
+        "stat": stat_kwargs(config),
         "made_from": {
             "images": {i: IMAGES[i].as_params() for i in images},
             "stepsize": config["stepsize"],
