@@ -1,10 +1,13 @@
 """The good-pixel mask stage file: FITS uint8 (1 = use the pixel).
 
 Uncompressed so that later stages can read only the rows and columns of an
-overlap (memory-mapped) rather than the whole array.
+overlap (memory-mapped) rather than the whole array. It seals itself with
+FITS CHECKSUM/DATASUM cards and names its product key (PRODKEY), so a
+damaged or foreign mask is noticed by whoever reads it.
 """
 
 import json
+import warnings
 
 import numpy as np
 from astropy.io import fits
@@ -13,17 +16,18 @@ from .fitsregion import read_region
 from .stagefiles import atomic_path
 
 
-def write_mask(path, mask, image_id, provenance):
-    """Write ``mask`` (bool array) with its provenance in the header."""
+def write_mask(path, mask, image_id, provenance, key=""):
+    """Write ``mask`` (bool array) with its key and provenance in the header, sealed."""
     header = fits.Header()
     header["EXTNAME"] = "MASK"
     header["IMAGE"] = (image_id, "image id (workflow wildcard)")
     header["NGOOD"] = (int(np.count_nonzero(mask)), "pixels usable for sky statistics")
     header["NPIX"] = (int(mask.size), "pixels in the array")
+    header["PRODKEY"] = key  # SHA-256 of what the mask is made from (store.product_key)
     header["PROVENAN"] = json.dumps(provenance, sort_keys=True)
     hdu = fits.ImageHDU(mask.astype(np.uint8), header=header)
     with atomic_path(path) as tmp:
-        fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(tmp, output_verify="exception")
+        fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(tmp, output_verify="exception", checksum=True)
 
 
 def read_mask(path, window=None):
@@ -35,3 +39,19 @@ def read_mask(path, window=None):
 def read_mask_provenance(path):
     """The provenance record stored in a mask file's header."""
     return json.loads(fits.getheader(path, "MASK")["PROVENAN"])
+
+
+def mask_is_sound(path, key):
+    """True when the mask file exists, its checksums hold, and it was made under ``key``."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with fits.open(path, mode="readonly", memmap=False) as hdul:
+                hdu = hdul["MASK"]
+                return (
+                    hdu.header.get("PRODKEY") == key
+                    and hdu.verify_checksum() == 1
+                    and hdul[0].verify_checksum() == 1
+                )
+    except (OSError, KeyError, ValueError, TypeError):
+        return False

@@ -16,17 +16,47 @@ from importlib import metadata
 from pathlib import Path
 
 from . import __version__
+from .errors import InputError
 
 SOFTWARE = ("numpy", "astropy", "spherical-geometry", "scipy")
 
 
-def sha256_file(path, chunk_size=1 << 22):
+def sha256_file(path):
     """Hex SHA-256 of a file's bytes (what "the same input" means here)."""
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(chunk_size), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def stat_signature(path):
+    """What changes whenever a file's bytes can have changed: size, mtime, ctime, inode.
+
+    A copy with an older mtime (``cp -p``) still gets a new ctime and inode.
+    """
+    info = os.stat(path)
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+
+
+def file_state(path):
+    """{"sha256", "signature"} of a file; the signature is taken before and after hashing."""
+    for _ in range(3):
+        before = stat_signature(path)
+        digest = sha256_file(path)
+        if stat_signature(path) == before:
+            return {"sha256": digest, "signature": before}
+    raise InputError(path, "the file keeps changing while it is read")
+
+
+def unchanged_since(path, state):
+    """True when ``path`` still holds the bytes ``state`` (from file_state) describes.
+
+    Only the stat signature is compared unless it differs; then the file is hashed again.
+    """
+    try:
+        if stat_signature(path) == state["signature"]:
+            return True
+        return sha256_file(path) == state["sha256"]
+    except FileNotFoundError:
+        return False
 
 
 @functools.lru_cache(maxsize=1)
