@@ -9,7 +9,8 @@ sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
 from skymatchflow.footprint import polygon_from_dict  # noqa: E402
 from skymatchflow.overlapgraph import build_graph, groups_table, pairs_table  # noqa: E402
 from skymatchflow.rulerunner import run_rule  # noqa: E402
-from skymatchflow.stagefiles import atomic_path, provenance, read_json  # noqa: E402
+from skymatchflow.stagecheck import read_checked_images  # noqa: E402
+from skymatchflow.stagefiles import atomic_path, software_versions  # noqa: E402
 
 
 def write_table(table, path, record):
@@ -20,11 +21,15 @@ def write_table(table, path, record):
 
 def main(smk):
     cfg = smk.params.cfg
-    records = [read_json(path) for path in cfg["footprints"]]
+    records = read_checked_images(cfg["made_from"], cfg["image_batch_dirs"], ["footprint"])[0]["footprint"]
     polygons = [polygon_from_dict(record["polygon"]) for record in records]
     pairs, members = build_graph(records, polygons, cfg["pair_batches"])
     logging.info("%d images in %d sky groups; %d overlapping group pairs", len(records), len(members), len(pairs))
-    record = provenance(cfg, {f"footprint:{r['image']}": p for r, p in zip(records, cfg["footprints"])})
+    record = {
+        "params": {"pair_batches": cfg["pair_batches"]},
+        "footprints": {r["image"]: r["key"] for r in records},
+        "software": software_versions(),
+    }
     write_table(groups_table(records, members), smk.output.groups, record)
     write_table(pairs_table(pairs), smk.output.pairs, record)
 

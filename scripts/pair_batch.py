@@ -11,8 +11,7 @@ from skymatchflow.rulerunner import run_rule  # noqa: E402
 
 
 def main(smk):
-    cfg = smk.params.cfg
-    computed, kept = run_batch(cfg["batch"], smk.output[0], cfg["stat"])
+    computed, kept = run_batch(smk.params.cfg, smk.output[0])
     logging.info("batch %s: %d pairs computed, %d unchanged pairs kept", smk.wildcards.batch, computed, kept)
 
 

@@ -8,7 +8,8 @@ sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
 from skymatchflow.rulerunner import run_rule  # noqa: E402
 from skymatchflow.skylist import read_skylist  # noqa: E402
 from skymatchflow.skytable import pair_table, solve_tables, user_sky_table  # noqa: E402
-from skymatchflow.stagefiles import atomic_path, read_json, software_versions  # noqa: E402
+from skymatchflow.stagecheck import read_checked_images, read_checked_pairs  # noqa: E402
+from skymatchflow.stagefiles import atomic_path, software_versions  # noqa: E402
 
 
 def write_table(table, path, meta):
@@ -19,24 +20,25 @@ def write_table(table, path, meta):
 
 def main(smk):
     cfg = smk.params.cfg
-    footprints = [read_json(path) for path in cfg["footprints"]]
+    records, member_keys = read_checked_images(cfg["made_from"], cfg["image_batch_dirs"], cfg["products"])
+    footprints = records["footprint"]
     if cfg["skymethod"] == "user":
         skylist = smk.input.skylist if isinstance(smk.input.skylist, str) else smk.input.skylist[0]
         skies = read_skylist(skylist, [record["file"] for record in footprints])
         sky, pairs = user_sky_table(footprints, skies), pair_table([], [])
     else:
-        image_skies = [read_json(path) for path in cfg["skies"]]
-        batches = getattr(smk.input, "pairs", [])
-        pair_records = [read_json(p) for batch in batches for p in sorted(Path(batch).glob("*.json"))]
+        pair_records = []
+        if "match" in cfg["skymethod"]:
+            stat = cfg["made_from"]["stat"]
+            pair_list = smk.input.pair_list if isinstance(smk.input.pair_list, str) else smk.input.pair_list[0]
+            pair_records = read_checked_pairs(pair_list, smk.input.pairs, stat, member_keys)
         sky, pairs = solve_tables(
-            footprints, image_skies, pair_records, cfg["skymethod"], cfg["match_down"], cfg["subtract"]
+            footprints, records["sky"], pair_records, cfg["skymethod"], cfg["match_down"], cfg["subtract"]
         )
     meta = {
         "config": cfg["config"],
         "software": software_versions(),
-        "inputs": {
-            record["image"]: record["provenance"]["inputs"]["image"]["sha256"] for record in footprints
-        },
+        "inputs": {image: member_keys.states(image)["image"]["sha256"] for image in cfg["image_batch_dirs"]},
     }
     write_table(sky, smk.output.sky, meta)
     write_table(pairs, smk.output.pairs, meta)

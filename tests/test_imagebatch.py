@@ -1,6 +1,8 @@
-"""Image batches: each product is remade only when what it is made from changed."""
+"""Image batches: each product is computed only when what it is made from changed (else linked from the store)."""
 
 import json
+import os
+import shutil
 
 import numpy as np
 import pytest
@@ -8,10 +10,12 @@ import pytest
 from conftest import tan_wcs, write_image
 from skymatchflow.buckets import hash_bucket
 from skymatchflow.errors import InputError
-from skymatchflow.imagebatch import PRODUCTS, batch_of_image, product_path, run_image_batch
+from skymatchflow.imagebatch import INPUT_STATES, PRODUCTS, batch_of_image, product_path
+from skymatchflow.imagebatch import run_image_batch as run_in_store
 from skymatchflow.inputs import ImageSpec
 from skymatchflow.maskfile import read_mask, read_mask_provenance
-from skymatchflow.stagefiles import sha256_file
+from skymatchflow.imagebatch import read_input_states
+from skymatchflow.stagefiles import sha256_file, unchanged_since
 
 STAT = {"skystat": "mode", "lower": None, "upper": None, "nclip": 5, "lsigma": 4.0, "usigma": 4.0, "binwidth": 0.1}
 
@@ -40,9 +44,14 @@ def batch_spec(paths, **changes):
     return spec
 
 
+def run_image_batch(spec, out):
+    """The batch job: ``out`` is new each time in the workflow; the store beside it persists."""
+    return run_in_store(spec, out, store=out.parent / "store")
+
+
 def snapshot(out):
     """{file name: (mtime_ns, bytes)} of every product file."""
-    return {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in out.iterdir() if p.is_file()}
+    return {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in out.iterdir() if p.name != INPUT_STATES}
 
 
 def changed(before, after):
@@ -119,7 +128,7 @@ def test_a_removed_image_loses_its_files_and_user_needs_footprints_only(made):
     run_image_batch(batch_spec(paths[:2]), out)
     assert not list(out.glob("c.*"))
     assert run_image_batch(batch_spec(paths[:2], products=["footprint"]), out) == {"footprint": (0, 2)}
-    assert sorted(p.name for p in out.iterdir()) == ["a.footprint.json", "b.footprint.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["a.footprint.json", "b.footprint.json", INPUT_STATES]
 
 
 def test_a_bad_image_is_named_and_the_others_are_made(tmp_path):
@@ -128,7 +137,51 @@ def test_a_bad_image_is_named_and_the_others_are_made(tmp_path):
     out = tmp_path / "i000"
     with pytest.raises(InputError, match=f"{nowcs}: extension 'SCI': no celestial WCS"):
         run_image_batch(batch_spec([nowcs, good]), out)
-    assert sorted(p.name for p in out.iterdir()) == ["good.footprint.json", "good.mask.fits", "good.sky.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["good.footprint.json", "good.mask.fits", "good.sky.json", INPUT_STATES]
+
+
+def test_products_are_links_into_the_store_and_stale_ones_are_pruned(made):
+    paths, out = made
+    store = out.parent / "store" / "images" / "a"
+    linked = product_path(out, "a", "mask")
+    assert linked.stat().st_nlink == 2 and len(list(store.iterdir())) == 3
+    shutil.rmtree(out)  # as Snakemake does before the job runs again
+    run_image_batch(batch_spec(paths, dqbits=4), out)
+    # the old mask and sky are no longer linked from any output: gone; three products, no copy
+    assert len(list(store.iterdir())) == 3
+    assert all(p.stat().st_nlink == 2 for p in out.iterdir() if p.name != INPUT_STATES)
+
+
+@pytest.mark.parametrize("product", PRODUCTS)
+@pytest.mark.parametrize("damage", ["delete", "flip a byte"])
+def test_a_damaged_or_missing_stored_product_is_computed_again(made, product, damage):
+    paths, out = made
+    stored = next((out.parent / "store" / "images" / "b").glob(f"*{product_path(out, 'b', product).name[1:]}"))
+    good = stored.read_bytes()
+    shutil.rmtree(out)
+    if damage == "delete":
+        stored.unlink()
+    else:
+        data = bytearray(good)
+        data[len(data) // 2 + 7] ^= 0x01
+        stored.write_bytes(bytes(data))
+    counts = run_image_batch(batch_spec(paths), out)
+    assert counts[product] == (1, 2)
+    assert product_path(out, "b", product).read_bytes() == good
+
+
+def test_the_batch_records_the_state_of_every_input(made):
+    paths, out = made
+    states = read_input_states(out)
+    assert set(states) == {"a", "b", "c"}
+    assert states["a"]["image"]["sha256"] == sha256_file(paths[0])
+    assert unchanged_since(paths[0], states["a"]["image"])
+    original = paths[0].read_bytes()
+    os.unlink(paths[0])
+    paths[0].write_bytes(original[:-2880] + original[-2880:].replace(b"\0", b"\1", 1))
+    os.utime(paths[1], ns=(0, 0))
+    assert not unchanged_since(paths[0], states["a"]["image"])  # new bytes, whatever the mtime
+    assert unchanged_since(paths[1], states["b"]["image"])  # only the mtime changed: same bytes
 
 
 def test_buckets_are_stable_and_spread():

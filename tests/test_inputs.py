@@ -106,3 +106,29 @@ def test_missing_literal_path_is_kept_for_a_rule_to_make(tmp_path):
     write_image(later, dq=np.zeros((64, 80), np.uint32))
     # the same spec once the file exists, so the rules' params do not change
     assert discover_images({"images": [str(later)]})["later_cal"] == before
+
+
+def test_known_layouts_are_not_opened_again_and_a_changed_file_is(tmp_path, monkeypatch):
+    from skymatchflow import inputs
+    from skymatchflow.layoutcache import LayoutCache
+
+    one = write_hst_style(tmp_path / "one_flt.fits", nchips=2)
+    write_hst_style(tmp_path / "two_flt.fits", nchips=1)
+    config = {"images": [str(tmp_path / "*_flt.fits")]}
+    cache_path = tmp_path / "cache" / "layouts.json"
+    first = discover_images(config)
+    cache = LayoutCache(cache_path)
+    assert discover_images(config, layouts=cache) == first
+    cache.save()
+
+    opened = []
+    real = inputs._image_hdus
+    monkeypatch.setattr(inputs, "_image_hdus", lambda path: opened.append(path) or real(path))
+    assert discover_images(config, layouts=LayoutCache(cache_path)) == first
+    assert opened == []
+    write_hst_style(tmp_path / "new_flt.fits", nchips=1)
+    one.unlink()
+    write_hst_style(one, nchips=3)  # same name, other content: a new signature
+    images = discover_images(config, layouts=LayoutCache(cache_path))
+    assert sorted(opened) == sorted([str(one), str(tmp_path / "new_flt.fits")])
+    assert [i for i in images if i.startswith("one")] == ["one_flt_sci1", "one_flt_sci2", "one_flt_sci3"]

@@ -155,14 +155,19 @@ def test_adding_an_image_recomputes_only_its_products_and_pairs(copy):
     added = new_id(LEFT_OUT)
     table = Table.read(copy / "results" / "overlaps" / "pairs.ecsv")
     batches_with_new = {row["batch"] for row in table if added in (row["group_a"], row["group_b"])}
-    assert batches_with_new and planned["pair_batch"] == len(batches_with_new)
+    # the pair batches reading an image of the re-run image batch re-run (Snakemake sees its
+    # directory new); they link their unchanged pairs from the store and compute only new ones
+    rerun_images = {new_id(p) for p in DEMO if batch_of_image(new_id(p), 4) == batch_of_image(added, 4)}
+    reading = {row["batch"] for row in table
+               if rerun_images & set(row["members_a"].split(",") + row["members_b"].split(","))}
+    assert batches_with_new and batches_with_new <= reading and planned["pair_batch"] == len(reading)
     run(copy)
     after = pair_files(copy)
     new_pairs = {name for name in after if involves(name, added)}
     assert new_pairs and not new_pairs & set(before)
     for name, (mtime, content) in before.items():
         assert after[name] == (mtime, content), f"{name} was recomputed"
-    logs = " ".join((copy / "logs" / "pair_batch" / f"{batch}.log").read_text() for batch in batches_with_new)
+    logs = " ".join((copy / "logs" / "pair_batch" / f"{batch}.log").read_text() for batch in reading)
     computed = sum(int(n) for n in re.findall(r"(\d+) pairs computed", logs))
     assert computed == len(new_pairs)
 
@@ -231,6 +236,8 @@ def test_rerun_from_scratch_reproduces_results_bit_for_bit(base, tmp_path):
             assert new[side]["area_sr"] == pytest.approx(old[side]["area_sr"], rel=1e-6)
             for record in (new[side], old[side], *new[side]["members"], *old[side]["members"]):
                 record.pop("area_sr")
+        for record in (new, old):  # the seal covers the areas too
+            record.pop("checksum")
         assert new == old, name
 
 

@@ -3,11 +3,16 @@
 Every Python job pays about a second of imports (astropy.wcs alone), so the
 per-image stage runs as a few batch jobs rather than three jobs per image.
 A batch is a hash bucket of the image id, so adding an image changes one
-batch only. The batch directory is an ``update`` output: the job finds the
-products it made before and remakes only those whose recorded parameters or
-input checksums differ from what they would be made from now. A new
-stepsize thus remakes footprints only, a new dqbits masks and skies, a new
-statistic skies only, and a replaced file only that image's products.
+batch only. The batch directory is an ordinary output, remade whole by each
+job; its products are hard links into the product store (store.py), so a
+product whose key (parameters, input checksums, code version) is unchanged
+is linked, not computed. A new stepsize thus computes footprints only, a new
+dqbits masks and skies, a new statistic skies only, and a replaced file only
+that image's products.
+
+Beside the products, ``inputs.json`` records the state (checksum and stat
+signature) of every file the batch read, so later stages can tell that an
+input changed after its products were made.
 """
 
 import json
@@ -18,10 +23,12 @@ from .buckets import hash_bucket
 from .config import stat_kwargs
 from .errors import InputError
 from .inputs import ImageSpec
-from .stagefiles import read_json, sha256_file, software_versions, write_json
+from .stagefiles import file_state, software_versions
+from .store import STORE_DIR, link_into, product_key, prune_unlinked, read_sealed, stored_path, write_sealed
 
 PRODUCTS = ("footprint", "mask", "sky")
 SUFFIXES = {"footprint": ".footprint.json", "mask": ".mask.fits", "sky": ".sky.json"}
+INPUT_STATES = "inputs.json"
 
 
 def batch_of_image(image_id, n_batches):
@@ -50,69 +57,91 @@ def batch_spec(images, config):
     }
 
 
-def wanted_provenance(spec_params, cfg, checksums):
-    """{product: {"params", "inputs"}}: what each product would be made from now.
+def made_from(spec_params, cfg, checksums):
+    """{product: {"params", "inputs"}}: what each product of one image is made from.
 
     ``checksums`` maps "image" (and "dq" for a separate DQ file) to
-    {"path", "sha256"}. A product is kept when its recorded record equals this.
+    {"path", "sha256"}; ``cfg`` holds stepsize, groups, dqbits and the
+    statistic's parameters (flat or under "stat").
     """
     image_only = {"image": checksums["image"]}
-    stat = stat_kwargs(cfg["stat"])
-    return {
-        "footprint": {
-            "params": dict(spec_params, stepsize=cfg["stepsize"], groups=cfg["groups"]),
-            "inputs": image_only,
-        },
-        "mask": {"params": dict(spec_params, dqbits=cfg["dqbits"]), "inputs": checksums},
-        "sky": {"params": dict(spec_params, dqbits=cfg["dqbits"], **stat), "inputs": checksums},
-    }
+    stat = stat_kwargs(cfg.get("stat", cfg))
+    return as_json(
+        {
+            "footprint": {
+                "params": dict(spec_params, stepsize=cfg["stepsize"], groups=cfg["groups"]),
+                "inputs": image_only,
+            },
+            "mask": {"params": dict(spec_params, dqbits=cfg["dqbits"]), "inputs": checksums},
+            "sky": {"params": dict(spec_params, dqbits=cfg["dqbits"], **stat), "inputs": checksums},
+        }
+    )
 
 
-def _recorded(path, product):
-    """The {"params", "inputs"} a product file records, or None if unreadable."""
-    try:
-        if product == "mask":
-            from .maskfile import read_mask_provenance
-
-            record = read_mask_provenance(path)
-        else:
-            record = read_json(path)["provenance"]
-        return {"params": record["params"], "inputs": record["inputs"]}
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+def product_keys(spec_params, cfg, states):
+    """{product: key} of one image's products, from its files' states (see input_states)."""
+    checksums = {role: {"path": s["path"], "sha256": s["sha256"]} for role, s in states.items()}
+    return {product: product_key(product, record) for product, record in made_from(spec_params, cfg, checksums).items()}
 
 
-def _checksums(spec):
+def input_states(spec):
+    """{"image": state, "dq": state}: path, SHA-256 and stat signature of an image's files."""
     files = {"image": spec.path, "dq": spec.dq_file}
-    return {role: {"path": str(path), "sha256": sha256_file(path)} for role, path in files.items() if path}
+    states = {}
+    for role, path in files.items():
+        if not path:
+            continue
+        try:
+            states[role] = {"path": str(path), **file_state(path)}
+        except FileNotFoundError:
+            raise InputError(path, "file not found") from None
+        except IsADirectoryError:
+            raise InputError(path, "is a directory, not a FITS file") from None
+    return states
 
 
-def _make_products(spec, todo, wanted, paths):
-    """Compute and write the products in ``todo`` for one image (SCI read once)."""
+def read_input_states(batch_dir):
+    """{image id: {role: state}} recorded by an image batch, or None when missing or damaged."""
+    record = read_sealed(Path(batch_dir) / INPUT_STATES)
+    return None if record is None else record["images"]
+
+
+def product_is_sound(path, product, key):
+    """True when a product file exists, is intact and was made under ``key``."""
+    if product == "mask":
+        from .maskfile import mask_is_sound
+
+        return mask_is_sound(path, key)
+    return read_sealed(path, key) is not None
+
+
+def _make_products(spec, todo, made, keys, paths):
+    """Compute and store the products in ``todo`` for one image (SCI read once)."""
     from .imagesky import whole_image_sky
     from .maskfile import write_mask
     from .stages import footprint_record, sci_and_mask, sky_record
 
     software = software_versions()
-    made = {}
+    records = {}
     if "footprint" in todo:
-        params = wanted["footprint"]["params"]
-        made["footprint"] = footprint_record(spec, params["stepsize"], params["groups"])
-    stat = stat_kwargs(wanted["sky"]["params"])
+        params = made["footprint"]["params"]
+        records["footprint"] = footprint_record(spec, params["stepsize"], params["groups"])
+    stat = stat_kwargs(made["sky"]["params"])
     if "mask" in todo:
-        sci, mask = sci_and_mask(spec, wanted["mask"]["params"]["dqbits"])
-        write_mask(paths["mask"], mask, spec.image_id, dict(wanted["mask"], software=software))
+        sci, mask = sci_and_mask(spec, made["mask"]["params"]["dqbits"])
+        provenance = dict(made["mask"], key=keys["mask"], software=software)
+        write_mask(paths["mask"], mask, spec.image_id, provenance, keys["mask"])
         if "sky" in todo:
-            made["sky"] = sky_record(spec, sci, mask, stat)
+            records["sky"] = sky_record(spec, sci, mask, stat)
     elif "sky" in todo:
-        made["sky"] = whole_image_sky(spec, paths["mask"], stat)
-    for product, record in made.items():
-        record["provenance"] = dict(wanted[product], software=software)
-        write_json(paths[product], record)
+        records["sky"] = whole_image_sky(spec, paths["mask"], stat)
+    for product, record in records.items():
+        record.update(key=keys[product], provenance=dict(made[product], software=software))
+        write_sealed(paths[product], record)
 
 
-def run_image_batch(spec, outdir):
-    """Write (or keep) the products of every image of ``spec`` in ``outdir``.
+def run_image_batch(spec, outdir, store=STORE_DIR):
+    """Link (computing where needed) the products of every image of ``spec`` into ``outdir``.
 
     ``spec``: {"images": {id: ImageSpec params}, "products": [...],
     "stepsize", "groups", "dqbits", "stat": {...}}. Files of images or
@@ -124,20 +153,28 @@ def run_image_batch(spec, outdir):
     outdir.mkdir(parents=True, exist_ok=True)
     products = [p for p in PRODUCTS if p in spec["products"]]
     counts = {product: [0, 0] for product in products}
-    wanted_files, errors = set(), []
+    wanted_files, errors, states_by_image = {INPUT_STATES}, [], {}
     for image_id, params in spec["images"].items():
         image = ImageSpec.from_params(params)
-        paths = {p: product_path(outdir, image_id, p) for p in products}
-        wanted_files.update(path.name for path in paths.values())
-        wanted = as_json(wanted_provenance(params, spec, _checksums(image)))
-        todo = {p for p in products if _recorded(paths[p], p) != wanted[p]}
         try:
-            _make_products(image, todo, wanted, paths)
+            states = input_states(image)
+            keys = product_keys(params, spec, states)
+            checksums = {role: {"path": s["path"], "sha256": s["sha256"]} for role, s in states.items()}
+            made = made_from(params, spec, checksums)
+            stored = {p: stored_path(store, "images", image_id, keys[p], SUFFIXES[p]) for p in products}
+            todo = {p for p in products if not product_is_sound(stored[p], p, keys[p])}
+            _make_products(image, todo, made, keys, stored)
         except InputError as err:  # the other images of the batch are still made
             errors.append(err)
             continue
+        states_by_image[image_id] = states
         for product in products:
+            destination = product_path(outdir, image_id, product)
+            link_into(stored[product], destination)
+            wanted_files.add(destination.name)
             counts[product][product not in todo] += 1
+        prune_unlinked(Path(store) / "images" / image_id, stored.values())
+    write_sealed(outdir / INPUT_STATES, {"images": states_by_image})
     for stale in outdir.iterdir():
         if stale.is_file() and not stale.name.startswith(".") and stale.name not in wanted_files:
             stale.unlink()

@@ -172,7 +172,7 @@ def _looks_like_file(dq):
     )
 
 
-def _specs_for_entry(entry):
+def _specs_for_entry(entry, image_hdus):
     """All ImageSpecs of one images-list entry or sheet row (ids not final)."""
     path = entry["path"]
     group = entry.get("group", "")
@@ -183,7 +183,7 @@ def _specs_for_entry(entry):
     if entry.get("sci"):
         pairs = [(entry["sci"], dq)]
     elif Path(path).exists():
-        pairs = [(sci, dq) for sci, _ in _image_hdus(path)]
+        pairs = [(sci, dq) for sci, _ in image_hdus(path)]
     else:
         pairs = [("SCI", dq)]
     if dq_file and len(pairs) > 1:
@@ -219,11 +219,12 @@ def _assign_ids(specs):
     return result
 
 
-def discover_images(config):
+def discover_images(config, layouts=None):
     """Config -> {image id: ImageSpec}, in input order.
 
     Exactly one of ``images`` (paths or globs) and ``image_sheet`` (TSV) is
-    used; the config schema enforces that.
+    used; the config schema enforces that. ``layouts`` (a LayoutCache)
+    spares opening files whose layout is known.
     """
     if config.get("image_sheet"):
         entries = read_image_sheet(config["image_sheet"])
@@ -231,5 +232,8 @@ def discover_images(config):
         entries = _entries_from_patterns(config.get("images") or [])
     if not entries:
         raise InputError("config", "no input image: set 'images' or 'image_sheet'")
-    specs = [spec for entry in entries for spec in _specs_for_entry(entry)]
+    def image_hdus(path):
+        return layouts.image_hdus(path, _image_hdus) if layouts is not None else _image_hdus(path)
+
+    specs = [spec for entry in entries for spec in _specs_for_entry(entry, image_hdus)]
     return _assign_ids(specs)

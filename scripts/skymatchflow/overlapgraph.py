@@ -7,11 +7,14 @@ batch: batches are hash buckets of the pair's first group, so adding an image
 changes only the batches that hold its pairs (see README, "Pair batches").
 """
 
+import hashlib
+import json
 import re
 
 from astropy.table import Table
 
 from .buckets import hash_bucket
+from .errors import InputError
 from .overlaps import group_pairs, overlapping_image_pairs
 
 UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
@@ -93,6 +96,7 @@ def pairs_table(pairs):
     )
     table["area_sr"].unit = "sr"
     table.meta["description"] = "Overlapping sky-group pairs (exact spherical intersections)"
+    table.meta["pairs_sha256"] = pairs_digest(batches_of(pairs))
     return table
 
 
@@ -106,18 +110,40 @@ def groups_table(records, members):
     )
 
 
-def read_batches(pairs_path):
-    """{batch: [pair dicts]} from results/overlaps/pairs.ecsv, in table order."""
-    table = Table.read(pairs_path, format="ascii.ecsv")
+PAIR_FIELDS = ("pair", "group_a", "group_b", "members_a", "members_b")
+
+
+def batches_of(pairs):
+    """{batch: [pair dicts]} in list order, each pair with exactly what a pair batch is given."""
     batches = {}
-    for row in table:
-        batches.setdefault(str(row["batch"]), []).append(
-            {
-                "pair": str(row["pair"]),
-                "group_a": str(row["group_a"]),
-                "group_b": str(row["group_b"]),
-                "members_a": str(row["members_a"]).split(","),
-                "members_b": str(row["members_b"]).split(","),
-            }
-        )
+    for pair in pairs:
+        batches.setdefault(str(pair["batch"]), []).append({name: pair[name] for name in PAIR_FIELDS})
+    return batches
+
+
+def pairs_digest(batches):
+    """SHA-256 of the batched pair list: lets a reader of pairs.ecsv tell it is as the graph wrote it."""
+    return hashlib.sha256(json.dumps(batches, sort_keys=True).encode()).hexdigest()
+
+
+def read_batches(pairs_path, verify=False):
+    """{batch: [pair dicts]} from results/overlaps/pairs.ecsv, in table order.
+
+    With ``verify``, a table whose rows differ from what the overlap graph
+    wrote (its recorded digest) is refused with one line.
+    """
+    table = Table.read(pairs_path, format="ascii.ecsv")
+    batches = batches_of(
+        {
+            "pair": str(row["pair"]),
+            "group_a": str(row["group_a"]),
+            "group_b": str(row["group_b"]),
+            "batch": str(row["batch"]),
+            "members_a": str(row["members_a"]).split(","),
+            "members_b": str(row["members_b"]).split(","),
+        }
+        for row in table
+    )
+    if verify and table.meta.get("pairs_sha256") != pairs_digest(batches):
+        raise InputError(pairs_path, "changed since the overlap graph wrote it; run: snakemake --forcerun overlap_graph")
     return batches

@@ -1,92 +1,149 @@
-"""One batch of pair statistics: one JSON file per group pair, kept when unchanged.
+"""One batch of pair statistics: one JSON file per group pair, from the product store.
 
-Snakemake re-runs a batch when its spec or any member's files change; the
-batch directory is an ``update`` output, so the job finds its previous pair
-files and recomputes only the pairs whose inputs (a key over the members'
-footprints, masks and the statistic's parameters) differ. Pair files of
-pairs no longer in the batch are removed.
+A pair's key is made from its definition, the statistic's parameters and
+its members' footprint and mask keys, which follow from the image specs,
+the per-image parameters and the input checksums an image batch recorded
+(imagebatch.product_keys). A pair found sound under its key in the store is
+linked into the batch directory; any other is computed, after checking
+that the products it reads are intact and were made under the keys
+expected, and that the image files did not change since.
 """
 
-import hashlib
-import json
 import logging
 from pathlib import Path
 
-from .maskfile import read_mask_provenance
-from .stagefiles import read_json, sha256_file, software_versions, write_json
+from .errors import InputError
+from .imagebatch import product_is_sound, product_keys, read_input_states
+from .stagefiles import read_json, software_versions, unchanged_since
+from .store import STORE_DIR, link_into, product_key, prune_unlinked, read_sealed, stored_path, write_sealed
 
 
-def member_fingerprint(info):
-    """What one member's pixels in any overlap depend on: footprint file and mask provenance."""
-    mask = read_mask_provenance(info["mask"])
-    return {
-        "footprint": sha256_file(info["footprint"]),
-        "mask": {"params": mask["params"], "inputs": mask["inputs"]},
-    }
+def repair_hint(batch_dir):
+    """The command that remakes a batch directory's files."""
+    return f"run: snakemake --forcerun {batch_dir}"
 
 
-def pair_key(pair, fingerprints, stat_params):
-    """SHA-256 over everything a pair's statistics depend on."""
+class MemberKeys:
+    """Expected product keys and input states of member images, read once per image batch."""
+
+    def __init__(self, made_from, images):
+        self.made_from = made_from
+        self.images = images
+        self._states = {}
+        self._keys = {}
+
+    def states(self, image):
+        batch_dir = self.images[image]["batch_dir"]
+        if batch_dir not in self._states:
+            self._states[batch_dir] = read_input_states(batch_dir)
+        states = self._states[batch_dir]
+        if states is None or image not in states:
+            raise InputError(f"{batch_dir}/inputs.json", f"missing or damaged; {repair_hint(batch_dir)}")
+        return states[image]
+
+    def keys(self, image):
+        """{"footprint": key, "mask": key, "sky": key} expected for ``image``."""
+        if image not in self._keys:
+            spec_params = self.made_from["images"][image]
+            self._keys[image] = product_keys(spec_params, self.made_from, self.states(image))
+        return self._keys[image]
+
+
+def checked_product(path, product, key, batch_dir):
+    """``path`` if the product there is intact and made under ``key``; else a one-line error."""
+    if not product_is_sound(path, product, key):
+        reason = "missing" if not Path(path).exists() else "damaged or made from other inputs"
+        raise InputError(path, f"{reason}; {repair_hint(batch_dir)}")
+    return path
+
+
+def check_unchanged(image, state):
+    """A one-line error when an input file no longer holds the bytes its products were made from."""
+    if not unchanged_since(state["path"], state):
+        raise InputError(
+            state["path"],
+            f"changed after the products of image {image} were made (replaced during the run?); "
+            "run snakemake again",
+        )
+
+
+def pair_key(pair, stat_params, member_keys):
+    """The store key of one pair record."""
     members = sorted(pair["members_a"] + pair["members_b"])
-    blob = json.dumps(
-        {"pair": pair, "stat": stat_params, "members": {m: fingerprints[m] for m in members}},
-        sort_keys=True,
+    return product_key(
+        "pair",
+        {
+            "pair": pair,
+            "stat": stat_params,
+            "members": {m: {p: member_keys.keys(m)[p] for p in ("footprint", "mask")} for m in members},
+        },
     )
-    return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def run_batch(spec, outdir, stat_params):
-    """Write (or keep) every pair file of ``spec`` in ``outdir``; return (computed, kept).
+def run_batch(cfg, outdir, store=STORE_DIR):
+    """Link (computing where needed) every pair file of a batch into ``outdir``; return (computed, kept).
 
-    A pair file's provenance names the statistic's parameters and, per
-    member, its footprint checksum and its mask's provenance (which holds the
-    image and DQ checksums), so no image is hashed again here.
+    ``cfg``: the rule's params: "stat", "made_from" (image specs, stepsize,
+    groups, dqbits) and "batch" ({"pairs", "images": {id: {"file", "sci",
+    "footprint", "mask", "batch_dir"}}}).
     """
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    fingerprints = {image: member_fingerprint(info) for image, info in spec["images"].items()}
-    images = {}
+    stat_params, spec = cfg["stat"], cfg["batch"]
+    member_keys = MemberKeys(cfg["made_from"], spec["images"])
+    loaded = {}
     computed = kept = 0
     wanted = set()
     for pair in spec["pairs"]:
-        path = outdir / f"{pair['pair']}.json"
-        wanted.add(path.name)
-        key = pair_key(pair, fingerprints, stat_params)
-        if path.exists():
-            try:
-                if read_json(path).get("key") == key:
-                    kept += 1
-                    continue
-            except (OSError, ValueError):
-                pass
-        from .footprint import polygon_from_dict  # heavy (WCS, spherical geometry): only when
-        from .pairstats import load_pair_image, pair_record  # a pair is computed
-
-        for image in pair["members_a"] + pair["members_b"]:
-            if image not in images:
-                info = spec["images"][image]
-                polygon = polygon_from_dict(read_json(info["footprint"])["polygon"])
-                images[image] = load_pair_image(image, info["file"], info["sci"], polygon, info["mask"])
-        record = pair_record(
-            pair["group_a"], [images[m] for m in pair["members_a"]],
-            pair["group_b"], [images[m] for m in pair["members_b"]],
-            stat_params,
-        )
-        members = sorted(pair["members_a"] + pair["members_b"])
-        record.update(
-            pair=pair["pair"],
-            key=key,
-            provenance={
-                "params": stat_params,
-                "members": {m: fingerprints[m] for m in members},
-                "software": software_versions(),
-            },
-        )
-        if not record["valid"]:
-            logging.warning("pair %s gives no equation: %s", pair["pair"], record["reason"])
-        write_json(path, record)
-        computed += 1
+        key = pair_key(pair, stat_params, member_keys)
+        stored = stored_path(store, "pairs", pair["pair"], key, ".json")
+        if read_sealed(stored, key) is not None:
+            kept += 1
+        else:
+            record = _compute_pair(pair, stat_params, spec["images"], member_keys, loaded)
+            members = sorted(pair["members_a"] + pair["members_b"])
+            record.update(
+                pair=pair["pair"],
+                key=key,
+                provenance={
+                    "params": stat_params,
+                    "members": {m: {p: member_keys.keys(m)[p] for p in ("footprint", "mask")} for m in members},
+                    "software": software_versions(),
+                },
+            )
+            if not record["valid"]:
+                logging.warning("pair %s gives no equation: %s", pair["pair"], record["reason"])
+            write_sealed(stored, record)
+            computed += 1
+        destination = outdir / f"{pair['pair']}.json"
+        link_into(stored, destination)
+        wanted.add(destination.name)
+        prune_unlinked(stored.parent, [stored])
     for stale in outdir.glob("*.json"):
         if stale.name not in wanted:
             stale.unlink()
     return computed, kept
+
+
+def _compute_pair(pair, stat_params, images, member_keys, loaded):
+    """The statistics record of one pair; member images are checked and loaded once per batch."""
+    from .footprint import polygon_from_dict  # heavy (WCS, spherical geometry): only when
+    from .pairstats import load_pair_image, pair_record  # a pair is computed
+
+    for image in pair["members_a"] + pair["members_b"]:
+        if image in loaded:
+            continue
+        info, keys = images[image], member_keys.keys(image)
+        footprint = checked_product(info["footprint"], "footprint", keys["footprint"], info["batch_dir"])
+        mask = checked_product(info["mask"], "mask", keys["mask"], info["batch_dir"])
+        check_unchanged(image, member_keys.states(image)["image"])
+        polygon = polygon_from_dict(read_json(footprint)["polygon"])
+        loaded[image] = load_pair_image(image, info["file"], info["sci"], polygon, mask)
+    record = pair_record(
+        pair["group_a"], [loaded[m] for m in pair["members_a"]],
+        pair["group_b"], [loaded[m] for m in pair["members_b"]],
+        stat_params,
+    )
+    for image in pair["members_a"] + pair["members_b"]:  # pixels read since the check: still the same file?
+        check_unchanged(image, member_keys.states(image)["image"])
+    return record

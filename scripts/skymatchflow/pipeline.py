@@ -23,7 +23,7 @@ def run_in_process(config, workdir):
     """(sky table, pair table) for a full config (every key present, as after validation)."""
     workdir = Path(workdir) / "images"
     specs = discover_images(config)
-    run_image_batch(batch_spec(specs, config), workdir)
+    run_image_batch(batch_spec(specs, config), workdir, store=workdir.parent / "store")
     footprints = [read_json(product_path(workdir, image, "footprint")) for image in specs]
     if config["skymethod"] == "user":
         skies = read_skylist(config["skylist"], sorted({s.path for s in specs.values()}))

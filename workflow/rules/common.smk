@@ -12,13 +12,17 @@ from skymatchflow.config import check_config, stat_kwargs
 from skymatchflow.demonames import demo_file_names
 from skymatchflow.imagebatch import batch_of_image, batch_spec, product_path
 from skymatchflow.inputs import discover_images
+from skymatchflow.layoutcache import LayoutCache
 from skymatchflow.skylist import read_skylist
+from skymatchflow.stagefiles import stat_signature
 
 CONFIG_SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
 check_config(config, CONFIG_SCHEMA)
 validate(config, str(CONFIG_SCHEMA))
 
-IMAGES = discover_images(config)
+_LAYOUTS = LayoutCache()
+IMAGES = discover_images(config, layouts=_LAYOUTS)
+_LAYOUTS.save()
 USER_SKIES = config["skymethod"] == "user"
 MATCHING = "match" in config["skymethod"]
 if USER_SKIES:
@@ -26,6 +30,7 @@ if USER_SKIES:
 ENV = "../../envs/skymatch.yaml"
 DEMO_DIR = "resources/demo"
 DEMO_FILES = [f"{DEMO_DIR}/{name}" for name in demo_file_names()]
+MADE_BY_WORKFLOW = set(DEMO_FILES)
 USES_DEMO = sorted(spec.path for spec in IMAGES.values()) == sorted(DEMO_FILES)
 
 
@@ -68,13 +73,39 @@ def image_batch_files(wildcards):
     return input_files(IMAGE_BATCHES[wildcards.ibatch])
 
 
+def file_signatures(images):
+    """{path: stat signature} of the input files of ``images`` not made by this workflow.
+
+    In a job's params, so a file replaced by one with an older mtime (``cp -p``)
+    still re-runs its batch; files a rule makes (the demo) are Snakemake's to track.
+    """
+    return {
+        path: stat_signature(path) if os.path.exists(path) else None
+        for path in input_files(images)
+        if path not in MADE_BY_WORKFLOW
+    }
+
+
 def image_batch_params(wildcards):
     """Everything a batch's products depend on, as one dict (a change re-runs it)."""
-    return batch_spec({i: IMAGES[i] for i in IMAGE_BATCHES[wildcards.ibatch]}, config)
+    images = IMAGE_BATCHES[wildcards.ibatch]
+    spec = batch_spec({i: IMAGES[i] for i in images}, config)
+    return spec | {"signatures": file_signatures(images)}
+
+
+def made_from_params(images):
+    """The image specs and parameters that product keys are computed from (imagebatch.product_keys)."""
+    return {
+        "images": {i: IMAGES[i].as_params() for i in images},
+        "stepsize": config["stepsize"],
+        "groups": config["groups"],
+        "dqbits": config["dqbits"],
+        "stat": stat_kwargs(config),
+    }
 
 
 ALL_IMAGE_BATCHES = image_batch_dirs(IMAGES)
-FOOTPRINTS = [image_product(image, "footprint") for image in IMAGES]
+IMAGE_BATCH_DIR = {image: f"results/images/{image_batch_of(image)}" for image in IMAGES}
 
 
 def graph_inputs(wildcards):
@@ -86,15 +117,11 @@ def graph_inputs(wildcards):
 
 
 def graph_params(wildcards):
-    """Footprint paths in input order, and everything the footprints are made from."""
+    """The image batch of every image (input order), and what its footprint is checked against."""
     return {
         "pair_batches": config["pair_batches"],
-        "footprints": FOOTPRINTS,
-        "made_from": {
-            "images": {i: spec.as_params() for i, spec in IMAGES.items()},
-            "stepsize": config["stepsize"],
-            "groups": config["groups"],
-        },
+        "image_batch_dirs": IMAGE_BATCH_DIR,
+        "made_from": made_from_params(IMAGES),
     }
 
 
@@ -103,7 +130,7 @@ def _batches(pairs_path, mtime):
     # imported here: astropy.table is needed only after the checkpoint
     from skymatchflow.overlapgraph import read_batches
 
-    return read_batches(pairs_path)
+    return read_batches(pairs_path, verify=True)
 
 
 def pair_batches():
@@ -121,19 +148,11 @@ def batch_images(batch):
     return list(images)
 
 
-# A pair batch reads footprints and masks inside image batch directories,
-# which are ancient() inputs for it: an image batch re-run keeps its unchanged
-# products, and must not re-run every pair batch. What those products are made
-# of is declared instead, as the input files (their mtimes) and the
-# parameters ("made_from" in params), so a batch re-runs exactly when a product
-# it reads can have changed. This is safe because any image batch re-run also
-# re-runs the overlap graph (a checkpoint), and Snakemake evaluates the pair
-# batches only after it, when the image batches are done.
 def pair_batch_inputs(wildcards):
-    """Every file a batch's pixels and geometry come from."""
+    """Every file a batch's pixels and geometry come from: its members' image batches and files."""
     images = batch_images(wildcards.batch)
     return {
-        "image_batches": [ancient(path) for path in image_batch_dirs(images)],
+        "image_batches": image_batch_dirs(images),
         "images": input_files(images),
     }
 
@@ -143,11 +162,7 @@ def pair_batch_params(wildcards):
     images = batch_images(wildcards.batch)
     return {
         "stat": stat_kwargs(config),
-        "made_from": {
-            "images": {i: IMAGES[i].as_params() for i in images},
-            "stepsize": config["stepsize"],
-            "dqbits": config["dqbits"],
-        },
+        "made_from": made_from_params(images),
         "batch": {
             "pairs": pair_batches()[wildcards.batch],
             "images": {
@@ -156,6 +171,7 @@ def pair_batch_params(wildcards):
                     "sci": IMAGES[i].sci,
                     "footprint": image_product(i, "footprint"),
                     "mask": image_product(i, "mask"),
+                    "batch_dir": IMAGE_BATCH_DIR[i],
                 }
                 for i in images
             },
@@ -169,15 +185,14 @@ def pair_batch_dirs(wildcards):
 
 
 def solve_params(wildcards):
-    """The solve's parameters, its per-image files, and the whole config for the table's metadata."""
+    """The solve's parameters, what it checks its stage files against, and the whole config for the table's metadata."""
     return {
         "skymethod": config["skymethod"],
         "match_down": config["match_down"],
         "subtract": config["subtract"],
-        "footprints": FOOTPRINTS,
-        "skies": (
-            [] if USER_SKIES else [image_product(image, "sky") for image in IMAGES]
-        ),
+        "made_from": made_from_params(IMAGES),
+        "image_batch_dirs": IMAGE_BATCH_DIR,
+        "products": ["footprint"] if USER_SKIES else ["footprint", "sky"],
         "config": dict(config),
     }
 

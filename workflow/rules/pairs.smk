@@ -24,7 +24,7 @@ rule pair_batch:
     input:
         unpack(pair_batch_inputs),
     output:
-        update(directory("results/pairs/{batch}")),
+        directory("results/pairs/{batch}"),
     log:
         "logs/pair_batch/{batch}.log",
     benchmark:

@@ -1,14 +1,15 @@
 # Per image: the sky footprint (header only), the good-pixel mask (SCI + DQ)
 # and the whole-image sky, made in a few stable batches of images. A batch
-# directory is an update() output: a re-run remakes only the products whose
-# parameters or input checksums changed (see scripts/skymatchflow/imagebatch.py).
+# directory links its products from the product store: a re-run computes only
+# the products whose key (parameters, input checksums) is new (see
+# scripts/skymatchflow/imagebatch.py and store.py).
 
 
 rule image_batch:
     input:
         image_batch_files,
     output:
-        update(directory("results/images/{ibatch}")),
+        directory("results/images/{ibatch}"),
     log:
         "logs/image_batch/{ibatch}.log",
     benchmark:
