@@ -137,6 +137,9 @@ def test_a_bad_image_is_named_and_the_others_are_made(tmp_path):
     out = tmp_path / "i000"
     with pytest.raises(InputError, match=f"{nowcs}: extension 'SCI': no celestial WCS"):
         run_image_batch(batch_spec([nowcs, good]), out)
+    assert not out.exists()  # a failed batch leaves no output that looks complete
+    # the good image's products were made and stored: without the bad file, they are only linked
+    assert run_image_batch(batch_spec([good]), out) == {p: (0, 1) for p in PRODUCTS}
     assert sorted(p.name for p in out.iterdir()) == ["good.footprint.json", "good.mask.fits", "good.sky.json", INPUT_STATES]
 
 
@@ -189,3 +192,24 @@ def test_buckets_are_stable_and_spread():
     assert batch_of_image("x", 1) == "i000"
     buckets = {batch_of_image(f"image_{k:04d}", 8) for k in range(200)}
     assert buckets == {f"i{k:03d}" for k in range(8)}
+
+
+def _write_batch(args):
+    spec, out = args
+    return run_image_batch(spec, out)
+
+
+def test_two_copies_of_one_job_at_once_leave_sound_products(tmp_path):
+    """An orphaned job and its re-submission write the same batch: the last complete write wins."""
+    import multiprocessing
+
+    paths = [make_image(tmp_path, name, dx) for name, dx in [("a", 0), ("b", 15), ("c", 30), ("d", 45)]]
+    out = tmp_path / "i000"
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        results = pool.map(_write_batch, [(batch_spec(paths), out)] * 2)
+    assert all(sum(made for made, _ in counts.values()) + sum(kept for _, kept in counts.values()) == 12
+               for counts in results)
+    shutil.rmtree(out)
+    assert run_image_batch(batch_spec(paths), out) == {p: (0, 4) for p in PRODUCTS}  # every product sound
+    assert set(read_input_states(out)) == {"a", "b", "c", "d"}
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]

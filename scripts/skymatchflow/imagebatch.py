@@ -23,7 +23,7 @@ from .buckets import hash_bucket
 from .config import stat_kwargs
 from .errors import InputError
 from .inputs import ImageSpec
-from .stagefiles import file_state, software_versions
+from .stagefiles import atomic_directory, file_state, software_versions
 from .store import STORE_DIR, link_into, product_key, prune_unlinked, read_sealed, stored_path, write_sealed
 
 PRODUCTS = ("footprint", "mask", "sky")
@@ -144,44 +144,39 @@ def run_image_batch(spec, outdir, store=STORE_DIR):
     """Link (computing where needed) the products of every image of ``spec`` into ``outdir``.
 
     ``spec``: {"images": {id: ImageSpec params}, "products": [...],
-    "stepsize", "groups", "dqbits", "stat": {...}}. Files of images or
-    products no longer asked for are removed. Returns {product: (made, kept)}.
-    A bad image (InputError) does not stop the others; the errors are logged
-    one line each and the last is raised when the batch is done.
+    "stepsize", "groups", "dqbits", "stat": {...}}. ``outdir`` appears whole
+    (made beside it, then renamed) or not at all. Returns {product: (made,
+    kept)}. A bad image (InputError) does not stop the others, whose
+    products go to the store; the errors are logged one line each and the
+    last is raised when the batch is done, leaving no ``outdir``.
     """
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
     products = [p for p in PRODUCTS if p in spec["products"]]
     counts = {product: [0, 0] for product in products}
-    wanted_files, errors, states_by_image = {INPUT_STATES}, [], {}
-    for image_id, params in spec["images"].items():
-        image = ImageSpec.from_params(params)
-        try:
-            states = input_states(image)
-            keys = product_keys(params, spec, states)
-            checksums = {role: {"path": s["path"], "sha256": s["sha256"]} for role, s in states.items()}
-            made = made_from(params, spec, checksums)
-            stored = {p: stored_path(store, "images", image_id, keys[p], SUFFIXES[p]) for p in products}
-            todo = {p for p in products if not product_is_sound(stored[p], p, keys[p])}
-            _make_products(image, todo, made, keys, stored)
-        except InputError as err:  # the other images of the batch are still made
-            errors.append(err)
-            continue
-        states_by_image[image_id] = states
-        for product in products:
-            destination = product_path(outdir, image_id, product)
-            link_into(stored[product], destination)
-            wanted_files.add(destination.name)
-            counts[product][product not in todo] += 1
-        prune_unlinked(Path(store) / "images" / image_id, stored.values())
-    write_sealed(outdir / INPUT_STATES, {"images": states_by_image})
-    for stale in outdir.iterdir():
-        if stale.is_file() and not stale.name.startswith(".") and stale.name not in wanted_files:
-            stale.unlink()
-    if errors:
-        for err in errors[:-1]:
-            logging.error("%s", err)
-        raise errors[-1]
+    errors, states_by_image = [], {}
+    with atomic_directory(outdir) as building:
+        for image_id, params in spec["images"].items():
+            image = ImageSpec.from_params(params)
+            try:
+                states = input_states(image)
+                keys = product_keys(params, spec, states)
+                checksums = {role: {"path": s["path"], "sha256": s["sha256"]} for role, s in states.items()}
+                made = made_from(params, spec, checksums)
+                stored = {p: stored_path(store, "images", image_id, keys[p], SUFFIXES[p]) for p in products}
+                todo = {p for p in products if not product_is_sound(stored[p], p, keys[p])}
+                _make_products(image, todo, made, keys, stored)
+            except InputError as err:  # the other images of the batch are still made
+                errors.append(err)
+                continue
+            states_by_image[image_id] = states
+            for product in products:
+                link_into(stored[product], product_path(building, image_id, product))
+                counts[product][product not in todo] += 1
+            prune_unlinked(Path(store) / "images" / image_id, stored.values())
+        if errors:
+            for err in errors[:-1]:
+                logging.error("%s", err)
+            raise errors[-1]
+        write_sealed(building / INPUT_STATES, {"images": states_by_image})
     return {product: tuple(made_kept) for product, made_kept in counts.items()}
 
 

@@ -25,9 +25,11 @@ def write_mask(path, mask, image_id, provenance, key=""):
     header["NPIX"] = (int(mask.size), "pixels in the array")
     header["PRODKEY"] = key  # SHA-256 of what the mask is made from (store.product_key)
     header["PROVENAN"] = json.dumps(provenance, sort_keys=True)
-    hdu = fits.ImageHDU(mask.astype(np.uint8), header=header)
+    hdul = fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(mask.astype(np.uint8), header=header)])
+    for hdu in hdul:  # a fixed comment, not astropy's timestamp: the same mask gives the same bytes
+        hdu.add_checksum(when="seal of this HDU")
     with atomic_path(path) as tmp:
-        fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(tmp, output_verify="exception", checksum=True)
+        hdul.writeto(tmp, output_verify="exception")
 
 
 def read_mask(path, window=None):

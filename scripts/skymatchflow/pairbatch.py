@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .imagebatch import product_is_sound, product_keys, read_input_states
-from .stagefiles import read_json, software_versions, unchanged_since
+from .stagefiles import atomic_directory, read_json, software_versions, unchanged_since
 from .store import STORE_DIR, link_into, product_key, prune_unlinked, read_sealed, stored_path, write_sealed
 
 
@@ -83,45 +83,40 @@ def pair_key(pair, stat_params, member_keys):
 def run_batch(cfg, outdir, store=STORE_DIR):
     """Link (computing where needed) every pair file of a batch into ``outdir``; return (computed, kept).
 
+    ``outdir`` appears whole (made beside it, then renamed) or not at all.
+
     ``cfg``: the rule's params: "stat", "made_from" (image specs, stepsize,
     groups, dqbits) and "batch" ({"pairs", "images": {id: {"file", "sci",
     "footprint", "mask", "batch_dir"}}}).
     """
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
     stat_params, spec = cfg["stat"], cfg["batch"]
     member_keys = MemberKeys(cfg["made_from"], spec["images"])
     loaded = {}
     computed = kept = 0
-    wanted = set()
-    for pair in spec["pairs"]:
-        key = pair_key(pair, stat_params, member_keys)
-        stored = stored_path(store, "pairs", pair["pair"], key, ".json")
-        if read_sealed(stored, key) is not None:
-            kept += 1
-        else:
-            record = _compute_pair(pair, stat_params, spec["images"], member_keys, loaded)
-            members = sorted(pair["members_a"] + pair["members_b"])
-            record.update(
-                pair=pair["pair"],
-                key=key,
-                provenance={
-                    "params": stat_params,
-                    "members": {m: {p: member_keys.keys(m)[p] for p in ("footprint", "mask")} for m in members},
-                    "software": software_versions(),
-                },
-            )
-            if not record["valid"]:
-                logging.warning("pair %s gives no equation: %s", pair["pair"], record["reason"])
-            write_sealed(stored, record)
-            computed += 1
-        destination = outdir / f"{pair['pair']}.json"
-        link_into(stored, destination)
-        wanted.add(destination.name)
-        prune_unlinked(stored.parent, [stored])
-    for stale in outdir.glob("*.json"):
-        if stale.name not in wanted:
-            stale.unlink()
+    with atomic_directory(outdir) as building:
+        for pair in spec["pairs"]:
+            key = pair_key(pair, stat_params, member_keys)
+            stored = stored_path(store, "pairs", pair["pair"], key, ".json")
+            if read_sealed(stored, key) is not None:
+                kept += 1
+            else:
+                record = _compute_pair(pair, stat_params, spec["images"], member_keys, loaded)
+                members = sorted(pair["members_a"] + pair["members_b"])
+                record.update(
+                    pair=pair["pair"],
+                    key=key,
+                    provenance={
+                        "params": stat_params,
+                        "members": {m: {p: member_keys.keys(m)[p] for p in ("footprint", "mask")} for m in members},
+                        "software": software_versions(),
+                    },
+                )
+                if not record["valid"]:
+                    logging.warning("pair %s gives no equation: %s", pair["pair"], record["reason"])
+                write_sealed(stored, record)
+                computed += 1
+            link_into(stored, building / f"{pair['pair']}.json")
+            prune_unlinked(stored.parent, [stored])
     return computed, kept
 
 

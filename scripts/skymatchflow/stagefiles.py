@@ -10,6 +10,7 @@ import functools
 import hashlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 from importlib import metadata
@@ -110,6 +111,31 @@ def atomic_path(path):
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def atomic_directory(path):
+    """Yield a new hidden directory beside ``path``; move it into place on success.
+
+    A killed job leaves no directory that looks complete: Snakemake does not
+    notice an incomplete directory output of a job behind a checkpoint, so
+    the directory must appear whole or not at all. A directory already at
+    ``path`` (a concurrent copy of the job finished first) is replaced.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        try:
+            os.rename(tmp, path)
+        except OSError:
+            trash = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            os.rename(path, trash / path.name)
+            os.rename(tmp, path)
+            shutil.rmtree(trash, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_json(path, record):
