@@ -28,8 +28,9 @@ TABLES = ("sky.ecsv", "pair_differences.ecsv")
 
 
 def config_with(**changes):
+    """The demo's images (copied under data/, so they are the user's own inputs), each its own group."""
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    config.update(groups="none", demo={"detector_size": 128})
+    config.update(images=["data/*.fits"], groups="none", demo={"detector_size": 128})
     config.update(changes)
     return config
 
@@ -58,6 +59,11 @@ def run_ok(workdir, *args):
 def base(tmp_path_factory):
     """A clean run; the demo files are kept by every copy."""
     workdir = tmp_path_factory.mktemp("faults_base")
+    shipped = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    write_config(workdir, config_with(images=shipped["images"]))
+    run_ok(workdir, "demo_mosaic")
+    shutil.copytree(workdir / "resources" / "demo", workdir / "data", ignore=shutil.ignore_patterns("*.ecsv"))
+    shutil.rmtree(workdir / "resources")
     write_config(workdir, config_with())
     run_ok(workdir, "all", "matched")
     return workdir
@@ -72,7 +78,7 @@ def clean(tmp_path_factory, base):
         key = (tuple(sorted(changes)), replace)
         if key not in cache:
             workdir = tmp_path_factory.mktemp("faults_clean")
-            shutil.copytree(base / "resources", workdir / "resources")
+            shutil.copytree(base / "data", workdir / "data")
             write_config(workdir, config_with(**dict(changes)))
             if replace:
                 brighten(workdir / replace)
@@ -93,7 +99,7 @@ def copy(base, tmp_path):
 def demo_file(index):
     from skymatchflow.demonames import demo_file_names
 
-    return f"resources/demo/{demo_file_names()[index]}"
+    return f"data/{demo_file_names()[index]}"
 
 
 def brighten(path, mtime_ns=None):
@@ -239,21 +245,32 @@ def test_an_input_replaced_by_a_copy_with_an_older_mtime_is_noticed(copy, clean)
     assert tables(copy) == clean(replace=demo_file(3))
 
 
+def fill(directory):
+    """Write until the file system is full."""
+    with open(directory / "filler", "wb") as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 65536)
+                handle.flush()
+        except OSError:
+            pass
+
+
 def test_a_disk_that_fills_up_during_a_rerun_leaves_a_state_the_next_run_repairs(base, clean, tmp_path):
     mount = tmp_path / "small_disk"
     mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mount)], check=True)
     try:
         workdir = mount / "run"
         shutil.copytree(base, workdir, symlinks=True, ignore=shutil.ignore_patterns("matched"))
+        shutil.rmtree(workdir / "logs")
         write_config(workdir, config_with(dqbits=4))
-        free = shutil.disk_usage(mount).free
-        filler = mount / "filler"
-        with open(filler, "wb") as handle:  # leave too little room for the new masks
-            handle.write(b"\0" * max(free - 150_000, 0))
-        code, output = run(workdir)
-        assert code != 0, "the re-run fitted in the space left; the test needs a smaller margin"
-        filler.unlink()
+        process = start(workdir)
+        assert wait_for(process, workdir, "logs/image_batch/*.log")
+        fill(mount)  # the disk fills up while the image batches re-run
+        output = process.communicate()[0].decode()
+        assert process.returncode != 0, output[-3000:]
+        (mount / "filler").unlink()
         run_ok(workdir, "--unlock")
         run_ok(workdir)
         assert tables(workdir) == clean({"dqbits": 4}.items())
