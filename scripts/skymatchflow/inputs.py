@@ -7,6 +7,8 @@ extensions of multi-extension files); pixels are read by the per-image jobs.
 
 import csv
 import glob
+import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,7 +105,7 @@ def _image_hdus(path):
     """
     try:
         with fits.open(path, mode="readonly", memmap=True) as hdul:
-            hdus = [(h.name, h.ver, h.header.get("NAXIS", 0)) for h in hdul]
+            hdus = [(h.name, h.ver, h.header.get("NAXIS", 0) if h.is_image else 0) for h in hdul]
     except FileNotFoundError:
         raise InputError(path, "file not found") from None
     except OSError as err:
@@ -160,9 +162,25 @@ def read_image_sheet(sheet_path):
     for number, row in enumerate(rows, start=2):
         if not row["path"]:
             raise InputError(sheet_path, f"line {number}: empty 'path'")
+        check_sheet_extensions(sheet_path, number, row)
     if not rows:
         raise InputError(sheet_path, "image sheet lists no image")
     return rows
+
+
+def check_sheet_extensions(sheet_path, number, row):
+    """A sheet's sci/dq extension specs must parse (``SCI,abc`` names no extension)."""
+    for column in ("sci", "dq"):
+        value = row[column]
+        if not value or (column == "dq" and (value == AUTO_DQ or _looks_like_file(value))):
+            continue
+        name, comma, ver = value.partition(",")
+        if comma and not (name.strip() and ver.strip().isdigit()):
+            raise InputError(
+                sheet_path,
+                f"line {number}: {column} {value!r} is not an extension; use a name (SCI), "
+                "a name and version (SCI,2) or an index (0)",
+            )
 
 
 def _looks_like_file(dq):
@@ -205,6 +223,7 @@ def _assign_ids(specs):
         if per_file[spec.path] > 1:
             image_id += "_" + spec.sci.replace(",", "").lower()
         image_id = ID_PATTERN.sub("_", image_id)
+        image_id = short_name(image_id, MAX_ID)
         if image_id in result:
             other = result[image_id]
             if other.path == spec.path:
@@ -217,6 +236,41 @@ def _assign_ids(specs):
             image_id, spec.path, spec.sci, spec.dq, spec.dq_file, spec.group
         )
     return result
+
+
+# Stage files are named <image id>.<product>, <group>~<group>.json, ...;
+# file names are limited to 255 bytes, so longer names are cut and keep a
+# hash of the whole name (readable, stable, still unique).
+MAX_NAME = 100  # one group's part of a pair file name
+MAX_ID = 200  # an image id (products add at most 15 characters)
+
+
+def short_name(name, limit=MAX_NAME):
+    """``name`` if it is at most ``limit`` characters, else a cut prefix plus a hash of it."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:10]
+    return f"{name[: limit - 11]}-{digest}"
+
+
+def check_paths(specs):
+    """Refuse, before any job, input paths that Snakemake or the run cannot use.
+
+    ``{`` and ``}`` are wildcards to Snakemake; two paths of one file (a
+    symbolic or hard link) would count its images twice.
+    """
+    seen = {}
+    for spec in specs:
+        for path in filter(None, (spec.path, spec.dq_file)):
+            if "{" in path or "}" in path:
+                raise InputError(path, "a file name with '{' or '}' cannot be used (Snakemake reads them as wildcards); rename it")
+        try:
+            stat = os.stat(spec.path)
+        except OSError:
+            continue  # a file a rule has yet to make
+        other = seen.setdefault((stat.st_dev, stat.st_ino), spec.path)
+        if other != spec.path:
+            raise InputError(spec.path, f"is the same file as {other} (a link); list it once")
 
 
 def discover_images(config):
@@ -232,4 +286,5 @@ def discover_images(config):
     if not entries:
         raise InputError("config", "no input image: set 'images' or 'image_sheet'")
     specs = [spec for entry in entries for spec in _specs_for_entry(entry)]
+    check_paths(specs)
     return _assign_ids(specs)

@@ -54,6 +54,8 @@ def read_skylist(path, files):
             sky = float(np.float32(float(value)))
         except ValueError:
             raise InputError(path, f"line {number}: sky {value!r} is not a number") from None
+        if not np.isfinite(sky):
+            raise InputError(path, f"line {number}: sky {value!r} is not a finite number (in float32)")
         stem = exposure_stem(name)
         if stem not in wanted:
             raise InputError(path, f"line {number}: {name!r} is not an input file")
