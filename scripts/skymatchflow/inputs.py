@@ -118,7 +118,7 @@ def _image_hdus(path):
     index = first_image_index(naxis for _, _, naxis in hdus)
     if index is not None:
         return [(str(index), AUTO_DQ)]
-    raise InputError(path, "no SCI extension and no image HDU")
+    raise InputError(path, "no SCI extension and no 2-D image HDU (tables are not images)")
 
 
 def _entries_from_patterns(patterns):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from astropy.io import fits
+from astropy.io.fits.verify import VerifyWarning
 from astropy.wcs import WCS, FITSFixedWarning
 
 from .errors import InputError
@@ -59,20 +60,28 @@ def _image_shape(hdu, path, ext):
 
 # Primary-WCS keywords that must hold a finite number when present: wcslib
 # drops an unparsable one (CRVAL1 = NAN) and silently uses its default.
+SINGULAR = "the WCS pixel matrix (CD or PC*CDELT) is singular; pixels have no area on the sky"
 WCS_NUMBER_KEYWORD = re.compile(r"^(?:(?:CRVAL|CRPIX|CDELT|CROTA)\d+|(?:CD|PC)\d+_\d+)$")
 
 
 def _check_wcs_numbers(header, path, ext):
-    for card in header.cards:
-        if not WCS_NUMBER_KEYWORD.match(card.keyword):
-            continue
-        try:
-            value = card.value
-        except Exception:  # astropy's VerifyError for an unparsable value
-            value = None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raw = card.image[10:].split("/", 1)[0].strip()
-            raise InputError(path, f"extension {ext!r}: WCS keyword {card.keyword} = {raw} is not a finite number")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", VerifyWarning)  # astropy "fixes" NAN to a string
+        for card in header.cards:
+            if not WCS_NUMBER_KEYWORD.match(card.keyword):
+                continue
+            try:
+                value = card.value
+            except Exception:  # astropy's VerifyError for an unparsable value
+                value = card.image[10:].split("/", 1)[0].strip()
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                shown = value.strip("' ") if isinstance(value, str) else value
+                raise InputError(path, f"extension {ext!r}: WCS keyword {card.keyword} = {shown} is not a finite number")
+    cd = [header.get(f"CD{i}_{j}") for i, j in ((1, 1), (1, 2), (2, 1), (2, 2))]
+    if any(value is not None for value in cd):
+        a, b, c, d = (value or 0.0 for value in cd)
+        if a * d - b * c == 0.0:  # wcslib would drop an all-zero CD and use 1-degree pixels
+            raise InputError(path, f"extension {ext!r}: {SINGULAR}")
 
 
 def _check_wcs_matrix(wcs, path, ext):
@@ -82,9 +91,7 @@ def _check_wcs_matrix(wcs, path, ext):
         matrix = wcs.pixel_scale_matrix
     det = float(matrix[0, 0] * matrix[1, 1] - matrix[0, 1] * matrix[1, 0])
     if not math.isfinite(det) or det == 0.0:
-        raise InputError(
-            path, f"extension {ext!r}: the WCS pixel matrix (CD or PC*CDELT) is singular; pixels have no area on the sky"
-        )
+        raise InputError(path, f"extension {ext!r}: {SINGULAR}")
 
 
 def celestial_wcs(header, path, ext, hdul=None):
@@ -127,7 +134,7 @@ def _check_dq_values(data, path, ext):
     """DQ is a bit field: floating-point or negative values would be cast to other bits."""
     if data.dtype.kind == "f":
         raise InputError(
-            path, f"extension {ext!r}: DQ holds floating-point values ({data.dtype}); DQ must be an integer bit field"
+            path, f"extension {ext!r}: DQ holds floating-point values ({data.dtype.name}); DQ must be an integer bit field"
         )
     if data.dtype.kind == "i" and data.size and data.min() < 0:
         raise InputError(path, f"extension {ext!r}: DQ holds negative values; DQ must be a non-negative bit field")

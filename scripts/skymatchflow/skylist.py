@@ -51,7 +51,8 @@ def read_skylist(path, files):
             raise InputError(path, f"line {number}: expected 'file sky', got {line.strip()!r}")
         name, value = fields
         try:
-            sky = float(np.float32(float(value)))
+            with np.errstate(over="ignore"):  # beyond float32: refused just below
+                sky = float(np.float32(float(value)))
         except ValueError:
             raise InputError(path, f"line {number}: sky {value!r} is not a number") from None
         if not np.isfinite(sky):
