@@ -73,3 +73,17 @@ def test_nan_stage_change_is_not_applied(image, tmp_path):
     write_matched_copy(path, out, sky_rows(delta_match=np.nan, sky_global=0.75), "global", True)
     with fits.open(out) as hdul:
         assert np.array_equal(hdul["SCI"].data, sci - np.float32(0.75))
+
+
+@pytest.mark.parametrize("suffix, magic", [(".fits.gz", b"\x1f\x8b"), (".fits.bz2", b"BZh")])
+def test_matched_copy_of_a_compressed_input_is_compressed_the_same_way(image, tmp_path, suffix, magic):
+    """The copy keeps the input's name, so ``a.fits.gz`` must be a gzip file (gzip -t)."""
+    path, sci = image
+    compressed = tmp_path / f"in{suffix}"
+    with fits.open(path) as hdul:
+        hdul.writeto(compressed)
+    out = tmp_path / "out" / compressed.name
+    write_matched_copy(compressed, out, sky_rows(), "match", True)
+    assert out.read_bytes()[:len(magic)] == magic
+    with fits.open(out) as new:
+        assert np.array_equal(new["SCI"].data, sci - np.float32(0.5) - np.float32(0.75))

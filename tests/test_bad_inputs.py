@@ -251,3 +251,73 @@ def test_image_job_reports_each_bad_input_in_its_log_and_on_the_console(tmp_path
     assert not (tmp_path / "results" / "sky.ecsv").exists()
     assert not [p for p in made if p.name.endswith(".tmp")]
     assert {p: sha256(p) for p in inputs} == inputs
+
+
+# ---------------------------------------------------------------------------
+# the rule runner: every error reaches the rule's log and the console
+# ---------------------------------------------------------------------------
+def run_in_rule(tmp_path, main, capsys):
+    from types import SimpleNamespace
+
+    from skymatchflow.rulerunner import run_rule
+
+    log = tmp_path / "rule.log"
+    with pytest.raises(SystemExit) as info:
+        run_rule(main, SimpleNamespace(log=[str(log)]))
+    assert info.value.code == 1
+    return log.read_text(), capsys.readouterr().err
+
+
+def test_a_bad_input_is_one_line_in_the_log_and_on_the_console(tmp_path, capsys):
+    def main(smk):
+        raise InputError("x.fits", "no celestial WCS")
+
+    log, err = run_in_rule(tmp_path, main, capsys)
+    for text in (log, err):
+        assert text.count("\n") == 1 and "ERROR x.fits: no celestial WCS" in text
+
+
+def test_an_unexpected_error_writes_its_traceback_to_the_log_too(tmp_path, capsys):
+    def main(smk):
+        {}["missing"]
+
+    log, err = run_in_rule(tmp_path, main, capsys)
+    for text in (log, err):
+        assert "unexpected error" in text and "KeyError: 'missing'" in text
+        assert "Traceback" in text and "in main" in text
+
+
+# ---------------------------------------------------------------------------
+# names: sky groups and images with any name give distinct, short file names
+# ---------------------------------------------------------------------------
+def test_group_file_names_are_one_to_one_and_short():
+    from skymatchflow.overlapgraph import pair_id, safe_name
+
+    assert safe_name("jw01234001001_02101_00001") == "jw01234001001_02101_00001"  # unchanged
+    assert safe_name("x y") != safe_name("x_y") == "x_y"
+    assert safe_name("x y") == safe_name("x y")  # stable
+    long_a, long_b = "a" * 240 + "1", "a" * 240 + "2"
+    assert safe_name(long_a) != safe_name(long_b)
+    assert safe_name(long_a).startswith("a" * 80)
+    assert len(pair_id(long_a + " ", long_b).encode()) + len(".json") <= 255
+
+
+def test_long_file_names_give_short_distinct_image_ids(tmp_path):
+    paths = [write_image(tmp_path / ("L" * 230 + f"{k}.fits")) for k in range(2)]
+    images = discover_images({"images": [str(p) for p in paths]})
+    ids = list(images)
+    assert len(set(ids)) == 2 and all(len(i) <= 200 for i in ids)
+    assert all(i.startswith("L" * 150) for i in ids)
+
+
+def test_all_masked_image_message_does_not_promise_skipped(tmp_path, caplog):
+    """global+match gives such an image the global sky (COMPLETE), as the reference does."""
+    from skymatchflow.inputs import ImageSpec
+    from skymatchflow.stages import sci_and_mask
+
+    path = write_image(tmp_path / "masked.fits", dq=np.ones((64, 80), np.uint32))
+    with caplog.at_level("WARNING"):
+        sci_and_mask(ImageSpec("masked", str(path), "SCI", "DQ"), 0)
+    (message,) = [r.getMessage() for r in caplog.records if "masked" in r.getMessage()]
+    assert "every pixel is masked" in message and "will be SKIPPED" not in message
+    assert "SKIPPED unless skymethod has a global stage" in message

@@ -3,6 +3,8 @@
 import json
 
 import numpy as np
+import pytest
+from astropy.io import fits
 
 from conftest import tan_wcs, write_image
 from skymatchflow.inputs import ImageSpec
@@ -55,3 +57,42 @@ def test_unchanged_pairs_are_kept_and_new_or_changed_ones_computed(tmp_path):
     # a new statistic recomputes everything; a pair that left the batch is removed
     assert run_batch(spec_for(images, [("b", "c")]), out, dict(STAT, skystat="mean")) == (1, 0)
     assert sorted(p.name for p in out.iterdir()) == ["b~c.json"]
+
+
+def prepare_stored(tmp_path, name, dx, store):
+    """``prepare`` for an image whose SCI is stored as scaled int16 or tile-compressed."""
+    shape = (80, 90)
+    path = tmp_path / f"{name}.fits"
+    wcs_header = tan_wcs(shape, crval=(150.1 + dx / 3600, 2.2)).to_header()
+    sci = np.random.default_rng(dx).normal(100.0, 5.0, shape).astype(np.float32)
+    if store == "scaled":
+        hdu = fits.ImageHDU(sci.copy(), header=wcs_header, name="SCI")
+        hdu.scale("int16", bscale=0.01, bzero=100.0)
+    else:
+        hdu = fits.CompImageHDU(sci, header=wcs_header, name="SCI", quantize_level=0.0,
+                                compression_type="GZIP_2")
+    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(path)
+    return prepare(tmp_path, name, dx)
+
+
+@pytest.mark.parametrize("store", ["scaled", "compressed"])
+def test_scaled_and_tile_compressed_images_in_the_pair_stage(tmp_path, store):
+    """Archive data: int16 with BSCALE/BZERO, and tile-compressed SCI; both as the float image."""
+    images = {"a": prepare_stored(tmp_path, "a", 0, store), "plain": prepare(tmp_path, "plain", 20)}
+    out = tmp_path / "batch"
+    assert run_batch(spec_for(images, [("a", "plain")]), out, STAT) == (1, 0)
+    record = json.loads((out / "a~plain.json").read_text())
+    assert record["valid"]
+    # the same pair from an unscaled float copy of a's pixels gives the same statistics
+    with fits.open(images["a"]["file"]) as hdul:
+        pixels = np.array(hdul["SCI"].data, dtype=np.float32)
+    assert abs(float(np.median(pixels)) - 100.0) < 1.0
+    copy = tmp_path / "float"
+    copy.mkdir()
+    write_image(copy / "a.fits", shape=pixels.shape, sci=pixels,
+                wcs=tan_wcs(pixels.shape, crval=(150.1, 2.2)))
+    images_float = {"a": prepare(copy, "a", 0), "plain": images["plain"]}
+    run_batch(spec_for(images_float, [("a", "plain")]), tmp_path / "batch_float", STAT)
+    expected = json.loads((tmp_path / "batch_float" / "a~plain.json").read_text())
+    assert record["a"]["sky"] == expected["a"]["sky"] and record["a"]["npix"] == expected["a"]["npix"]
+    assert record["b"] == expected["b"]
