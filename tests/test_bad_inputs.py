@@ -321,3 +321,55 @@ def test_all_masked_image_message_does_not_promise_skipped(tmp_path, caplog):
     (message,) = [r.getMessage() for r in caplog.records if "masked" in r.getMessage()]
     assert "every pixel is masked" in message and "will be SKIPPED" not in message
     assert "SKIPPED unless skymethod has a global stage" in message
+
+
+# ---------------------------------------------------------------------------
+# unusual inputs that must simply work, in one small real run
+# ---------------------------------------------------------------------------
+def _stored(path, dx, store):
+    """A 64x80 image 'dx' arcsec east, its SCI float, scaled int16, tile-compressed or gzipped."""
+    shape = (64, 80)
+    header = tan_wcs(shape, crval=(150.1 + dx / 3600, 2.2)).to_header()
+    sci = np.random.default_rng(dx).normal(10.0 + dx / 10, 0.5, shape).astype(np.float32)
+    if store == "scaled":
+        hdu = fits.ImageHDU(sci.copy(), header=header, name="SCI")
+        hdu.scale("int16", bscale=0.001, bzero=10.0)
+    elif store == "tiles":
+        hdu = fits.CompImageHDU(sci, header=header, name="SCI", quantize_level=0.0, compression_type="GZIP_2")
+    else:
+        hdu = fits.ImageHDU(sci, header=header, name="SCI")
+    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(path)
+    return path
+
+
+def test_archive_layouts_and_awkward_names_work_end_to_end(tmp_path):
+    """Scaled integers, tile compression, gzip, groups that differ only in unsafe characters,
+    and names long enough that a pair file named after two of them would exceed 255 bytes."""
+    long_a, long_b = "L" * 170 + "a.fits", "L" * 170 + "b.fits"
+    rows = [
+        (str(_stored(tmp_path / "scaled.fits", 0, "scaled")), "", "", "x y"),
+        (str(_stored(tmp_path / "tiles.fits.fz", 15, "tiles")), "", "", "x_y"),
+        (str(_stored(tmp_path / "zipped.fits.gz", 30, "float")), "", "", ""),
+        (str(_stored(tmp_path / long_a, 45, "float")), "", "", ""),
+        (str(_stored(tmp_path / long_b, 60, "float")), "", "", ""),
+    ]
+    sheet = write_sheet(tmp_path / "images.tsv", rows)
+    write_config(tmp_path, images=None, image_sheet=sheet, image_batches=1, pair_batches=1, skystat="median")
+    inputs = {Path(row[0]): sha256(row[0]) for row in rows}
+    result = run_snakemake(tmp_path, "all", "matched", timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    from astropy.table import Table
+
+    sky = Table.read(tmp_path / "results" / "sky.ecsv", format="ascii.ecsv")
+    assert list(sky["status"]) == ["COMPLETE"] * 5
+    pairs = list((tmp_path / "results" / "pairs").rglob("*.json"))
+    assert all(len(p.name) <= 255 for p in pairs)
+    assert [p for p in pairs if p.name.count("L" * 80) == 2]  # the pair of the two long names
+    # the skies follow the injected levels 10 + dx/10 (noise 0.5 per pixel, small overlaps)
+    levels = np.array([0.0, 1.5, 3.0, 4.5, 6.0])
+    assert np.allclose(np.array(sky["sky"]) - sky["sky"][0], levels, atol=0.15)
+    matched = tmp_path / "results" / "matched"
+    assert (matched / "zipped.fits.gz").read_bytes()[:2] == b"\x1f\x8b"
+    with fits.open(matched / "tiles.fits.fz") as hdul:
+        assert isinstance(hdul["SCI"], fits.CompImageHDU) and hdul[0].header["S_SKYMAT"] == "COMPLETE"
+    assert {p: sha256(p) for p in inputs} == inputs
