@@ -1,6 +1,7 @@
 """Matched copies: JWST keywords, float32 subtraction in the reference's order, inputs untouched."""
 
 import hashlib
+import warnings
 
 import numpy as np
 import pytest
@@ -87,3 +88,18 @@ def test_matched_copy_of_a_compressed_input_is_compressed_the_same_way(image, tm
     assert out.read_bytes()[:len(magic)] == magic
     with fits.open(out) as new:
         assert np.array_equal(new["SCI"].data, sci - np.float32(0.5) - np.float32(0.75))
+
+
+def test_checksums_of_the_input_are_recomputed_in_the_copy(image, tmp_path):
+    """Copied CHECKSUM/DATASUM cards would no longer match the changed header and data."""
+    path, _ = image
+    summed = tmp_path / "summed.fits"
+    with fits.open(path) as hdul:
+        hdul.writeto(summed, checksum=True)
+    out = tmp_path / "out" / "summed.fits"
+    write_matched_copy(summed, out, sky_rows(), "match", True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with fits.open(out, checksum=True) as hdul:
+            assert "CHECKSUM" in hdul["SCI"].header
+            hdul["SCI"].data.sum()

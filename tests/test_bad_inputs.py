@@ -109,6 +109,24 @@ def _skylist_overflow(tmp):
     return {"images": [str(image)], "skymethod": "user", "skylist": str(tmp / "sky.txt")}
 
 
+def _sheet_latin1(tmp):
+    image = write_image(tmp / "a.fits")
+    sheet = tmp / "s.tsv"
+    sheet.write_bytes(f"path\tgroup\n{image}\tg\xe9\n".encode("latin-1"))
+    return {"images": None, "image_sheet": str(sheet)}
+
+
+def _sheet_directory(tmp):
+    (tmp / "sheetdir").mkdir()
+    return {"images": None, "image_sheet": str(tmp / "sheetdir")}
+
+
+def _skylist_latin1(tmp):
+    image = write_image(tmp / "a.fits")
+    (tmp / "sky.txt").write_bytes("a.fits 1.0 # caf\xe9\n".encode("latin-1"))
+    return {"images": [str(image)], "skymethod": "user", "skylist": str(tmp / "sky.txt")}
+
+
 def _config(**changes):
     def make(tmp):
         return {"images": [str(write_image(tmp / "a.fits"))], **changes}
@@ -125,6 +143,9 @@ START = {
     "table-only file": (_table_only, "table.fits: no SCI extension and no 2-D image HDU"),
     "skylist sky nan": (_skylist_nan, "sky.txt: line 1: sky 'nan' is not a finite number"),
     "skylist sky beyond float32": (_skylist_overflow, "sky.txt: line 1: sky '1e39' is not a finite number"),
+    "sheet not UTF-8": (_sheet_latin1, "s.tsv: image sheet is not UTF-8 text (byte"),
+    "sheet is a directory": (_sheet_directory, "sheetdir: image sheet cannot be read (Is a directory)"),
+    "skylist not UTF-8": (_skylist_latin1, "sky.txt: skylist is not UTF-8 text (byte"),
     "lower nan": (_config(lower=float("nan")), "config key 'lower': nan is not a finite number"),
     "lsigma inf": (_config(lsigma=float("inf")), "config key 'lsigma': inf is not a finite number"),
     "nclip 1e9": (_config(nclip=10**9), "config key 'nclip': 1000000000 is greater than the maximum of 100"),
@@ -190,6 +211,16 @@ def _negative_dq(tmp):
     return (str(write_image(tmp / "negdq.fits", dq=dq)), "", "", "")
 
 
+def _latpole_nan(tmp):
+    return (str(set_raw_card(write_image(tmp / "latpole.fits"), "LATPOLE", "NAN")), "", "", "")
+
+
+def _dq_beyond_32_bits(tmp):
+    dq = np.zeros((64, 80), np.int64)
+    dq[1, 1] = 2**40
+    return (str(write_image(tmp / "dq64.fits", dq=dq)), "", "", "")
+
+
 def _bkglevel_alone(tmp):
     return (str(write_image(tmp / "bkglevel.fits", primary_cards={"BKGLEVEL": 1.5})), "", "", "")
 
@@ -220,6 +251,8 @@ JOB = {
     "zero CD matrix": (_zero_cd, "zerocd.fits: extension 'SCI': the WCS pixel matrix (CD or PC*CDELT) is singular"),
     "floating-point DQ": (_float_dq, "floatdq.fits: extension 'DQ,1': DQ holds floating-point values (float32)"),
     "negative DQ": (_negative_dq, "negdq.fits: extension 'DQ,1': DQ holds negative values"),
+    "LATPOLE = NAN": (_latpole_nan, "latpole.fits: extension 'SCI': WCS keyword LATPOLE = NAN is not a finite number"),
+    "DQ beyond 32 bits": (_dq_beyond_32_bits, "dq64.fits: extension 'DQ,1': DQ holds values above 32 bits"),
     "BKGLEVEL without BKGSUB": (_bkglevel_alone, "bkglevel.fits[SCI]: BKGLEVEL is set but BKGSUB is not"),
     "BKGSUB without BKGLEVEL": (_bkgsub_alone, "bkgsub.fits[SCI]: BKGSUB is set but BKGLEVEL is not"),
     "BKGLEVEL not a number": (_bkglevel_text, "bkgtext.fits[SCI]: BKGLEVEL = 'high' is not a finite number"),
@@ -300,6 +333,14 @@ def test_group_file_names_are_one_to_one_and_short():
     assert safe_name(long_a) != safe_name(long_b)
     assert safe_name(long_a).startswith("a" * 80)
     assert len(pair_id(long_a + " ", long_b).encode()) + len(".json") <= 255
+
+
+def test_a_sheet_saved_with_a_byte_order_mark_works(tmp_path):
+    image = write_image(tmp_path / "a.fits")
+    sheet = tmp_path / "s.tsv"
+    sheet.write_text(f"\ufeffpath\tgroup\n{image}\tmine\n", encoding="utf-8")
+    (spec,) = discover_images({"image_sheet": str(sheet)}).values()
+    assert (spec.path, spec.group) == (str(image), "mine")
 
 
 def test_long_file_names_give_short_distinct_image_ids(tmp_path):

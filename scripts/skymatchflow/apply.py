@@ -59,13 +59,18 @@ def write_matched_copy(source, destination, rows, skymethod, subtract):
     hdul[0].header["S_SKYMAT"] = ("COMPLETE" if all(statuses) else "SKIPPED", "Sky Matching")
     with atomic_path(destination) as tmp:
         with _open_output(tmp, destination) as handle:
-            hdul.writeto(handle, output_verify="silentfix")
+            hdul.writeto(handle, output_verify="silentfix", checksum=_had_checksums(hdul))
 
 
 # The matched copy keeps its input's name, so a compressed name gets a
 # compressed file (astropy picks compression from the name it writes to,
 # which here is the temporary one).
 WHOLE_FILE_COMPRESSION = {".gz": gzip.open, ".bz2": bz2.open}
+
+
+def _had_checksums(hdul):
+    """An input with CHECKSUM/DATASUM gets them recomputed; copied ones would be stale."""
+    return any("CHECKSUM" in hdu.header or "DATASUM" in hdu.header for hdu in hdul)
 
 
 def _open_output(tmp, destination):

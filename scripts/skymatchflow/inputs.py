@@ -143,7 +143,7 @@ def _entries_from_patterns(patterns):
 def read_image_sheet(sheet_path):
     """Rows of the TSV image sheet as dicts with every column present."""
     try:
-        with open(sheet_path, newline="") as handle:
+        with open(sheet_path, newline="", encoding="utf-8-sig") as handle:  # a spreadsheet's BOM
             reader = csv.DictReader(handle, delimiter="\t")
             if reader.fieldnames is None or "path" not in reader.fieldnames:
                 raise InputError(sheet_path, "image sheet needs a 'path' column")
@@ -159,6 +159,10 @@ def read_image_sheet(sheet_path):
             ]
     except FileNotFoundError:
         raise InputError(sheet_path, "image sheet not found") from None
+    except OSError as err:
+        raise InputError(sheet_path, f"image sheet cannot be read ({err.strerror})") from None
+    except UnicodeDecodeError as err:
+        raise InputError(sheet_path, f"image sheet is not UTF-8 text (byte {err.start})") from None
     for number, row in enumerate(rows, start=2):
         if not row["path"]:
             raise InputError(sheet_path, f"line {number}: empty 'path'")

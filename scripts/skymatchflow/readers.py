@@ -61,7 +61,7 @@ def _image_shape(hdu, path, ext):
 # Primary-WCS keywords that must hold a finite number when present: wcslib
 # drops an unparsable one (CRVAL1 = NAN) and silently uses its default.
 SINGULAR = "the WCS pixel matrix (CD or PC*CDELT) is singular; pixels have no area on the sky"
-WCS_NUMBER_KEYWORD = re.compile(r"^(?:(?:CRVAL|CRPIX|CDELT|CROTA)\d+|(?:CD|PC)\d+_\d+)$")
+WCS_NUMBER_KEYWORD = re.compile(r"^(?:(?:CRVAL|CRPIX|CDELT|CROTA)\d+|(?:CD|PC|PV)\d+_\d+|LONPOLE|LATPOLE)$")
 
 
 def _check_wcs_numbers(header, path, ext):
@@ -138,6 +138,8 @@ def _check_dq_values(data, path, ext):
         )
     if data.dtype.kind == "i" and data.size and data.min() < 0:
         raise InputError(path, f"extension {ext!r}: DQ holds negative values; DQ must be a non-negative bit field")
+    if data.dtype.itemsize > 4 and data.size and data.max() > np.iinfo(np.uint32).max:
+        raise InputError(path, f"extension {ext!r}: DQ holds values above 32 bits; DQ flags are 32-bit")
 
 
 def _first_image_extension(hdul):

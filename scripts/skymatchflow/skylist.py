@@ -36,6 +36,8 @@ def read_skylist(path, files):
         lines = path.read_text().splitlines()
     except OSError as err:
         raise InputError(path, f"skylist cannot be read ({err.strerror})") from None
+    except UnicodeDecodeError as err:
+        raise InputError(path, f"skylist is not UTF-8 text (byte {err.start})") from None
     wanted = {}
     for file in files:
         wanted.setdefault(exposure_stem(file), []).append(file)
