@@ -7,8 +7,6 @@ extensions of multi-extension files); pixels are read by the per-image jobs.
 
 import csv
 import glob
-import hashlib
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +14,7 @@ from pathlib import Path
 from astropy.io import fits
 
 from .errors import InputError
+from .inputchecks import MAX_ID, check_extension_spec, check_paths, short_name
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts")
 COMPRESSION_SUFFIXES = (".gz", ".fz", ".bz2")
@@ -178,13 +177,9 @@ def check_sheet_extensions(sheet_path, number, row):
         value = row[column]
         if not value or (column == "dq" and (value == AUTO_DQ or _looks_like_file(value))):
             continue
-        name, comma, ver = value.partition(",")
-        if comma and not (name.strip() and ver.strip().isdigit()):
-            raise InputError(
-                sheet_path,
-                f"line {number}: {column} {value!r} is not an extension; use a name (SCI), "
-                "a name and version (SCI,2) or an index (0)",
-            )
+        reason = check_extension_spec(value)
+        if reason:
+            raise InputError(sheet_path, f"line {number}: {column} {value!r} {reason}")
 
 
 def _looks_like_file(dq):
@@ -240,41 +235,6 @@ def _assign_ids(specs):
             image_id, spec.path, spec.sci, spec.dq, spec.dq_file, spec.group
         )
     return result
-
-
-# Stage files are named <image id>.<product>, <group>~<group>.json, ...;
-# file names are limited to 255 bytes, so longer names are cut and keep a
-# hash of the whole name (readable, stable, still unique).
-MAX_NAME = 100  # one group's part of a pair file name
-MAX_ID = 200  # an image id (products add at most 15 characters)
-
-
-def short_name(name, limit=MAX_NAME):
-    """``name`` if it is at most ``limit`` characters, else a cut prefix plus a hash of it."""
-    if len(name) <= limit:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:10]
-    return f"{name[: limit - 11]}-{digest}"
-
-
-def check_paths(specs):
-    """Refuse, before any job, input paths that Snakemake or the run cannot use.
-
-    ``{`` and ``}`` are wildcards to Snakemake; two paths of one file (a
-    symbolic or hard link) would count its images twice.
-    """
-    seen = {}
-    for spec in specs:
-        for path in filter(None, (spec.path, spec.dq_file)):
-            if "{" in path or "}" in path:
-                raise InputError(path, "a file name with '{' or '}' cannot be used (Snakemake reads them as wildcards); rename it")
-        try:
-            stat = os.stat(spec.path)
-        except OSError:
-            continue  # a file a rule has yet to make
-        other = seen.setdefault((stat.st_dev, stat.st_ino), spec.path)
-        if other != spec.path:
-            raise InputError(spec.path, f"is the same file as {other} (a link); list it once")
 
 
 def discover_images(config):

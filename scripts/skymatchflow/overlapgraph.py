@@ -14,7 +14,7 @@ from astropy.table import Table
 
 from .buckets import hash_bucket
 from .errors import InputError
-from .inputs import MAX_NAME, short_name
+from .inputchecks import MAX_NAME, short_name
 from .overlaps import group_pairs, overlapping_image_pairs
 
 UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
