@@ -6,6 +6,7 @@ long or unsafe names become file names, is one small module.
 
 import hashlib
 import os
+import sys
 
 from .errors import InputError
 
@@ -53,3 +54,19 @@ def check_extension_spec(value):
     if comma and not (name.strip() and ver.strip().isdigit()):
         return "is not an extension; use a name (SCI), a name and version (SCI,2) or an index (0)"
     return None
+
+
+def stop_on_bad_input(check, *args):
+    """``check(*args)`` at Snakemake start; a bad input or config value stops the run with its one line.
+
+    Raised through Snakemake, the line would come wrapped in "... in file
+    common.smk, line N:" and a Snakefile traceback; any other error (a bug)
+    keeps its traceback.
+    """
+    from .config import ConfigError
+
+    try:
+        return check(*args)
+    except (InputError, ConfigError) as err:
+        print(f"Error: {err}", file=sys.stderr)
+        sys.exit(1)
