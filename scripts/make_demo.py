@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     if "snakemake" in globals():
-        _run_snakemake(snakemake)  # noqa: F821 (injected by Snakemake)
+        from skymatchflow.rulerunner import run_rule
+
+        run_rule(_run_snakemake, snakemake)  # noqa: F821 (injected by Snakemake)
     else:
         sys.exit(main())

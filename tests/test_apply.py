@@ -1,6 +1,7 @@
 """Matched copies: JWST keywords, float32 subtraction in the reference's order, inputs untouched."""
 
 import hashlib
+import warnings
 
 import numpy as np
 import pytest
@@ -73,3 +74,32 @@ def test_nan_stage_change_is_not_applied(image, tmp_path):
     write_matched_copy(path, out, sky_rows(delta_match=np.nan, sky_global=0.75), "global", True)
     with fits.open(out) as hdul:
         assert np.array_equal(hdul["SCI"].data, sci - np.float32(0.75))
+
+
+@pytest.mark.parametrize("suffix, magic", [(".fits.gz", b"\x1f\x8b"), (".fits.bz2", b"BZh")])
+def test_matched_copy_of_a_compressed_input_is_compressed_the_same_way(image, tmp_path, suffix, magic):
+    """The copy keeps the input's name, so ``a.fits.gz`` must be a gzip file (gzip -t)."""
+    path, sci = image
+    compressed = tmp_path / f"in{suffix}"
+    with fits.open(path) as hdul:
+        hdul.writeto(compressed)
+    out = tmp_path / "out" / compressed.name
+    write_matched_copy(compressed, out, sky_rows(), "match", True)
+    assert out.read_bytes()[:len(magic)] == magic
+    with fits.open(out) as new:
+        assert np.array_equal(new["SCI"].data, sci - np.float32(0.5) - np.float32(0.75))
+
+
+def test_checksums_of_the_input_are_recomputed_in_the_copy(image, tmp_path):
+    """Copied CHECKSUM/DATASUM cards would no longer match the changed header and data."""
+    path, _ = image
+    summed = tmp_path / "summed.fits"
+    with fits.open(path) as hdul:
+        hdul.writeto(summed, checksum=True)
+    out = tmp_path / "out" / "summed.fits"
+    write_matched_copy(summed, out, sky_rows(), "match", True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with fits.open(out, checksum=True) as hdul:
+            assert "CHECKSUM" in hdul["SCI"].header
+            hdul["SCI"].data.sum()

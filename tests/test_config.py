@@ -59,7 +59,16 @@ def test_defaults_are_the_step_defaults():
         ({"binwidth": 0}, r"config key 'binwidth'"),
         ({"stepsize": 0}, r"config key 'stepsize'.*positive integer"),
         ({"stepsize": 2.5}, r"config key 'stepsize'"),
-        ({"nclip": -1}, r"config key 'nclip'.*at least 0"),
+        ({"nclip": -1}, r"config key 'nclip'.*from 0 to 100"),
+        ({"nclip": 1_000_000_000}, r"config key 'nclip': 1000000000 is greater than the maximum of 100; allowed: .*settles"),
+        ({"lower": float("nan")}, r"config key 'lower': nan is not a finite number"),
+        ({"upper": float("-inf")}, r"config key 'upper': -inf is not a finite number"),
+        ({"lsigma": float("inf")}, r"config key 'lsigma': inf is not a finite number"),
+        ({"usigma": float("nan")}, r"config key 'usigma': nan is not a finite number"),
+        ({"binwidth": float("inf")}, r"config key 'binwidth': inf is not a finite number"),
+        ({"lower": float("nan"), "upper": 1.0}, r"config key 'lower': nan"),
+        ({"demo": {"seed": -1}}, r"config key 'demo.seed'"),
+        ({"demo": {"detector_size": 100000}}, r"config key 'demo.detector_size'"),
         ({"skymethod": "median"}, r"config key 'skymethod'.*local, global, match, global\+match, user"),
         ({"skymethod": "user"}, r"config key 'skylist': skymethod 'user' needs a skylist"),
         ({"skystat": "average"}, r"config key 'skystat'"),
@@ -79,6 +88,11 @@ def test_bad_values_name_the_key(changes, pattern):
     with pytest.raises(ConfigError, match=pattern) as info:
         check_config(with_changes(**changes), SCHEMA)
     assert "\n" not in str(info.value)
+
+
+def test_sheet_users_may_set_images_null():
+    """The README tells sheet users to set ``images: null`` over the shipped list."""
+    check_config(with_changes(images=None, image_sheet="images.tsv"), SCHEMA)
 
 
 @pytest.mark.parametrize("dqbits", [0, 4, "~DO_NOT_USE+NON_SCIENCE", None, "JUMP_DET"])

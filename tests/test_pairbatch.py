@@ -5,6 +5,7 @@ import shutil
 
 import numpy as np
 import pytest
+from astropy.io import fits
 
 from conftest import tan_wcs, write_image
 from skymatchflow.errors import InputError
@@ -114,3 +115,35 @@ def test_an_input_replaced_after_its_products_were_made_stops_the_batch(tmp_path
     path.write_bytes(bytes(content))
     with pytest.raises(InputError, match=r"b\.fits: changed after the products of image b were made"):
         run(tmp_path, batch_cfg(specs, made_from, batch_dir, [("a", "b")]))
+
+
+def write_stored(path, dx, store):
+    """An image whose SCI is stored as scaled int16 or tile-compressed; returns its pixels as floats."""
+    shape = (80, 90)
+    wcs_header = tan_wcs(shape, crval=(150.1 + dx / 3600, 2.2)).to_header()
+    sci = np.random.default_rng(dx).normal(100.0, 5.0, shape).astype(np.float32)
+    if store == "scaled":
+        hdu = fits.ImageHDU(sci.copy(), header=wcs_header, name="SCI")
+        hdu.scale("int16", bscale=0.01, bzero=100.0)
+    else:
+        hdu = fits.CompImageHDU(sci, header=wcs_header, name="SCI", quantize_level=0.0,
+                                compression_type="GZIP_2")
+    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(path)
+    with fits.open(path) as hdul:
+        return np.array(hdul["SCI"].data, dtype=np.float32)
+
+
+@pytest.mark.parametrize("store", ["scaled", "compressed"])
+def test_scaled_and_tile_compressed_images_in_the_pair_stage(tmp_path, store):
+    """Archive data: int16 with BSCALE/BZERO, and tile-compressed SCI; both as the float image."""
+    pixels = write_stored(tmp_path / "a.fits", 0, store)
+    assert abs(float(np.median(pixels)) - 100.0) < 1.0
+    record = json.loads((run(tmp_path, batch_cfg(*make_images(tmp_path), [("a", "b")]))[1] / "a~b.json").read_text())
+    assert record["valid"]
+    # the same pair from an unscaled float copy of a's pixels gives the same statistics
+    copy = tmp_path / "float"
+    copy.mkdir()
+    write_image(copy / "a.fits", shape=pixels.shape, sci=pixels, wcs=tan_wcs(pixels.shape, crval=(150.1, 2.2)))
+    shutil.copy(tmp_path / "b.fits", copy / "b.fits")
+    expected = json.loads((run(copy, batch_cfg(*make_images(copy), [("a", "b")]))[1] / "a~b.json").read_text())
+    assert record["a"]["sky"] == expected["a"]["sky"] and record["a"]["npix"] == expected["a"]["npix"]

@@ -8,6 +8,8 @@ says which. Every other HDU and card is copied unchanged; the input is
 never modified.
 """
 
+import bz2
+import gzip
 import math
 
 import numpy as np
@@ -56,4 +58,23 @@ def write_matched_copy(source, destination, rows, skymethod, subtract):
             hdu.data = data
     hdul[0].header["S_SKYMAT"] = ("COMPLETE" if all(statuses) else "SKIPPED", "Sky Matching")
     with atomic_path(destination) as tmp:
-        hdul.writeto(tmp, output_verify="silentfix")
+        with _open_output(tmp, destination) as handle:
+            hdul.writeto(handle, output_verify="silentfix", checksum=_had_checksums(hdul))
+
+
+# The matched copy keeps its input's name, so a compressed name gets a
+# compressed file (astropy picks compression from the name it writes to,
+# which here is the temporary one).
+WHOLE_FILE_COMPRESSION = {".gz": gzip.open, ".bz2": bz2.open}
+
+
+def _had_checksums(hdul):
+    """An input with CHECKSUM/DATASUM gets them recomputed; copied ones would be stale."""
+    return any("CHECKSUM" in hdu.header or "DATASUM" in hdu.header for hdu in hdul)
+
+
+def _open_output(tmp, destination):
+    for suffix, open_compressed in WHOLE_FILE_COMPRESSION.items():
+        if str(destination).lower().endswith(suffix):
+            return open_compressed(tmp, "wb")
+    return open(tmp, "wb")

@@ -5,11 +5,15 @@ allowed keys, types and ranges; here its errors are turned into readable
 messages, and the checks a schema cannot express are added.
 """
 
+import math
 from pathlib import Path
 
 
 # The parameters of the sky statistic (names as in the config and the step).
 STAT_KEYS = ("skystat", "lower", "upper", "nclip", "lsigma", "usigma", "binwidth")
+# Numbers that YAML can spell as .nan or .inf (or 1e400), which a JSON schema
+# cannot refuse: NaN compares false with every bound.
+FINITE_KEYS = ("lower", "upper", "lsigma", "usigma", "binwidth")
 
 
 def schema_defaults(schema_path):
@@ -51,6 +55,10 @@ def check_config(config, schema_path):
     error = best_match(Draft202012Validator(schema).iter_errors(config))
     if error is not None:
         raise ConfigError(_schema_message(error, schema))
+    for key in FINITE_KEYS:
+        value = config.get(key)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"config key '{key}': {value} is not a finite number; allowed: {schema['properties'][key]['description']}")
     has_images = bool(config.get("images"))
     has_sheet = bool(config.get("image_sheet"))
     if has_images == has_sheet:

@@ -9,6 +9,7 @@ class InputError(Exception):
     """A problem with one named input (file, extension or config key)."""
 
     def __init__(self, source, reason):
+        reason = " ".join(str(reason).split())  # one line, even for a multi-line library message
         super().__init__(f"{source}: {reason}")
         self.source = str(source)
         self.reason = reason

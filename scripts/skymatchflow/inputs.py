@@ -14,6 +14,7 @@ from pathlib import Path
 from astropy.io import fits
 
 from .errors import InputError
+from .inputchecks import MAX_ID, check_extension_spec, check_paths, short_name
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts")
 COMPRESSION_SUFFIXES = (".gz", ".fz", ".bz2")
@@ -103,7 +104,7 @@ def _image_hdus(path):
     """
     try:
         with fits.open(path, mode="readonly", memmap=True) as hdul:
-            hdus = [(h.name, h.ver, h.header.get("NAXIS", 0)) for h in hdul]
+            hdus = [(h.name, h.ver, h.header.get("NAXIS", 0) if h.is_image else 0) for h in hdul]
     except FileNotFoundError:
         raise InputError(path, "file not found") from None
     except OSError as err:
@@ -116,7 +117,7 @@ def _image_hdus(path):
     index = first_image_index(naxis for _, _, naxis in hdus)
     if index is not None:
         return [(str(index), AUTO_DQ)]
-    raise InputError(path, "no SCI extension and no image HDU")
+    raise InputError(path, "no SCI extension and no 2-D image HDU (tables are not images)")
 
 
 def _entries_from_patterns(patterns):
@@ -141,7 +142,7 @@ def _entries_from_patterns(patterns):
 def read_image_sheet(sheet_path):
     """Rows of the TSV image sheet as dicts with every column present."""
     try:
-        with open(sheet_path, newline="") as handle:
+        with open(sheet_path, newline="", encoding="utf-8-sig") as handle:  # a spreadsheet's BOM
             reader = csv.DictReader(handle, delimiter="\t")
             if reader.fieldnames is None or "path" not in reader.fieldnames:
                 raise InputError(sheet_path, "image sheet needs a 'path' column")
@@ -157,12 +158,28 @@ def read_image_sheet(sheet_path):
             ]
     except FileNotFoundError:
         raise InputError(sheet_path, "image sheet not found") from None
+    except OSError as err:
+        raise InputError(sheet_path, f"image sheet cannot be read ({err.strerror})") from None
+    except UnicodeDecodeError as err:
+        raise InputError(sheet_path, f"image sheet is not UTF-8 text (byte {err.start})") from None
     for number, row in enumerate(rows, start=2):
         if not row["path"]:
             raise InputError(sheet_path, f"line {number}: empty 'path'")
+        check_sheet_extensions(sheet_path, number, row)
     if not rows:
         raise InputError(sheet_path, "image sheet lists no image")
     return rows
+
+
+def check_sheet_extensions(sheet_path, number, row):
+    """A sheet's sci/dq extension specs must parse (``SCI,abc`` names no extension)."""
+    for column in ("sci", "dq"):
+        value = row[column]
+        if not value or (column == "dq" and (value == AUTO_DQ or _looks_like_file(value))):
+            continue
+        reason = check_extension_spec(value)
+        if reason:
+            raise InputError(sheet_path, f"line {number}: {column} {value!r} {reason}")
 
 
 def _looks_like_file(dq):
@@ -205,6 +222,7 @@ def _assign_ids(specs):
         if per_file[spec.path] > 1:
             image_id += "_" + spec.sci.replace(",", "").lower()
         image_id = ID_PATTERN.sub("_", image_id)
+        image_id = short_name(image_id, MAX_ID)
         if image_id in result:
             other = result[image_id]
             if other.path == spec.path:
@@ -232,8 +250,10 @@ def discover_images(config, layouts=None):
         entries = _entries_from_patterns(config.get("images") or [])
     if not entries:
         raise InputError("config", "no input image: set 'images' or 'image_sheet'")
+
     def image_hdus(path):
         return layouts.image_hdus(path, _image_hdus) if layouts is not None else _image_hdus(path)
 
     specs = [spec for entry in entries for spec in _specs_for_entry(entry, image_hdus)]
+    check_paths(specs)
     return _assign_ids(specs)

@@ -15,14 +15,25 @@ from astropy.table import Table
 
 from .buckets import hash_bucket
 from .errors import InputError
+from .inputchecks import MAX_NAME, short_name
 from .overlaps import group_pairs, overlapping_image_pairs
 
 UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
 
 
 def safe_name(group):
-    """A group id as it may appear in a file name."""
-    return UNSAFE.sub("_", str(group))
+    """A group id as it may appear in a file name, one to one.
+
+    A safe, short id is kept; one with other characters (``x y``) gets them
+    replaced and a hash of the id added, so it cannot meet another group's
+    name (``x_y``); a long one is cut (see inputs.short_name).
+    """
+    group = str(group)
+    safe = UNSAFE.sub("_", group)
+    if safe != group:
+        digest = hashlib.sha256(group.encode()).hexdigest()[:10]
+        safe = f"{safe[: MAX_NAME - 11]}-{digest}"
+    return short_name(safe)
 
 
 def pair_id(group_a, group_b):
@@ -58,7 +69,7 @@ def build_graph(records, polygons, n_batches):
     for group in members:
         other = safe.setdefault(safe_name(group), group)
         if other != group:
-            raise ValueError(f"sky groups {other!r} and {group!r} have the same file-safe name")
+            raise InputError(f"sky groups {other!r} and {group!r}", "they have the same file-safe name; rename one")
     pairs = []
     # Clear overlaps get float64 areas (informational; the pair stage measures
     # its own); candidates too close to call cheaply are listed with a NaN

@@ -15,7 +15,7 @@ from astropy.io import fits
 from astropy.wcs import NoConvergence
 
 from .config import stat_kwargs
-from .fitsregion import read_region
+from .fitsregion import read_file_region
 from .imagestats import sky_statistic
 from .inputs import ImageSpec, parse_extension
 from .maskfile import read_mask
@@ -78,7 +78,7 @@ def overlap_pieces(polygon, others):
 
 # Compressed files cannot be read by region: a section read seeks in the
 # stream and decompresses it again and again. Their SCI is read whole, once.
-COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zip", ".z")
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zip", ".z")  # whole-file compression (not tile-compressed .fz)
 
 
 def _read_full(image):
@@ -94,8 +94,7 @@ def _read_window(image, window):
             image.pixels = _read_full(image)
         sci = image.pixels[row0:row1, col0:col1]
     else:
-        with fits.open(image.path, mode="readonly", memmap=True) as hdul:
-            sci = read_region(hdul[image.sci], window, np.float32)
+        sci = read_file_region(image.path, image.sci, window, np.float32)
     return sci, read_mask(image.mask_path, window)
 
 

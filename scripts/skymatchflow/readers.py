@@ -4,11 +4,14 @@ Files are always opened read-only. Every failure is an InputError naming the
 file (and extension) and the reason, so a job dies with one clear line.
 """
 
+import math
+import re
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from astropy.io import fits
+from astropy.io.fits.verify import VerifyWarning
 from astropy.wcs import WCS, FITSFixedWarning
 
 from .errors import InputError
@@ -47,13 +50,53 @@ def _hdu(hdul, path, ext):
 
 def _image_shape(hdu, path, ext):
     naxis = hdu.header.get("NAXIS", 0)
-    if not getattr(hdu, "is_image", False) or naxis != 2:
+    if not getattr(hdu, "is_image", False):
+        kind = hdu.header.get("XTENSION", type(hdu).__name__)
+        raise InputError(path, f"extension {ext!r} is a {str(kind).strip()} table, not an image")
+    if naxis != 2:
         raise InputError(path, f"extension {ext!r} is not a 2-D image (NAXIS={naxis})")
     return (hdu.header["NAXIS2"], hdu.header["NAXIS1"])
 
 
+# Primary-WCS keywords that must hold a finite number when present: wcslib
+# drops an unparsable one (CRVAL1 = NAN) and silently uses its default.
+SINGULAR = "the WCS pixel matrix (CD or PC*CDELT) is singular; pixels have no area on the sky"
+WCS_NUMBER_KEYWORD = re.compile(r"^(?:(?:CRVAL|CRPIX|CDELT|CROTA)\d+|(?:CD|PC|PV)\d+_\d+|LONPOLE|LATPOLE)$")
+
+
+def _check_wcs_numbers(header, path, ext):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", VerifyWarning)  # astropy "fixes" NAN to a string
+        for card in header.cards:
+            if not WCS_NUMBER_KEYWORD.match(card.keyword):
+                continue
+            try:
+                value = card.value
+            except Exception:  # astropy's VerifyError for an unparsable value
+                value = card.image[10:].split("/", 1)[0].strip()
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                shown = value.strip("' ") if isinstance(value, str) else value
+                raise InputError(path, f"extension {ext!r}: WCS keyword {card.keyword} = {shown} is not a finite number")
+    cd = [header.get(f"CD{i}_{j}") for i, j in ((1, 1), (1, 2), (2, 1), (2, 2))]
+    if any(value is not None for value in cd):
+        a, b, c, d = (value or 0.0 for value in cd)
+        if a * d - b * c == 0.0:  # wcslib would drop an all-zero CD and use 1-degree pixels
+            raise InputError(path, f"extension {ext!r}: {SINGULAR}")
+
+
+def _check_wcs_matrix(wcs, path, ext):
+    """A singular or non-finite CD/PC matrix maps the image to a point or a line."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        matrix = wcs.pixel_scale_matrix
+    det = float(matrix[0, 0] * matrix[1, 1] - matrix[0, 1] * matrix[1, 0])
+    if not math.isfinite(det) or det == 0.0:
+        raise InputError(path, f"extension {ext!r}: {SINGULAR}")
+
+
 def celestial_wcs(header, path, ext, hdul=None):
     """The celestial part of the header's FITS WCS (SIP/TPV included)."""
+    _check_wcs_numbers(header, path, ext)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FITSFixedWarning)
@@ -62,6 +105,7 @@ def celestial_wcs(header, path, ext, hdul=None):
         raise InputError(path, f"extension {ext!r}: unreadable WCS ({err})") from None
     if not wcs.has_celestial:
         raise InputError(path, f"extension {ext!r}: no celestial WCS in the header")
+    _check_wcs_matrix(wcs.celestial, path, ext)
     return wcs.celestial
 
 
@@ -81,11 +125,25 @@ def _read_array(hdul, path, ext, dtype):
         data = hdu.data
     except Exception as err:
         raise InputError(path, f"extension {ext!r}: unreadable data ({err})") from None
+    if dtype == np.uint32:
+        _check_dq_values(data, path, ext)
     return np.asarray(data, dtype=dtype)
 
 
+def _check_dq_values(data, path, ext):
+    """DQ is a bit field: floating-point or negative values would be cast to other bits."""
+    if data.dtype.kind == "f":
+        raise InputError(
+            path, f"extension {ext!r}: DQ holds floating-point values ({data.dtype.name}); DQ must be an integer bit field"
+        )
+    if data.dtype.kind == "i" and data.size and data.min() < 0:
+        raise InputError(path, f"extension {ext!r}: DQ holds negative values; DQ must be a non-negative bit field")
+    if data.dtype.itemsize > 4 and data.size and data.max() > np.iinfo(np.uint32).max:
+        raise InputError(path, f"extension {ext!r}: DQ holds values above 32 bits; DQ flags are 32-bit")
+
+
 def _first_image_extension(hdul):
-    index = first_image_index(hdu.header.get("NAXIS", 0) for hdu in hdul)
+    index = first_image_index(hdu.header.get("NAXIS", 0) if hdu.is_image else 0 for hdu in hdul)
     return str(index or 0)
 
 
@@ -155,7 +213,14 @@ def previous_background(primary, sci_header):
     """
     level = sci_header.get("BKGLEVEL", primary.get("BKGLEVEL"))
     subtracted = sci_header.get("BKGSUB", primary.get("BKGSUB"))
+    if level is not None and (isinstance(level, (bool, str)) or not math.isfinite(float(level))):
+        raise ValueError(f"BKGLEVEL = {level!r} is not a finite number")
+    if subtracted is not None and not isinstance(subtracted, bool):
+        raise ValueError(f"BKGSUB = {subtracted!r} is not T or F")
+    if (level is None) != (subtracted is None):
+        present, absent = ("BKGLEVEL", "BKGSUB") if subtracted is None else ("BKGSUB", "BKGLEVEL")
+        raise ValueError(f"{present} is set but {absent} is not (inconsistent earlier sky run)")
     return {
         "level": None if level is None else float(level),
-        "subtracted": None if subtracted is None else bool(subtracted),
+        "subtracted": subtracted,
     }

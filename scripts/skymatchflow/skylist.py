@@ -36,6 +36,8 @@ def read_skylist(path, files):
         lines = path.read_text().splitlines()
     except OSError as err:
         raise InputError(path, f"skylist cannot be read ({err.strerror})") from None
+    except UnicodeDecodeError as err:
+        raise InputError(path, f"skylist is not UTF-8 text (byte {err.start})") from None
     wanted = {}
     for file in files:
         wanted.setdefault(exposure_stem(file), []).append(file)
@@ -51,9 +53,12 @@ def read_skylist(path, files):
             raise InputError(path, f"line {number}: expected 'file sky', got {line.strip()!r}")
         name, value = fields
         try:
-            sky = float(np.float32(float(value)))
+            with np.errstate(over="ignore"):  # beyond float32: refused just below
+                sky = float(np.float32(float(value)))
         except ValueError:
             raise InputError(path, f"line {number}: sky {value!r} is not a number") from None
+        if not np.isfinite(sky):
+            raise InputError(path, f"line {number}: sky {value!r} is not a finite number (in float32)")
         stem = exposure_stem(name)
         if stem not in wanted:
             raise InputError(path, f"line {number}: {name!r} is not an input file")

@@ -1,6 +1,7 @@
 """The per-image stage records, shared by the rule entry points and the in-process runner."""
 
 import logging
+import math
 
 import numpy as np
 
@@ -16,17 +17,24 @@ def footprint_record(spec, stepsize, grouping):
     polygon, ra, dec = footprint_polygon(header.shape, header.wcs, stepsize)
     if not (np.all(np.isfinite(ra)) and np.all(np.isfinite(dec))):
         raise InputError(spec.path, f"extension {spec.sci!r}: the WCS gives no sky position for the image outline")
+    area = abs(float(polygon.area()))
+    if not (math.isfinite(area) and area > 0.0):
+        raise InputError(spec.path, f"extension {spec.sci!r}: the footprint through the WCS has no area on the sky")
+    try:
+        background = previous_background(header.primary, header.sci)
+    except ValueError as err:  # refused here, before any pixel work, not in the solve
+        raise InputError(f"{spec.path}[{spec.sci}]", str(err)) from None
     return {
         "image": spec.image_id,
         "file": spec.path,
         "sci": spec.sci,
         "group": group_id(spec, header.primary, header.sci, grouping),
         "shape": list(header.shape),
-        "background": previous_background(header.primary, header.sci),
+        "background": background,
         "stepsize": stepsize,
         "ra": ra.tolist(),
         "dec": dec.tolist(),
-        "area_sr": abs(float(polygon.area())),
+        "area_sr": area,
         "polygon": polygon_to_dict(polygon),
     }
 
@@ -39,7 +47,8 @@ def sci_and_mask(spec, dqbits):
     mask = good_pixel_mask(sci, dq, interpret_dqbits(dqbits))
     if not mask.any():
         logging.warning(
-            "%s[%s]: every pixel is masked (dqbits=%r); this image will get no sky and be SKIPPED",
+            "%s[%s]: every pixel is masked (dqbits=%r); it has no sky of its own "
+            "(SKIPPED unless skymethod has a global stage, which gives it the global sky)",
             spec.path, spec.sci, dqbits,
         )
     return sci, mask

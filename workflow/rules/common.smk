@@ -11,22 +11,25 @@ sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
 from skymatchflow.config import check_config, stat_kwargs
 from skymatchflow.demonames import demo_file_names
 from skymatchflow.imagebatch import batch_of_image, batch_spec, product_path
+from skymatchflow.inputchecks import stop_on_bad_input
 from skymatchflow.inputs import discover_images
 from skymatchflow.layoutcache import LayoutCache
 from skymatchflow.skylist import read_skylist
 from skymatchflow.stagefiles import stat_signature
 
 CONFIG_SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
-check_config(config, CONFIG_SCHEMA)
+stop_on_bad_input(check_config, config, CONFIG_SCHEMA)
 validate(config, str(CONFIG_SCHEMA))
 
 _LAYOUTS = LayoutCache()
-IMAGES = discover_images(config, layouts=_LAYOUTS)
+IMAGES = stop_on_bad_input(discover_images, config, _LAYOUTS)
 _LAYOUTS.save()
 USER_SKIES = config["skymethod"] == "user"
 MATCHING = "match" in config["skymethod"]
 if USER_SKIES:
-    read_skylist(config["skylist"], sorted({spec.path for spec in IMAGES.values()}))
+    stop_on_bad_input(
+        read_skylist, config["skylist"], sorted({spec.path for spec in IMAGES.values()})
+    )
 ENV = "../../envs/skymatch.yaml"
 DEMO_DIR = "resources/demo"
 DEMO_FILES = [f"{DEMO_DIR}/{name}" for name in demo_file_names()]
