@@ -51,10 +51,9 @@ def check_config(config, schema_path):
     error = best_match(Draft202012Validator(schema).iter_errors(config))
     if error is not None:
         raise ConfigError(_schema_message(error, schema))
-    has_images = bool(config.get("images"))
-    has_sheet = bool(config.get("image_sheet"))
-    if has_images == has_sheet:
-        raise ConfigError("config keys 'images' and 'image_sheet': give exactly one of them")
+    given = [key for key in ("images", "image_sheet", "associations") if config.get(key)]
+    if len(given) != 1:
+        raise ConfigError("config keys 'images', 'image_sheet' and 'associations': give exactly one of them")
     dqbits = config.get("dqbits", 0)
     if isinstance(dqbits, str):
         # astropy passes integers and null through unchanged; only a string

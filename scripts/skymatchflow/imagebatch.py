@@ -18,6 +18,7 @@ from .buckets import hash_bucket
 from .config import stat_kwargs
 from .errors import InputError
 from .inputs import ImageSpec
+from .skywcs import wcs_policy
 from .stagefiles import read_json, sha256_file, software_versions, write_json
 
 PRODUCTS = ("footprint", "mask", "sky")
@@ -45,6 +46,7 @@ def batch_spec(images, config):
         "products": ["footprint"] if config["skymethod"] == "user" else list(PRODUCTS),
         "stepsize": config["stepsize"],
         "groups": config["groups"],
+        "wcs": wcs_policy(config.get("wcs", "auto"))[0],
         "dqbits": config["dqbits"],
         "stat": stat_kwargs(config),
     }
@@ -60,7 +62,7 @@ def wanted_provenance(spec_params, cfg, checksums):
     stat = stat_kwargs(cfg["stat"])
     return {
         "footprint": {
-            "params": dict(spec_params, stepsize=cfg["stepsize"], groups=cfg["groups"]),
+            "params": dict(spec_params, stepsize=cfg["stepsize"], groups=cfg["groups"], wcs=cfg.get("wcs", "fits")),
             "inputs": image_only,
         },
         "mask": {"params": dict(spec_params, dqbits=cfg["dqbits"]), "inputs": checksums},
@@ -97,7 +99,7 @@ def _make_products(spec, todo, wanted, paths):
     made = {}
     if "footprint" in todo:
         params = wanted["footprint"]["params"]
-        made["footprint"] = footprint_record(spec, params["stepsize"], params["groups"])
+        made["footprint"] = footprint_record(spec, params["stepsize"], params["groups"], params["wcs"])
     stat = stat_kwargs(wanted["sky"]["params"])
     if "mask" in todo:
         sci, mask = sci_and_mask(spec, wanted["mask"]["params"]["dqbits"])

@@ -65,8 +65,11 @@ def run_batch(spec, outdir, stat_params):
         for image in pair["members_a"] + pair["members_b"]:
             if image not in images:
                 info = spec["images"][image]
-                polygon = polygon_from_dict(read_json(info["footprint"])["polygon"])
-                images[image] = load_pair_image(image, info["file"], info["sci"], polygon, info["mask"])
+                footprint = read_json(info["footprint"])
+                polygon = polygon_from_dict(footprint["polygon"])
+                images[image] = load_pair_image(
+                    image, info["file"], info["sci"], polygon, info["mask"], footprint.get("wcs", "fits")
+                )
         record = pair_record(
             pair["group_a"], [images[m] for m in pair["members_a"]],
             pair["group_b"], [images[m] for m in pair["members_b"]],

@@ -4,6 +4,7 @@ import os
 import sys
 from pathlib import Path
 
+from snakemake.logging import logger
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
@@ -13,12 +14,15 @@ from skymatchflow.demonames import demo_file_names
 from skymatchflow.imagebatch import batch_of_image, batch_spec, product_path
 from skymatchflow.inputs import discover_images
 from skymatchflow.skylist import read_skylist
+from skymatchflow.skywcs import describe_policy, wcs_policy
 
 CONFIG_SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
 check_config(config, CONFIG_SCHEMA)
 validate(config, str(CONFIG_SCHEMA))
 
 IMAGES = discover_images(config)
+WCS_POLICY = wcs_policy(config["wcs"])[0]
+logger.info(describe_policy(config["wcs"]))
 USER_SKIES = config["skymethod"] == "user"
 MATCHING = "match" in config["skymethod"]
 if USER_SKIES:
@@ -94,6 +98,7 @@ def graph_params(wildcards):
             "images": {i: spec.as_params() for i, spec in IMAGES.items()},
             "stepsize": config["stepsize"],
             "groups": config["groups"],
+            "wcs": WCS_POLICY,
         },
     }
 
@@ -147,6 +152,7 @@ def pair_batch_params(wildcards):
             "images": {i: IMAGES[i].as_params() for i in images},
             "stepsize": config["stepsize"],
             "dqbits": config["dqbits"],
+            "wcs": WCS_POLICY,
         },
         "batch": {
             "pairs": pair_batches()[wildcards.batch],
