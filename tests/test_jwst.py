@@ -122,7 +122,7 @@ def test_gwcs_mode_equals_the_step_and_copies_carry_its_metadata(mosaic, referen
     from stdatamodels.jwst.datamodels import ImageModel
 
     _, paths, asn = mosaic
-    write_config(tmp_path, associations=[str(asn)], **STEP)
+    write_config(tmp_path, associations=[str(asn)], image_batches=2, pair_batches=2, **STEP)
     result = run_snakemake(tmp_path, "matched", "results/sky.ecsv")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "WCS: the gwcs of each file's ASDF extension" in result.stderr
@@ -144,6 +144,18 @@ def test_gwcs_mode_equals_the_step_and_copies_carry_its_metadata(mosaic, referen
             tree = copy._asdf.tree if hasattr(copy, "_asdf") and copy._asdf is not None else None
         if tree is not None:
             assert tree["meta"]["cal_step"]["skymatch"] == cal_step
+    # as calwebb_image3's next steps get them: a ModelLibrary over an association of the copies
+    from jwst.datamodels import ModelLibrary
+
+    copies = write_association(tmp_path / "results" / "matched" / "matched_asn.json", [p.name for p in paths])
+    library = ModelLibrary(str(copies), asn_exptypes=["science"], on_disk=False)
+    with library:
+        for index in range(len(library)):
+            model = library.borrow(index)
+            level, subtracted, method, cal_step, _ = reference[model.meta.filename]
+            assert model.meta.background.level == pytest.approx(level, abs=1e-6 * NOISE)
+            assert (model.meta.background.subtracted, model.meta.cal_step.skymatch) == (subtracted, cal_step)
+            library.shelve(model, index, modify=False)
 
 
 def test_fits_mode_difference_is_small_and_measured(mosaic, reference, tmp_path):
