@@ -198,3 +198,18 @@ print(loaded)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_without_the_extras_a_cal_file_uses_its_fits_wcs_and_says_why(mosaic, monkeypatch):
+    """With gwcs/asdf missing, 'auto' falls back to the header's WCS; the reason names the fix."""
+    from skymatchflow import skywcs
+    from skymatchflow.stages import footprint_record
+
+    _, paths, _ = mosaic
+    spec = next(iter(discover_images({"images": [str(paths[0])]}).values()))
+    assert footprint_record(spec, None, "exposure", skywcs.wcs_policy("auto")[0])["wcs"] == "gwcs"
+    monkeypatch.setattr(skywcs, "missing_extras", lambda: ["gwcs"])
+    assert skywcs.wcs_policy("auto")[0] == "fits"
+    assert "requirements-jwst.txt" in skywcs.describe_policy("auto")
+    record = footprint_record(spec, None, "exposure", "gwcs")  # a rule environment without the extras
+    assert record["wcs"] == "fits" and "not installed" in record["wcs_reason"]
