@@ -66,11 +66,17 @@ def test_association_members_and_groups_are_the_steps(mosaic):
     """Two observations, several detectors: the same groups in the same order as ModelLibrary's."""
     from jwst.datamodels import ModelLibrary
 
+    from stdatamodels.jwst.datamodels import ImageModel
+
     directory, paths, _ = mosaic
     names = [p.name for p in paths]
+    # a copy of one file with meta.group_id stored in its ASDF tree (as a library run saves it)
+    with ImageModel(str(paths[3])) as model:
+        model.meta.group_id = "stored"
+        model.save(str(directory / "stored_cal.fits"))
     # an explicit group_id for two members, a background member that is not an input
     members = [(n, "science") for n in names[:5]] + [(names[5], "science", "mine"), (names[6], "background"),
-                                                     (names[7], "science", "mine")]
+                                                     (names[7], "science", "mine"), ("stored_cal.fits", "science")]
     asn = write_association(directory / "grouped_asn.json", members)
     library = ModelLibrary(str(asn), asn_exptypes=["science"], on_disk=False)
     expected = [[library.asn["products"][0]["members"][i]["expname"] for i in group]
@@ -82,7 +88,7 @@ def test_association_members_and_groups_are_the_steps(mosaic):
     for record in records:
         groups.setdefault(record["group"], []).append(os.path.basename(record["file"]))
     assert list(groups.values()) == expected
-    assert expected == [names[0:2], names[2:4], names[4:5], [names[5], names[7]]]
+    assert expected == [names[0:2], names[2:4], names[4:5], [names[5], names[7]], ["stored_cal.fits"]]
     assert list(groups) == list(library.group_indices)  # the step's group ids themselves
 
 
