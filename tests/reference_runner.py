@@ -47,7 +47,7 @@ JWST_GROUP_KEYWORDS = ("PROGRAM", "OBSERVTN", "VISIT", "VISITGRP", "SEQ_ID", "AC
 
 DEFAULT_CONFIG = schema_defaults(REPO / "workflow" / "schemas" / "config.schema.yaml")
 DEFAULT_CONFIG.pop("demo")
-DEFAULT_CONFIG.update(images=None, image_sheet=None)
+DEFAULT_CONFIG.update(images=None, image_sheet=None, associations=None)
 
 
 def full_config(**overrides):

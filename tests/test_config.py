@@ -31,6 +31,8 @@ def test_defaults_are_the_step_defaults():
     validate(config, str(SCHEMA))
     assert config == {
         "images": ["a.fits"],
+        "associations": None,
+        "wcs": "auto",
         "groups": "exposure",
         "skymethod": "global+match",
         "skylist": None,
@@ -80,6 +82,9 @@ def test_defaults_are_the_step_defaults():
         ({"groups": "by-file"}, r"config key 'groups'"),
         ({"images": []}, r"exactly one"),
         ({"image_sheet": "images.tsv"}, r"exactly one"),
+        ({"associations": ["a_asn.json"]}, r"exactly one"),
+        ({"associations": "a_asn.json"}, r"config key 'associations'"),
+        ({"wcs": "gwcs"}, r"config key 'wcs'.*auto.*fits"),
         ({"skymetod": "match"}, r"config: .*'skymetod' was unexpected.*allowed keys"),
         ({"demo": {"size": 3}}, r"config key 'demo'"),
     ],

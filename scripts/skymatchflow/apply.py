@@ -5,7 +5,8 @@ BKGSUB and, with ``subtract``, its SCI lowered by the sky changes in the
 order the reference applies them (match stage, then global/local stage, each
 in float32); a SKIPPED image keeps data and background keywords; S_SKYMAT
 says which. Every other HDU and card is copied unchanged; the input is
-never modified.
+never modified. A JWST cal file (ASDF extension, stdatamodels installed) is
+written through its data model instead (jwstmodel), so the ASDF tree agrees.
 """
 
 import bz2
@@ -16,6 +17,7 @@ import numpy as np
 from astropy.io import fits
 
 from .inputs import parse_extension
+from .jwstmodel import is_jwst_model_file
 from .stagefiles import atomic_path
 
 
@@ -39,6 +41,10 @@ def write_matched_copy(source, destination, rows, skymethod, subtract):
     """
     with fits.open(source, mode="readonly", memmap=False) as hdul:
         hdul = fits.HDUList([hdu.copy() for hdu in hdul])
+    if is_jwst_model_file(hdul, len(rows)):  # the data model's ASDF tree must say the same
+        from .jwstmodel import write_matched_model
+
+        return write_matched_model(source, destination, rows[0], skymethod, subtract, _changes(rows[0], skymethod))
     single = len(rows) == 1
     statuses = []
     for row in rows:

@@ -59,10 +59,9 @@ def check_config(config, schema_path):
         value = config.get(key)
         if isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(f"config key '{key}': {value} is not a finite number; allowed: {schema['properties'][key]['description']}")
-    has_images = bool(config.get("images"))
-    has_sheet = bool(config.get("image_sheet"))
-    if has_images == has_sheet:
-        raise ConfigError("config keys 'images' and 'image_sheet': give exactly one of them")
+    given = [key for key in ("images", "image_sheet", "associations") if config.get(key)]
+    if len(given) != 1:
+        raise ConfigError("config keys 'images', 'image_sheet' and 'associations': give exactly one of them")
     dqbits = config.get("dqbits", 0)
     if isinstance(dqbits, str):
         # astropy passes integers and null through unchanged; only a string

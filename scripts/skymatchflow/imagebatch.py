@@ -23,6 +23,7 @@ from .buckets import hash_bucket
 from .config import stat_kwargs
 from .errors import InputError
 from .inputs import ImageSpec
+from .skywcs import wcs_policy
 from .stagefiles import atomic_directory, file_state, software_versions
 from .store import STORE_DIR, link_into, product_key, prune_unlinked, read_sealed, stored_path, write_sealed
 
@@ -52,6 +53,7 @@ def batch_spec(images, config):
         "products": ["footprint"] if config["skymethod"] == "user" else list(PRODUCTS),
         "stepsize": config["stepsize"],
         "groups": config["groups"],
+        "wcs": wcs_policy(config.get("wcs", "auto"))[0],
         "dqbits": config["dqbits"],
         "stat": stat_kwargs(config),
     }
@@ -69,7 +71,7 @@ def made_from(spec_params, cfg, checksums):
     return as_json(
         {
             "footprint": {
-                "params": dict(spec_params, stepsize=cfg["stepsize"], groups=cfg["groups"]),
+                "params": dict(spec_params, stepsize=cfg["stepsize"], groups=cfg["groups"], wcs=cfg.get("wcs", "fits")),
                 "inputs": image_only,
             },
             "mask": {"params": dict(spec_params, dqbits=cfg["dqbits"]), "inputs": checksums},
@@ -125,7 +127,7 @@ def _make_products(spec, todo, made, keys, paths):
     records = {}
     if "footprint" in todo:
         params = made["footprint"]["params"]
-        records["footprint"] = footprint_record(spec, params["stepsize"], params["groups"])
+        records["footprint"] = footprint_record(spec, params["stepsize"], params["groups"], params["wcs"])
     stat = stat_kwargs(made["sky"]["params"])
     if "mask" in todo:
         sci, mask = sci_and_mask(spec, made["mask"]["params"]["dqbits"])

@@ -240,11 +240,15 @@ def _assign_ids(specs):
 def discover_images(config, layouts=None):
     """Config -> {image id: ImageSpec}, in input order.
 
-    Exactly one of ``images`` (paths or globs) and ``image_sheet`` (TSV) is
-    used; the config schema enforces that. ``layouts`` (a LayoutCache)
-    spares opening files whose layout is known.
+    Exactly one of ``images`` (paths or globs), ``image_sheet`` (TSV) and
+    ``associations`` (JWST ``*_asn.json``) is used; check_config enforces that.
+    ``layouts`` (a LayoutCache) spares opening files whose layout is known.
     """
-    if config.get("image_sheet"):
+    if config.get("associations"):
+        from .associations import association_entries
+
+        entries = association_entries(config["associations"])
+    elif config.get("image_sheet"):
         entries = read_image_sheet(config["image_sheet"])
     else:
         entries = _entries_from_patterns(config.get("images") or [])

@@ -132,8 +132,9 @@ def _compute_pair(pair, stat_params, images, member_keys, loaded):
         footprint = checked_product(info["footprint"], "footprint", keys["footprint"], info["batch_dir"])
         mask = checked_product(info["mask"], "mask", keys["mask"], info["batch_dir"])
         check_unchanged(image, member_keys.states(image)["image"])
-        polygon = polygon_from_dict(read_json(footprint)["polygon"])
-        loaded[image] = load_pair_image(image, info["file"], info["sci"], polygon, mask)
+        record = read_json(footprint)
+        polygon = polygon_from_dict(record["polygon"])
+        loaded[image] = load_pair_image(image, info["file"], info["sci"], polygon, mask, record.get("wcs", "fits"))
     record = pair_record(
         pair["group_a"], [loaded[m] for m in pair["members_a"]],
         pair["group_b"], [loaded[m] for m in pair["members_b"]],

@@ -15,6 +15,7 @@ from astropy.io import fits
 from astropy.wcs import NoConvergence
 
 from .config import stat_kwargs
+from .errors import InputError
 from .fitsregion import read_file_region
 from .imagestats import sky_statistic
 from .inputs import ImageSpec, parse_extension
@@ -38,9 +39,18 @@ class PairImage:
     pixels: object = field(default=None, repr=False)  # whole SCI, only for compressed files
 
 
-def load_pair_image(image_id, path, sci, polygon, mask_path):
-    """A PairImage: its footprint polygon, and shape and WCS from the file's header."""
-    header = read_header(ImageSpec(image_id, path, sci))
+def load_pair_image(image_id, path, sci, polygon, mask_path, wcs_kind="fits"):
+    """A PairImage: its footprint polygon, and shape and WCS from the file.
+
+    ``wcs_kind``: the WCS its footprint was made with ('gwcs' or 'fits', the
+    footprint record's "wcs"), so that overlaps map back through the same one.
+    """
+    header = read_header(ImageSpec(image_id, path, sci), wcs_kind)
+    if header.wcs_kind != wcs_kind:
+        raise InputError(
+            path, f"the footprint used the {wcs_kind} WCS but it is the {header.wcs_kind} one now "
+            f"({header.wcs_reason}); re-run so that the footprints are made again"
+        )
     return PairImage(image_id, path, parse_extension(sci), header.shape, header.wcs, polygon, str(mask_path))
 
 

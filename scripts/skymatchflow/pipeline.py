@@ -31,7 +31,8 @@ def run_in_process(config, workdir):
     skies = [read_json(product_path(workdir, image, "sky")) for image in specs]
     images = {
         image: load_pair_image(
-            image, spec.path, spec.sci, polygon_from_dict(record["polygon"]), product_path(workdir, image, "mask")
+            image, spec.path, spec.sci, polygon_from_dict(record["polygon"]), product_path(workdir, image, "mask"),
+            record["wcs"],
         )
         for (image, spec), record in zip(specs.items(), footprints)
     }

@@ -27,9 +27,11 @@ class ImageHeader:
     """What the footprint needs: shape, celestial WCS, headers."""
 
     shape: tuple
-    wcs: WCS
+    wcs: WCS  # or a skywcs.GwcsAdapter (same two calls)
     primary: fits.Header
     sci: fits.Header
+    wcs_kind: str = "fits"  # 'gwcs' or 'fits' (skywcs.choose_wcs)
+    wcs_reason: str = ""
 
 
 def _open(path):
@@ -109,13 +111,27 @@ def celestial_wcs(header, path, ext, hdul=None):
     return wcs.celestial
 
 
-def read_header(spec):
-    """Shape, WCS and headers of one image, without reading its pixels."""
+def read_header(spec, wcs_policy="fits"):
+    """Shape, WCS and headers of one image, without reading its pixels.
+
+    ``wcs_policy`` 'gwcs' takes the gwcs of a JWST file's ASDF extension
+    where there is one (skywcs.choose_wcs); 'fits' the header's WCS.
+    """
     with _open(spec.path) as hdul:
         hdu = _hdu(hdul, spec.path, spec.sci)
         shape = _image_shape(hdu, spec.path, spec.sci)
         wcs = celestial_wcs(hdu.header, spec.path, spec.sci, hdul)
-        return ImageHeader(shape, wcs, hdul[0].header.copy(), hdu.header.copy())
+        chosen = None
+        if wcs_policy != "fits":
+            from .skywcs import choose_wcs
+
+            chosen = choose_wcs(hdul, spec.path, spec.sci == "SCI", wcs, wcs_policy)
+        header = ImageHeader(shape, wcs, hdul[0].header.copy(), hdu.header.copy())
+        if chosen is not None:
+            header.wcs, header.wcs_kind, header.wcs_reason = chosen.wcs, chosen.kind, chosen.reason
+        else:
+            header.wcs_reason = "the run's WCS policy is 'fits'"
+        return header
 
 
 def _read_array(hdul, path, ext, dtype):

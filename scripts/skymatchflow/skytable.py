@@ -112,11 +112,12 @@ def _sky_table(elements, footprints, image_skies, summary):
                     element.sky[member], _nan(delta), _nan(stage2), _nan(whole[member]),
                     "COMPLETE" if element.valid else "SKIPPED",
                     int(summary["islands"][k]), npix[member], element.initial[member],
+                    record.get("wcs", "fits"),
                 )
             )
     names = ("image", "file", "ext", "group", "sky", "delta_match", "sky_global", "sky_whole_image",
-             "status", "island", "npix", "sky_initial")
-    dtypes = (str, str, str, str, float, float, float, float, str, int, int, float)
+             "status", "island", "npix", "sky_initial", "wcs")
+    dtypes = (str, str, str, str, float, float, float, float, str, int, int, float, str)
     table = Table(rows=rows, names=names, dtype=dtypes) if rows else Table(names=names, dtype=dtypes)
     table["sky"].description = "sky level of the image (BKGLEVEL)"
     table["delta_match"].description = "match stage change of its sky group (NaN: none)"
@@ -128,7 +129,20 @@ def _sky_table(elements, footprints, image_skies, summary):
     table["island"].description = "connected component of the overlap graph of valid pairs (-1: no match stage)"
     table["npix"].description = "pixels in the whole-image statistic"
     table["sky_initial"].description = "level already subtracted by an earlier run (subtract only)"
+    table["wcs"].description = "WCS of footprint and overlaps: gwcs (the file's ASDF extension) or fits (its header)"
+    log_wcs_used(footprints)
     return table
+
+
+def log_wcs_used(footprints):
+    """One log line: how many images went through each WCS, and why the FITS ones did."""
+    kinds = {}
+    for record in footprints:
+        kind = record.get("wcs", "fits")
+        reason = record.get("wcs_reason", "") if kind == "fits" else ""
+        kinds[(kind, reason)] = kinds.get((kind, reason), 0) + 1
+    parts = [f"{n} image(s) {kind}" + (f" ({reason})" if reason else "") for (kind, reason), n in kinds.items()]
+    log.info("WCS used: %s", "; ".join(parts))
 
 
 def pair_table(pair_records, elements):

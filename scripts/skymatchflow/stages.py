@@ -11,9 +11,9 @@ from .footprint import footprint_polygon, polygon_to_dict
 from .readers import group_id, previous_background, read_header, read_sci_dq
 
 
-def footprint_record(spec, stepsize, grouping):
-    """One image's footprint record (without provenance): polygon, group, previous background."""
-    header = read_header(spec)
+def footprint_record(spec, stepsize, grouping, wcs_policy="fits"):
+    """One image's footprint record (without provenance): polygon, group, previous background, WCS used."""
+    header = read_header(spec, wcs_policy)
     polygon, ra, dec = footprint_polygon(header.shape, header.wcs, stepsize)
     if not (np.all(np.isfinite(ra)) and np.all(np.isfinite(dec))):
         raise InputError(spec.path, f"extension {spec.sci!r}: the WCS gives no sky position for the image outline")
@@ -32,6 +32,8 @@ def footprint_record(spec, stepsize, grouping):
         "shape": list(header.shape),
         "background": background,
         "stepsize": stepsize,
+        "wcs": header.wcs_kind,
+        "wcs_reason": header.wcs_reason,
         "ra": ra.tolist(),
         "dec": dec.tolist(),
         "area_sr": area,

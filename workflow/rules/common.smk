@@ -4,6 +4,7 @@ import os
 import sys
 from pathlib import Path
 
+from snakemake.logging import logger
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
@@ -15,6 +16,7 @@ from skymatchflow.inputchecks import stop_on_bad_input
 from skymatchflow.inputs import discover_images
 from skymatchflow.layoutcache import LayoutCache
 from skymatchflow.skylist import read_skylist
+from skymatchflow.skywcs import describe_policy, wcs_policy
 from skymatchflow.stagefiles import stat_signature
 
 CONFIG_SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
@@ -24,6 +26,8 @@ validate(config, str(CONFIG_SCHEMA))
 _LAYOUTS = LayoutCache()
 IMAGES = stop_on_bad_input(discover_images, config, _LAYOUTS)
 _LAYOUTS.save()
+WCS_POLICY = wcs_policy(config["wcs"])[0]
+logger.info(describe_policy(config["wcs"]))
 USER_SKIES = config["skymethod"] == "user"
 MATCHING = "match" in config["skymethod"]
 if USER_SKIES:
@@ -104,6 +108,7 @@ def made_from_params(images):
         "groups": config["groups"],
         "dqbits": config["dqbits"],
         "stat": stat_kwargs(config),
+        "wcs": WCS_POLICY,
     }
 
 
