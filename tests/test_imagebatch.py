@@ -81,7 +81,7 @@ def test_nothing_changed_keeps_every_file(made):
     [
         ({"stepsize": 16}, {"footprint"}),
         ({"groups": "exposure"}, {"footprint"}),
-        ({"dqbits": 4}, {"mask", "sky"}),
+        ({"dqbits": 4}, {"mask", "sky", "preview"}),
         ({"stat": dict(STAT, skystat="median")}, {"sky"}),
         ({"stat": dict(STAT, nclip=2)}, {"sky"}),
     ],
@@ -128,7 +128,8 @@ def test_a_bad_image_is_named_and_the_others_are_made(tmp_path):
     out = tmp_path / "i000"
     with pytest.raises(InputError, match=f"{nowcs}: extension 'SCI': no celestial WCS"):
         run_image_batch(batch_spec([nowcs, good]), out)
-    assert sorted(p.name for p in out.iterdir()) == ["good.footprint.json", "good.mask.fits", "good.sky.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "good.footprint.json", "good.mask.fits", "good.preview.fits", "good.sky.json"]
 
 
 def test_buckets_are_stable_and_spread():
@@ -136,3 +137,13 @@ def test_buckets_are_stable_and_spread():
     assert batch_of_image("x", 1) == "i000"
     buckets = {batch_of_image(f"image_{k:04d}", 8) for k in range(200)}
     assert buckets == {f"i{k:03d}" for k in range(8)}
+
+
+def test_a_missing_preview_is_remade_alone(made):
+    """A batch made before previews existed (or killed before one was written) gets only the preview."""
+    paths, out = made
+    product_path(out, "b", "preview").unlink()
+    before = snapshot(out)
+    counts = run_image_batch(batch_spec(paths), out)
+    assert counts == {p: (1, 2) if p == "preview" else (0, 3) for p in PRODUCTS}
+    assert changed(before, snapshot(out)) == {"b.preview.fits"}

@@ -18,10 +18,11 @@ from .buckets import hash_bucket
 from .config import stat_kwargs
 from .errors import InputError
 from .inputs import ImageSpec
+from .preview import PREVIEW_SIZE, read_preview_provenance, write_image_preview
 from .stagefiles import read_json, sha256_file, software_versions, write_json
 
-PRODUCTS = ("footprint", "mask", "sky")
-SUFFIXES = {"footprint": ".footprint.json", "mask": ".mask.fits", "sky": ".sky.json"}
+PRODUCTS = ("footprint", "mask", "sky", "preview")
+SUFFIXES = {"footprint": ".footprint.json", "mask": ".mask.fits", "sky": ".sky.json", "preview": ".preview.fits"}
 
 
 def batch_of_image(image_id, n_batches):
@@ -65,6 +66,7 @@ def wanted_provenance(spec_params, cfg, checksums):
         },
         "mask": {"params": dict(spec_params, dqbits=cfg["dqbits"]), "inputs": checksums},
         "sky": {"params": dict(spec_params, dqbits=cfg["dqbits"], **stat), "inputs": checksums},
+        "preview": {"params": dict(spec_params, dqbits=cfg["dqbits"], size=PREVIEW_SIZE), "inputs": checksums},
     }
 
 
@@ -75,6 +77,8 @@ def _recorded(path, product):
             from .maskfile import read_mask_provenance
 
             record = read_mask_provenance(path)
+        elif product == "preview":
+            record = read_preview_provenance(path)
         else:
             record = read_json(path)["provenance"]
         return {"params": record["params"], "inputs": record["inputs"]}
@@ -99,9 +103,12 @@ def _make_products(spec, todo, wanted, paths):
         params = wanted["footprint"]["params"]
         made["footprint"] = footprint_record(spec, params["stepsize"], params["groups"])
     stat = stat_kwargs(wanted["sky"]["params"])
-    if "mask" in todo:
+    if "mask" in todo or "preview" in todo:
         sci, mask = sci_and_mask(spec, wanted["mask"]["params"]["dqbits"])
-        write_mask(paths["mask"], mask, spec.image_id, dict(wanted["mask"], software=software))
+        if "mask" in todo:
+            write_mask(paths["mask"], mask, spec.image_id, dict(wanted["mask"], software=software))
+        if "preview" in todo:
+            write_image_preview(paths["preview"], spec, sci, mask, dict(wanted["preview"], software=software))
         if "sky" in todo:
             made["sky"] = sky_record(spec, sci, mask, stat)
     elif "sky" in todo:
