@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 
 from .maskfile import read_mask_provenance
+from .progress import tracked
 from .stagefiles import read_json, sha256_file, software_versions, write_json
 
 
@@ -48,7 +49,7 @@ def run_batch(spec, outdir, stat_params):
     images = {}
     computed = kept = 0
     wanted = set()
-    for pair in spec["pairs"]:
+    for pair in tracked(spec["pairs"], "pairs"):  # a log line every 5 %, with pairs per second
         path = outdir / f"{pair['pair']}.json"
         wanted.add(path.name)
         key = pair_key(pair, fingerprints, stat_params)
