@@ -1,0 +1,99 @@
+"""Figure 4: the mosaic before and after the match, from the per-image previews.
+
+Every preview is reprojected (astropy's ``reproject``, bilinear) onto the
+part of one low-resolution grid in the map's tangent plane that it covers;
+the mosaic is the mean of the images on each grid pixel. The same sums give
+the matched mosaic: the mean of (preview - sky) is the raw mean minus the
+mean sky of the images there, so each preview is reprojected once. Both
+panels share one colour-scale width, so a seam the match removes is as
+visible before as its absence is after.
+"""
+
+import logging
+
+import numpy as np
+
+from .plotting import new_figure, note, save_png
+from .skymap import setup_map_axes
+
+MAX_GRID_PIXELS = 600
+log = logging.getLogger(__name__)
+
+
+def grid_for(data, preview_scale_deg):
+    """(WCS, shape, scale): a grid over the footprints no finer than the previews, at most ``MAX_GRID_PIXELS``."""
+    x0, x1, y0, y1 = data.bounds
+    extent = max(x1 - x0, y1 - y0)
+    pixels = int(min(MAX_GRID_PIXELS, max(8, np.ceil(extent / preview_scale_deg))))
+    wcs, shape = data.plane.grid(data.bounds, pixels)
+    return wcs, shape, extent / pixels
+
+
+def cutout(data, image, scale, shape):
+    """(slice y, slice x) of the grid pixels around one image's outline, or None if it is off the grid."""
+    x0, _, y0, _ = data.bounds
+    x, y = data.outlines[image]
+    px, py = (x - x0) / scale - 0.5, (y - y0) / scale - 0.5
+    i0, i1 = max(0, int(np.floor(np.nanmin(py))) - 1), min(shape[0], int(np.ceil(np.nanmax(py))) + 2)
+    j0, j1 = max(0, int(np.floor(np.nanmin(px))) - 1), min(shape[1], int(np.ceil(np.nanmax(px))) + 2)
+    return (slice(i0, i1), slice(j0, j1)) if i1 > i0 and j1 > j0 else None
+
+
+def sky_to_remove(row):
+    """What the match takes off an image: its fitted sky less any level already subtracted (NaN: 0)."""
+    value = float(row["sky"]) - float(row["sky_initial"])
+    return value if np.isfinite(value) else 0.0
+
+
+def coadd_previews(data):
+    """(raw mosaic, matched mosaic, (x0, x1, y0, y1) of the grid in degrees); NaN where no image has a value."""
+    from reproject import reproject_interp
+
+    from ..preview import read_preview
+
+    previews = {image: read_preview(path) for image, path in data.previews.items()}
+    scales = [np.sqrt(abs(np.linalg.det(wcs.pixel_scale_matrix))) for _, wcs, _ in previews.values()]
+    wcs, shape, scale = grid_for(data, float(np.median(scales)))
+    total, skies, count = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    for row in data.sky:
+        image = row["image"]
+        if image not in previews or (window := cutout(data, image, scale, shape)) is None:
+            continue
+        preview, preview_wcs, _ = previews[image]
+        values = reproject_interp((preview, preview_wcs), wcs[window],
+                                  shape_out=total[window].shape, order="bilinear", return_footprint=False)
+        good = np.isfinite(values)
+        total[window][good] += values[good]
+        skies[window][good] += sky_to_remove(row)
+        count[window][good] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        raw = np.where(count > 0, total / count, np.nan)
+        matched = np.where(count > 0, (total - skies) / count, np.nan)
+    x0, y0 = data.bounds[0], data.bounds[2]
+    return raw, matched, (x0, x0 + shape[1] * scale, y0, y0 + shape[0] * scale)
+
+
+def mosaic_figure(data, path):
+    """Write the mosaic before and after the match, side by side, to ``path``."""
+    fig, (before, after) = new_figure(2)
+    factor, unit = data.unit()
+    x0, x1, y0, y1 = (v * factor for v in data.bounds)
+    if not data.previews:
+        note(before, "no previews: skymethod 'user' reads no pixels")
+        note(after, "no previews")
+        save_png(fig, path)
+        return
+    raw, matched, grid_extent = coadd_previews(data)
+    finite = np.isfinite(raw)
+    low, high = np.percentile(raw[finite], [2, 98]) if finite.any() else (0.0, 1.0)
+    shift = float(np.nanmedian(matched) - np.nanmedian(raw)) if finite.any() else 0.0
+    for ax, image, title, offset in ((before, raw, "Mosaic before the match", 0.0),
+                                     (after, matched, "After: each image's fitted sky removed", shift)):
+        shown = ax.imshow(image, origin="lower", extent=tuple(v * factor for v in grid_extent), cmap="gray", interpolation="nearest",
+                          vmin=low + offset, vmax=high + offset)
+        setup_map_axes(ax, (x0, x1, y0, y1))
+        ax.set_title(title)
+        ax.set_xlabel(f"east offset [{unit}] (east to the left)")
+        ax.set_ylabel(f"north offset [{unit}]")
+        fig.colorbar(shown, ax=ax, label=data.value_label("surface brightness"), shrink=0.85)
+    save_png(fig, path)
