@@ -105,6 +105,54 @@ def read_preview(path):
         return data, WCS(header).celestial, header
 
 
+class PreviewReader:
+    """Reads many previews quickly: one astropy WCS re-pointed to each preview's TAN keywords.
+
+    Building an astropy WCS from a header costs 5-10 ms; setting the few
+    parameters of a TAN preview (as :func:`write_preview` writes them) on one
+    object costs microseconds, which matters for 10,000 previews.
+    """
+
+    def __init__(self):
+        from astropy.wcs import WCS
+
+        self.template = WCS(naxis=2)
+        self.template.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+
+    KEYWORDS = ("CTYPE1", "CTYPE2", "CRPIX1", "CRPIX2", "CRVAL1", "CRVAL2", "CDELT1", "CDELT2",
+                "PC1_1", "PC1_2", "PC2_1", "PC2_2", "CD1_1")
+
+    def read(self, path):
+        """(data as float32, {keyword: value} of its WCS, or the whole header when it is not a plain TAN)."""
+        from astropy.io import fits
+
+        with fits.open(path, mode="readonly", memmap=False) as hdul:
+            header = hdul[0].header
+            keywords = {key: header.get(key) for key in self.KEYWORDS}
+            plain = (keywords["CTYPE1"], keywords["CTYPE2"]) == ("RA---TAN", "DEC--TAN") and keywords["CD1_1"] is None
+            return hdul[0].data.astype(np.float32), keywords if plain else header.copy()
+
+    def point(self, keywords):
+        """The celestial WCS of what :meth:`read` returned: the shared template for plain TAN previews.
+
+        The template changes with the next call: use it before pointing it again.
+        """
+        if not isinstance(keywords, dict):
+            from astropy.wcs import WCS
+
+            return WCS(keywords).celestial
+        wcs = self.template.wcs
+        wcs.crpix = [keywords["CRPIX1"], keywords["CRPIX2"]]
+        wcs.crval = [keywords["CRVAL1"], keywords["CRVAL2"]]
+        wcs.cdelt = [keywords["CDELT1"] or 1.0, keywords["CDELT2"] or 1.0]
+        pc = [keywords[k] for k in ("PC1_1", "PC1_2", "PC2_1", "PC2_2")]
+        defaults = (1.0, 0.0, 0.0, 1.0)
+        pc = [d if v is None else v for v, d in zip(pc, defaults)]
+        wcs.pc = [pc[:2], pc[2:]]
+        wcs.set()
+        return self.template
+
+
 def read_preview_provenance(path):
     """The provenance record stored in a preview's header."""
     from astropy.io import fits
