@@ -148,15 +148,6 @@ def test_demo_preview_is_small_and_read_only_by_diagnostics(demo_run):
     assert "read 8 images, 1 pairs" in log and "mosaic" in log
 
 
-def test_report_contains_the_figures(demo_run):
-    result = run_snakemake(demo_run, "--report", "report.html")
-    assert result.returncode == 0, result.stderr[-2000:]
-    html = (demo_run / "report.html").read_text()
-    for name in DEMO_FIGURES:  # embedded as PNG data
-        assert f"filename={name}.png;base64,iVBORw0KGgo" in html
-    assert "summary.ecsv" in html and "Diagnostics" in html
-
-
 def test_second_run_does_nothing_and_inputs_unchanged(demo_run):
     inputs = sorted((demo_run / "resources" / "demo").glob("*.fits"))
     before = {path: sha256(path) for path in inputs}

@@ -24,7 +24,7 @@ REASON_STYLES = [("0.45", ":"), ("tab:orange", ":"), ("tab:purple", ":"), ("tab:
 def edge_segments(data, pairs):
     """(n, 2, 2) array: for each pair row, its two group centres in the plotted unit."""
     factor, _ = data.unit()
-    centres = data.group_centres()
+    centres = data.group_centres
     segments = [(centres[a], centres[b]) for a, b in zip(pairs["group_a"], pairs["group_b"])]
     return np.asarray(segments, float).reshape(-1, 2, 2) * factor
 
@@ -56,7 +56,7 @@ def draw_graph(ax, data, column, norm, keep):
                            linewidths=2.0 if len(keep) < 500 else 0.8, rasterized=True)
     ax.add_collection(edges)
     if len(keep):
-        centres = np.array(list(data.group_centres().values())) * factor
+        centres = np.array(list(data.group_centres.values())) * factor
         ax.scatter(centres[:, 0], centres[:, 1], s=6, color="black", zorder=3, rasterized=True)
     x0, x1, y0, y1 = data.bounds
     setup_map_axes(ax, (x0 * factor, x1 * factor, y0 * factor, y1 * factor))

@@ -8,6 +8,13 @@ the matched mosaic: the mean of (preview - sky) is the raw mean minus the
 mean sky of the images there, so each preview is reprojected once. Both
 panels share one colour-scale width, so a seam the match removes is as
 visible before as its absence is after.
+
+At survey scale an image covers only a few grid pixels, where its preview
+shows nothing its whole-image sky (the statistic of its good pixels) does
+not: an image less than ``MIN_PREVIEW_PIXELS`` grid pixels across is painted
+with that value inside its outline, and its preview file is not read
+(reading a FITS file costs milliseconds; 10,000 of them would take most of
+a minute).
 """
 
 import logging
@@ -18,14 +25,19 @@ from .plotting import new_figure, note, save_png
 from .skymap import setup_map_axes
 
 MAX_GRID_PIXELS = 600
+MIN_PREVIEW_PIXELS = 12
 log = logging.getLogger(__name__)
 
 
-def grid_for(data, preview_scale_deg):
-    """(WCS, shape, scale): a grid over the footprints no finer than the previews, at most ``MAX_GRID_PIXELS``."""
+def grid_for(data):
+    """(WCS, shape, scale): a grid over the footprints about as fine as the previews, at most ``MAX_GRID_PIXELS``."""
+    from ..preview import PREVIEW_SIZE
+
     x0, x1, y0, y1 = data.bounds
     extent = max(x1 - x0, y1 - y0)
-    pixels = int(min(MAX_GRID_PIXELS, max(8, np.ceil(extent / preview_scale_deg))))
+    sizes = [max(np.ptp(x), np.ptp(y)) for x, y in data.outlines.values()]
+    preview_scale = float(np.median(sizes)) / PREVIEW_SIZE
+    pixels = int(min(MAX_GRID_PIXELS, max(8, np.ceil(extent / preview_scale))))
     wcs, shape = data.plane.grid(data.bounds, pixels)
     return wcs, shape, extent / pixels
 
@@ -66,25 +78,44 @@ def resample(preview, preview_wcs, grid_wcs, window):
     return np.where(inside, values, np.nan)
 
 
+def painted(data, image, window, scale, value):
+    """``value`` on the grid pixels of ``window`` whose centres fall inside the image's outline, else NaN."""
+    from matplotlib.path import Path
+
+    x0, _, y0, _ = data.bounds
+    x, y = data.outlines[image]
+    outline = Path(np.column_stack([(x - x0) / scale - 0.5, (y - y0) / scale - 0.5]))
+    rows, cols = window
+    yy, xx = np.mgrid[rows, cols]
+    inside = outline.contains_points(np.column_stack([xx.ravel(), yy.ravel()])).reshape(xx.shape)
+    return np.where(inside, value, np.nan)
+
+
 def coadd_previews(data):
     """(raw mosaic, matched mosaic, (x0, x1, y0, y1) of the grid in degrees); NaN where no image has a value."""
     from ..preview import PreviewReader
 
     reader = PreviewReader()
-    previews = {image: reader.read(path) for image, path in data.previews.items()}
-    scales = [np.sqrt(abs(np.linalg.det(reader.point(header).pixel_scale_matrix))) for _, header in previews.values()]
-    wcs, shape, scale = grid_for(data, float(np.median(scales)))
+    wcs, shape, scale = grid_for(data)
     total, skies, count = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    resampled = filled = 0
     for row in data.sky:
         image = row["image"]
-        if image not in previews or (window := cutout(data, image, scale, shape)) is None:
+        if image not in data.previews or (window := cutout(data, image, scale, shape)) is None:
             continue
-        preview, header = previews[image]
-        values = resample(preview, reader.point(header), wcs, window)
+        if max(window[0].stop - window[0].start, window[1].stop - window[1].start) >= MIN_PREVIEW_PIXELS:
+            preview, keywords = reader.read(data.previews[image])
+            values = resample(preview, reader.point(keywords), wcs, window)
+            resampled += 1
+        else:
+            values = painted(data, image, window, scale, float(row["sky_whole_image"]))
+            filled += 1
         good = np.isfinite(values)
         total[window][good] += values[good]
         skies[window][good] += sky_to_remove(row)
         count[window][good] += 1
+    log.info("mosaic on a %dx%d grid: %d previews resampled, %d small images filled with their whole-image sky",
+             shape[1], shape[0], resampled, filled)
     with np.errstate(invalid="ignore", divide="ignore"):
         raw = np.where(count > 0, total / count, np.nan)
         matched = np.where(count > 0, (total - skies) / count, np.nan)

@@ -1,5 +1,6 @@
 """The stage files the diagnostics read, loaded once: sky table, pair table, footprints, previews."""
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +21,7 @@ class StageData:
     previews: dict = field(default_factory=dict)  # image -> preview path
     bunit: str = ""
 
-    @property
+    @functools.cached_property
     def bounds(self):
         """(x0, x1, y0, y1) in degrees around every footprint."""
         xs = np.concatenate([xy[0] for xy in self.outlines.values()])
@@ -32,13 +33,17 @@ class StageData:
         x0, x1, y0, y1 = self.bounds
         return angle_unit(max(x1 - x0, y1 - y0))
 
+    @functools.cached_property
     def group_centres(self):
-        """{group: (x, y)}: the mean of its members' outline points on the map (degrees)."""
-        points = {}
-        for row in self.sky:
-            x, y = self.outlines[row["image"]]
-            points.setdefault(row["group"], []).append((np.nanmean(x), np.nanmean(y)))
-        return {group: tuple(np.mean(p, axis=0)) for group, p in points.items()}
+        """{group: (x, y)}: the mean of its members' outline centres on the map (degrees), computed once."""
+        groups = np.asarray(self.sky["group"])
+        centres = np.array([[np.mean(self.outlines[image][0]), np.mean(self.outlines[image][1])]
+                            for image in self.sky["image"]])
+        names, index = np.unique(groups, return_inverse=True)
+        sums = np.zeros((len(names), 2))
+        np.add.at(sums, index, centres)
+        sums /= np.bincount(index, minlength=len(names))[:, None]
+        return dict(zip(names.tolist(), map(tuple, sums)))
 
     def value_label(self, what):
         """An axis or colour-bar label with the data unit, when the files give one."""
