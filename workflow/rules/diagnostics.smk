@@ -4,16 +4,6 @@
 # previews (never the full images).
 
 
-def diagnostics_params(wildcards):
-    """Footprint and preview paths (inside the image batch directories), in input order."""
-    return {
-        "footprints": FOOTPRINTS,
-        "previews": (
-            {} if USER_SKIES else {i: image_product(i, "preview") for i in IMAGES}
-        ),
-    }
-
-
 rule diagnostics:
     input:
         image_batches=ALL_IMAGE_BATCHES,
