@@ -190,3 +190,23 @@ def test_mosaic_shows_the_seams_before_and_not_after(stage):
     skipped[cutout(data, "d1", (extent[1] - extent[0]) / raw.shape[1], raw.shape)] = True
     good = np.isfinite(matched) & ~skipped
     assert good.sum() > 0.5 * finite.sum() and np.ptp(matched[good]) < 0.1
+
+
+def test_a_method_without_match_or_previews_still_gets_every_figure(tmp_path):
+    """skymethod 'user' (no previews, no pairs, islands -1): the figures say what is missing."""
+    footprints, rows = [], []
+    for k, image in enumerate(("u1", "u2")):
+        ras, decs, _ = square(10.0 + 0.02 * k, -5.0, 0.015)
+        write_json(tmp_path / f"{image}.footprint.json", {"image": image, "ra": ras.tolist(), "dec": decs.tolist()})
+        footprints.append(str(tmp_path / f"{image}.footprint.json"))
+        rows.append((image, image, 1.0 + k, np.nan, -1, "COMPLETE", 0.0, np.nan))
+    Table(rows=rows, names=("image", "group", "sky", "delta_match", "island", "status", "sky_initial",
+                            "sky_whole_image")).write(tmp_path / "sky.ecsv", format="ascii.ecsv")
+    Table(names=("pair", "group_a", "group_b", "valid", "difference_before", "difference_after", "reason"),
+          dtype=(str, str, str, bool, float, float, str)).write(tmp_path / "pairs.ecsv", format="ascii.ecsv")
+    outputs = {name: tmp_path / f"{name}.png" for name in FIGURES}
+    outputs["summary"] = tmp_path / "summary.ecsv"
+    summary = make_diagnostics(tmp_path / "sky.ecsv", tmp_path / "pairs.ecsv", footprints, {}, outputs)
+    assert list(summary["island"]) == ["-1", "total"] and np.isnan(summary["rms_before"][-1])
+    for name in FIGURES:
+        assert mpimg.imread(outputs[name])[..., :3].std() > 0.05, name
