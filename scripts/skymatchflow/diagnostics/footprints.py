@@ -38,7 +38,8 @@ def draw_footprints(ax, data, values, label, cmap="viridis", norm=None):
     values = np.asarray(values, float)
     collection = PolyCollection(
         verts, array=np.ma.masked_invalid(values), cmap=matplotlib.colormaps[cmap].with_extremes(bad="0.85"), norm=norm,
-        edgecolors=island_edge_colours(data.sky), linewidths=0.8, alpha=0.8, rasterized=True,
+        edgecolors=island_edge_colours(data.sky), linewidths=0.8 if len(verts) < 2000 else 0.3, alpha=0.8,
+        rasterized=True,
     )
     collection.set_linestyles(["--" if iso else "-" for iso in isolated])
     ax.add_collection(collection)

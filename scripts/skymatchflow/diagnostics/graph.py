@@ -18,6 +18,7 @@ from .plotting import new_figure, note, save_png
 from .skymap import setup_map_axes
 
 MAX_EDGES = 20_000
+MANY = 2_000  # above this many images or groups, thinner lines and no centre dots (they would hide the edges)
 REASON_STYLES = [("0.45", ":"), ("tab:orange", ":"), ("tab:purple", ":"), ("tab:brown", ":")]
 
 
@@ -38,8 +39,9 @@ def thinned(values, limit=MAX_EDGES):
 def draw_graph(ax, data, column, norm, keep):
     """One panel: grey footprints, invalid pairs by reason, the valid edges ``keep`` coloured by ``column``."""
     factor, unit = data.unit()
-    ax.add_collection(PolyCollection(polygons(data), facecolors="0.93", edgecolors="0.7", linewidths=0.4,
-                                     rasterized=True))
+    many = len(data.sky) > MANY
+    ax.add_collection(PolyCollection(polygons(data), facecolors="0.93", edgecolors="0.7",
+                                     linewidths=0.0 if many else 0.4, rasterized=True))
     pairs = data.pairs
     valid = np.asarray(pairs["valid"], bool)
     handles = []
@@ -53,9 +55,9 @@ def draw_graph(ax, data, column, norm, keep):
     values = np.asarray(pairs[column], float)[valid]
     segments = edge_segments(data, pairs[valid])
     edges = LineCollection(segments[keep], array=values[keep], cmap=matplotlib.colormaps["coolwarm"], norm=norm,
-                           linewidths=2.0 if len(keep) < 500 else 0.8, rasterized=True)
+                           linewidths=2.0 if len(keep) < 500 else (1.0 if len(keep) < 5000 else 0.6), rasterized=True)
     ax.add_collection(edges)
-    if len(keep):
+    if len(keep) and len(data.group_centres) <= MANY:
         centres = np.array(list(data.group_centres.values())) * factor
         ax.scatter(centres[:, 0], centres[:, 1], s=6, color="black", zorder=3, rasterized=True)
     x0, x1, y0, y1 = data.bounds
