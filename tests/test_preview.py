@@ -58,3 +58,11 @@ def test_preview_file_is_small_and_round_trips(tmp_path):
     assert data.shape == (47, 47) and header["BUNIT"] == "MJy/sr" and header["BINNING"] == 22
     assert wcs.has_celestial and np.nanmedian(data) == pytest.approx(3.0, abs=0.01)
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_strip_one_bin_wide_gets_a_wcs():
+    shape = (10, 2000)
+    data, wcs, factor = make_preview(np.ones(shape, np.float32), np.ones(shape, bool), tan_wcs(shape))
+    assert data.shape == (1, 48) and factor == 42
+    ra, dec = wcs.all_pix2world([0, 47], [0, 0], 0)
+    assert np.all(np.isfinite(ra)) and abs(ra[1] - ra[0]) > 0

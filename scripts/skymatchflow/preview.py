@@ -44,8 +44,11 @@ def binned_wcs(wcs, shape, factor):
     from astropy.wcs.utils import fit_wcs_from_points
 
     by, bx = math.ceil(shape[0] / factor), math.ceil(shape[1] / factor)
-    jj, ii = np.meshgrid(np.linspace(0, bx - 1, min(bx, 8)), np.linspace(0, by - 1, min(by, 8)))
-    # centre of binned pixel j in the original pixels: factor * j + (factor - 1) / 2
+    # bin centres over at least 4 bins each way (past the edge of a narrow strip): the fit needs
+    # a 2-D spread, and astropy's initial crpix is inside its bounds only for a span of >= 2 pixels
+    jj, ii = np.meshgrid(np.linspace(0, max(bx, 4) - 1, min(max(bx, 4), 8)),
+                         np.linspace(0, max(by, 4) - 1, min(max(by, 4), 8)))
+    # binned pixel j (0 = centre of the first bin) is factor * j + (factor - 1) / 2 in the original pixels
     ra, dec = wcs.all_pix2world(factor * jj.ravel() + (factor - 1) / 2, factor * ii.ravel() + (factor - 1) / 2, 0)
     world = SkyCoord(ra, dec, unit="deg", frame=_frame(wcs))
     return fit_wcs_from_points((jj.ravel(), ii.ravel()), world, proj_point="center", projection="TAN")
