@@ -84,7 +84,7 @@ def copy(base, tmp_path):
     return workdir
 
 
-AFTER_SOLVE = {"all", "matched", "demo_compare", "diagnostics"}
+AFTER_SOLVE = {"all", "matched", "demo_compare", "diagnostics", "demo_figure"}
 IMAGE_STAGE = {"image_batch", "overlap_graph", "solve_sky", "apply_sky"}
 PAIR_STAGE = {"pair_batch", "solve_sky", "apply_sky"}
 
