@@ -90,7 +90,7 @@ def test_nothing_changed_keeps_every_file(made):
     [
         ({"stepsize": 16}, {"footprint"}),
         ({"groups": "exposure"}, {"footprint"}),
-        ({"dqbits": 4}, {"mask", "sky"}),
+        ({"dqbits": 4}, {"mask", "sky", "preview"}),
         ({"stat": dict(STAT, skystat="median")}, {"sky"}),
         ({"stat": dict(STAT, nclip=2)}, {"sky"}),
     ],
@@ -140,18 +140,19 @@ def test_a_bad_image_is_named_and_the_others_are_made(tmp_path):
     assert not out.exists()  # a failed batch leaves no output that looks complete
     # the good image's products were made and stored: without the bad file, they are only linked
     assert run_image_batch(batch_spec([good]), out) == {p: (0, 1) for p in PRODUCTS}
-    assert sorted(p.name for p in out.iterdir()) == ["good.footprint.json", "good.mask.fits", "good.sky.json", INPUT_STATES]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "good.footprint.json", "good.mask.fits", "good.preview.fits", "good.sky.json", INPUT_STATES]
 
 
 def test_products_are_links_into_the_store_and_stale_ones_are_pruned(made):
     paths, out = made
     store = out.parent / "store" / "images" / "a"
     linked = product_path(out, "a", "mask")
-    assert linked.stat().st_nlink == 2 and len(list(store.iterdir())) == 3
+    assert linked.stat().st_nlink == 2 and len(list(store.iterdir())) == len(PRODUCTS)
     shutil.rmtree(out)  # as Snakemake does before the job runs again
     run_image_batch(batch_spec(paths, dqbits=4), out)
-    # the old mask and sky are no longer linked from any output: gone; three products, no copy
-    assert len(list(store.iterdir())) == 3
+    # the old mask, sky and preview are no longer linked from any output: gone; no copy
+    assert len(list(store.iterdir())) == len(PRODUCTS)
     assert all(p.stat().st_nlink == 2 for p in out.iterdir() if p.name != INPUT_STATES)
 
 
@@ -169,7 +170,7 @@ def test_a_damaged_or_missing_stored_product_is_computed_again(made, product, da
         data[len(data) // 2 + 7] ^= 0x01
         stored.write_bytes(bytes(data))
     counts = run_image_batch(batch_spec(paths), out)
-    assert counts[product] == (1, 2)
+    assert counts[product] == (1, 2) and sum(made for made, _ in counts.values()) == 1
     assert product_path(out, "b", product).read_bytes() == good
 
 

@@ -84,7 +84,7 @@ def copy(base, tmp_path):
     return workdir
 
 
-AFTER_SOLVE = {"all", "matched", "demo_compare"}
+AFTER_SOLVE = {"all", "matched", "demo_compare", "diagnostics", "demo_figure"}
 IMAGE_STAGE = {"image_batch", "overlap_graph", "solve_sky", "apply_sky"}
 PAIR_STAGE = {"pair_batch", "solve_sky", "apply_sky"}
 
@@ -257,5 +257,7 @@ def test_report_holds_the_sky_table(base, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     html = report.read_text(errors="replace")
     assert len(html) > 10_000
-    for text in ("sky.ecsv", "pair_differences.ecsv", "Sky table"):
+    for text in ("sky.ecsv", "pair_differences.ecsv", "Sky table", "summary.ecsv", "Diagnostics"):
         assert text in html
+    for name in ("footprints", "overlap_graph", "residuals", "mosaic"):  # the figures, embedded as PNG data
+        assert f"filename={name}.png;base64,iVBORw0KGgo" in html

@@ -56,7 +56,7 @@ def demo_ids():
 
 def test_demo_writes_every_stage_file(demo_run):
     for image in demo_ids():
-        for product in ("footprint", "mask", "sky"):
+        for product in ("footprint", "mask", "sky", "preview"):
             assert image_product(demo_run, image, product).is_file()
     batches = sorted(path.name for path in (demo_run / "results" / "images").iterdir())
     assert batches and len(batches) <= 4
@@ -114,6 +114,38 @@ def test_demo_sky_table_and_matched_copies(demo_run):
     assert abs(pairs["difference_after"][0]) < 1e-12
     assert "recovered" in (demo_run / "stdout.txt").read_text()
     assert (demo_run / "results" / "demo_recovered_vs_injected.ecsv").is_file()
+
+
+def test_demo_summary_agrees_with_the_pair_table(demo_run):
+    summary = Table.read(demo_run / "results" / "summary.ecsv")
+    pairs = Table.read(demo_run / "results" / "pair_differences.ecsv")
+    sky = Table.read(demo_run / "results" / "sky.ecsv")
+    valid = pairs[pairs["valid"]]
+    assert list(summary["island"]) == [str(i) for i in sorted(set(sky["island"]))] + ["total"]
+    total = summary[-1]
+    assert total["n_images"] == len(sky) and total["n_pairs"] == len(valid)
+    assert total["rms_before"] == pytest.approx(np.sqrt(np.mean(np.square(valid["difference_before"]))), rel=1e-12)
+    assert total["rms_after"] == pytest.approx(np.sqrt(np.mean(np.square(valid["difference_after"]))), abs=1e-15)
+    assert total["rms_before"] > 0.05  # the injected exposure step, 0.06 MJy/sr
+
+
+DEMO_FIGURES = ("footprints", "overlap_graph", "residuals", "mosaic", "demo_recovered_vs_injected")
+
+
+@pytest.mark.parametrize("name", DEMO_FIGURES)
+def test_demo_figures_are_pngs_and_not_blank(demo_run, name):
+    import matplotlib.image as mpimg
+
+    path = demo_run / "results" / "diagnostics" / f"{name}.png"
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert mpimg.imread(path)[..., :3].std() > 0.05
+
+
+def test_demo_preview_is_small_and_read_only_by_diagnostics(demo_run):
+    previews = list((demo_run / "results" / "images").glob("*/*.preview.fits"))
+    assert len(previews) == 8 and all(path.stat().st_size < 20_000 for path in previews)
+    log = (demo_run / "logs" / "diagnostics.log").read_text()
+    assert "read 8 images, 1 pairs" in log and "mosaic" in log
 
 
 def test_second_run_does_nothing_and_inputs_unchanged(demo_run):

@@ -23,12 +23,13 @@ from .buckets import hash_bucket
 from .config import stat_kwargs
 from .errors import InputError
 from .inputs import ImageSpec
+from .preview import PREVIEW_SIZE, write_image_preview
 from .skywcs import wcs_policy
 from .stagefiles import atomic_directory, file_state, software_versions
-from .store import STORE_DIR, link_into, product_key, prune_unlinked, read_sealed, stored_path, write_sealed
+from .store import STORE_DIR, fits_is_sound, link_into, product_key, prune_unlinked, read_sealed, stored_path, write_sealed
 
-PRODUCTS = ("footprint", "mask", "sky")
-SUFFIXES = {"footprint": ".footprint.json", "mask": ".mask.fits", "sky": ".sky.json"}
+PRODUCTS = ("footprint", "mask", "sky", "preview")
+SUFFIXES = {"footprint": ".footprint.json", "mask": ".mask.fits", "sky": ".sky.json", "preview": ".preview.fits"}
 INPUT_STATES = "inputs.json"
 
 
@@ -76,6 +77,7 @@ def made_from(spec_params, cfg, checksums):
             },
             "mask": {"params": dict(spec_params, dqbits=cfg["dqbits"]), "inputs": checksums},
             "sky": {"params": dict(spec_params, dqbits=cfg["dqbits"], **stat), "inputs": checksums},
+            "preview": {"params": dict(spec_params, dqbits=cfg["dqbits"], size=PREVIEW_SIZE), "inputs": checksums},
         }
     )
 
@@ -110,10 +112,8 @@ def read_input_states(batch_dir):
 
 def product_is_sound(path, product, key):
     """True when a product file exists, is intact and was made under ``key``."""
-    if product == "mask":
-        from .maskfile import mask_is_sound
-
-        return mask_is_sound(path, key)
+    if Path(path).suffix == ".fits":
+        return fits_is_sound(path, key)
     return read_sealed(path, key) is not None
 
 
@@ -129,10 +129,14 @@ def _make_products(spec, todo, made, keys, paths):
         params = made["footprint"]["params"]
         records["footprint"] = footprint_record(spec, params["stepsize"], params["groups"], params["wcs"])
     stat = stat_kwargs(made["sky"]["params"])
-    if "mask" in todo:
+    if "mask" in todo or "preview" in todo:
         sci, mask = sci_and_mask(spec, made["mask"]["params"]["dqbits"])
-        provenance = dict(made["mask"], key=keys["mask"], software=software)
-        write_mask(paths["mask"], mask, spec.image_id, provenance, keys["mask"])
+        if "mask" in todo:
+            provenance = dict(made["mask"], key=keys["mask"], software=software)
+            write_mask(paths["mask"], mask, spec.image_id, provenance, keys["mask"])
+        if "preview" in todo:
+            provenance = dict(made["preview"], key=keys["preview"], software=software)
+            write_image_preview(paths["preview"], spec, sci, mask, provenance, keys["preview"])
         if "sky" in todo:
             records["sky"] = sky_record(spec, sci, mask, stat)
     elif "sky" in todo:

@@ -7,13 +7,13 @@ damaged or foreign mask is noticed by whoever reads it.
 """
 
 import json
-import warnings
 
 import numpy as np
 from astropy.io import fits
 
 from .fitsregion import read_region
 from .stagefiles import atomic_path
+from .store import seal_fits
 
 
 def write_mask(path, mask, image_id, provenance, key=""):
@@ -23,11 +23,8 @@ def write_mask(path, mask, image_id, provenance, key=""):
     header["IMAGE"] = (image_id, "image id (workflow wildcard)")
     header["NGOOD"] = (int(np.count_nonzero(mask)), "pixels usable for sky statistics")
     header["NPIX"] = (int(mask.size), "pixels in the array")
-    header["PRODKEY"] = key  # SHA-256 of what the mask is made from (store.product_key)
     header["PROVENAN"] = json.dumps(provenance, sort_keys=True)
-    hdul = fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(mask.astype(np.uint8), header=header)])
-    for hdu in hdul:  # a fixed comment, not astropy's timestamp: the same mask gives the same bytes
-        hdu.add_checksum(when="seal of this HDU")
+    hdul = seal_fits(fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(mask.astype(np.uint8), header=header)]), key)
     with atomic_path(path) as tmp:
         hdul.writeto(tmp, output_verify="exception")
 
@@ -41,19 +38,3 @@ def read_mask(path, window=None):
 def read_mask_provenance(path):
     """The provenance record stored in a mask file's header."""
     return json.loads(fits.getheader(path, "MASK")["PROVENAN"])
-
-
-def mask_is_sound(path, key):
-    """True when the mask file exists, its checksums hold, and it was made under ``key``."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with fits.open(path, mode="readonly", memmap=False) as hdul:
-                hdu = hdul["MASK"]
-                return (
-                    hdu.header.get("PRODKEY") == key
-                    and hdu.verify_checksum() == 1
-                    and hdul[0].verify_checksum() == 1
-                )
-    except (OSError, KeyError, ValueError, TypeError):
-        return False

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .imagebatch import product_is_sound, product_keys, read_input_states
+from .progress import tracked
 from .stagefiles import atomic_directory, read_json, software_versions, unchanged_since
 from .store import STORE_DIR, link_into, product_key, prune_unlinked, read_sealed, stored_path, write_sealed
 
@@ -94,7 +95,7 @@ def run_batch(cfg, outdir, store=STORE_DIR):
     loaded = {}
     computed = kept = 0
     with atomic_directory(outdir) as building:
-        for pair in spec["pairs"]:
+        for pair in tracked(spec["pairs"], "pairs"):  # a log line every 5 %, with pairs per second
             key = pair_key(pair, stat_params, member_keys)
             stored = stored_path(store, "pairs", pair["pair"], key, ".json")
             if read_sealed(stored, key) is not None:

@@ -68,6 +68,33 @@ def write_sealed(path, record):
         tmp.write_text(json.dumps(seal(record), indent=1, sort_keys=True, allow_nan=False) + "\n")
 
 
+def seal_fits(hdul, key):
+    """Name ``key`` in the last HDU's header (PRODKEY) and add CHECKSUM/DATASUM to every HDU.
+
+    The checksum cards get a fixed comment, not astropy's timestamp, so the
+    same product gives the same bytes.
+    """
+    hdul[-1].header["PRODKEY"] = key
+    for hdu in hdul:
+        hdu.add_checksum(when="seal of this HDU")
+    return hdul
+
+
+def fits_is_sound(path, key):
+    """True when a FITS product exists, its checksums hold, and it was made under ``key``."""
+    import warnings
+
+    from astropy.io import fits
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with fits.open(path, mode="readonly", memmap=False) as hdul:
+                return hdul[-1].header.get("PRODKEY") == key and all(hdu.verify_checksum() == 1 for hdu in hdul)
+    except (OSError, KeyError, ValueError, TypeError, IndexError):
+        return False
+
+
 def link_into(source, destination):
     """Make ``destination`` the same file as ``source`` (hard link; a copy where links fail), atomically."""
     destination = Path(destination)

@@ -238,3 +238,13 @@ def solve_graph_files(name):
 def solve_pairs(wildcards):
     """Every pair batch directory, when a match is asked for (waits for the checkpoint)."""
     return pair_batch_dirs(wildcards) if MATCHING else []
+
+
+def diagnostics_params(wildcards):
+    """Footprint and preview paths (inside the image batch directories), in input order."""
+    return {
+        "footprints": FOOTPRINTS,
+        "previews": (
+            {} if USER_SKIES else {i: image_product(i, "preview") for i in IMAGES}
+        ),
+    }

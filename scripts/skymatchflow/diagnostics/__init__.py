@@ -1,0 +1,7 @@
+"""Pictures of a sky match, made from stage files only (never the full images).
+
+One module per figure (footprint map, overlap graph, residuals, mosaic
+preview, demo truth), the summary table, and the shared pieces: the stage
+files as loaded once (``stagedata``) and the tangent-plane map (``skymap``).
+``stage.make_diagnostics`` writes them all.
+"""

@@ -1,0 +1,35 @@
+"""The diagnostics stage: every figure and the summary table from the stage files."""
+
+import logging
+import time
+
+from ..stagefiles import atomic_path
+from .footprints import footprint_map
+from .graph import overlap_graph_map
+from .mosaic import mosaic_figure
+from .residuals import residuals_figure
+from .stagedata import load_stage
+from .summary import summary_table
+
+FIGURES = ("footprints", "overlap_graph", "residuals", "mosaic")
+
+
+def make_diagnostics(sky_path, pairs_path, footprint_paths, previews, outputs):
+    """Write ``outputs`` ({"summary": path, and one path per name in FIGURES}); log each step's time."""
+    start = time.perf_counter()
+    data = load_stage(sky_path, pairs_path, footprint_paths, previews)
+    logging.info("read %d images, %d pairs in %.1f s", len(data.sky), len(data.pairs), time.perf_counter() - start)
+    summary = summary_table(data.sky, data.pairs)
+    with atomic_path(outputs["summary"]) as tmp:
+        summary.write(tmp, format="ascii.ecsv")
+    steps = {
+        "footprints": lambda path: footprint_map(data, path),
+        "overlap_graph": lambda path: overlap_graph_map(data, path),
+        "residuals": lambda path: residuals_figure(data, summary, path),
+        "mosaic": lambda path: mosaic_figure(data, path),
+    }
+    for name in FIGURES:
+        began = time.perf_counter()
+        steps[name](outputs[name])
+        logging.info("%s: %s in %.1f s", name, outputs[name], time.perf_counter() - began)
+    return summary

@@ -1,0 +1,79 @@
+"""The stage files the diagnostics read, loaded once: sky table, pair table, footprints, previews."""
+
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+from astropy.table import Table
+
+from ..stagefiles import read_json
+from .skymap import TangentPlane, angle_unit
+
+
+@dataclass
+class StageData:
+    """Everything the figures draw, with the footprints already on the map (degrees)."""
+
+    sky: Table  # the sky table, one row per image
+    pairs: Table  # the pair table, one row per group pair
+    outlines: dict  # image -> (x, y) arrays of its projected outline
+    plane: TangentPlane
+    previews: dict = field(default_factory=dict)  # image -> preview path
+    bunit: str = ""
+
+    @functools.cached_property
+    def bounds(self):
+        """(x0, x1, y0, y1) in degrees around every footprint."""
+        xs = np.concatenate([xy[0] for xy in self.outlines.values()])
+        ys = np.concatenate([xy[1] for xy in self.outlines.values()])
+        return float(np.nanmin(xs)), float(np.nanmax(xs)), float(np.nanmin(ys)), float(np.nanmax(ys))
+
+    def unit(self):
+        """(factor from degrees, label) for the map axes."""
+        x0, x1, y0, y1 = self.bounds
+        return angle_unit(max(x1 - x0, y1 - y0))
+
+    @functools.cached_property
+    def group_centres(self):
+        """{group: (x, y)}: the mean of its members' outline centres on the map (degrees), computed once."""
+        groups = np.asarray(self.sky["group"])
+        centres = np.array([[np.mean(self.outlines[image][0]), np.mean(self.outlines[image][1])]
+                            for image in self.sky["image"]])
+        names, index = np.unique(groups, return_inverse=True)
+        sums = np.zeros((len(names), 2))
+        np.add.at(sums, index, centres)
+        sums /= np.bincount(index, minlength=len(names))[:, None]
+        return dict(zip(names.tolist(), map(tuple, sums)))
+
+    def value_label(self, what):
+        """An axis or colour-bar label with the data unit, when the files give one."""
+        return f"{what} [{self.bunit}]" if self.bunit else what
+
+
+def outlines_on_plane(footprints):
+    """(plane, {image: (x, y)}) for footprint records holding their outline's "ra" and "dec"."""
+    ra = np.concatenate([np.asarray(r["ra"], float) for r in footprints])
+    dec = np.concatenate([np.asarray(r["dec"], float) for r in footprints])
+    plane = TangentPlane(ra, dec)
+    x, y = plane.project(ra, dec)
+    outlines, start = {}, 0
+    for record in footprints:
+        n = len(record["ra"])
+        outlines[record["image"]] = (x[start:start + n], y[start:start + n])
+        start += n
+    return plane, outlines
+
+
+def load_stage(sky_path, pairs_path, footprint_paths, previews=None):
+    """Read the stage files; ``previews`` ({image: path}) are read by the mosaic, here only for BUNIT."""
+    sky = Table.read(sky_path, format="ascii.ecsv")
+    pairs = Table.read(pairs_path, format="ascii.ecsv")
+    footprints = [read_json(path) for path in footprint_paths]
+    plane, outlines = outlines_on_plane(footprints)
+    previews = dict(previews or {})
+    bunit = ""
+    if previews:
+        from astropy.io import fits
+
+        bunit = str(fits.getheader(next(iter(previews.values())), 0).get("BUNIT", ""))
+    return StageData(sky, pairs, outlines, plane, previews, bunit)

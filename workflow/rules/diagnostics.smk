@@ -1,0 +1,72 @@
+# Diagnostics: pictures of the match (footprint map, overlap graph, residuals,
+# mosaic preview before and after) and the summary table, from stage files
+# only: the sky table, the pair table, the footprints and the per-image
+# previews (never the full images).
+
+
+rule diagnostics:
+    input:
+        image_batches=ALL_IMAGE_BATCHES,
+        sky="results/sky.ecsv",
+        pairs="results/pair_differences.ecsv",
+    output:
+        summary=report(
+            "results/summary.ecsv",
+            caption="../report/summary.rst",
+            category="Diagnostics",
+        ),
+        footprints=report(
+            "results/diagnostics/footprints.png",
+            caption="../report/footprints.rst",
+            category="Diagnostics",
+        ),
+        overlap_graph=report(
+            "results/diagnostics/overlap_graph.png",
+            caption="../report/overlap_graph.rst",
+            category="Diagnostics",
+        ),
+        residuals=report(
+            "results/diagnostics/residuals.png",
+            caption="../report/residuals.rst",
+            category="Diagnostics",
+        ),
+        mosaic=report(
+            "results/diagnostics/mosaic.png",
+            caption="../report/mosaic.rst",
+            category="Diagnostics",
+        ),
+    log:
+        "logs/diagnostics.log",
+    benchmark:
+        "benchmarks/diagnostics.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        cfg=diagnostics_params,
+    script:
+        "../../scripts/diagnostics.py"
+
+
+rule demo_figure:
+    input:
+        "results/demo_recovered_vs_injected.ecsv",
+    output:
+        report(
+            "results/diagnostics/demo_recovered_vs_injected.png",
+            caption="../report/demo_figure.rst",
+            category="Demo",
+        ),
+    log:
+        "logs/demo_figure.log",
+    benchmark:
+        "benchmarks/demo_figure.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=500,
+        runtime=5,
+    script:
+        "../../scripts/demo_figure.py"
