@@ -5,6 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
 
+from skymatchflow.config import match_options  # noqa: E402
 from skymatchflow.rulerunner import run_rule  # noqa: E402
 from skymatchflow.skylist import read_skylist  # noqa: E402
 from skymatchflow.skytable import pair_table, solve_tables, user_sky_table  # noqa: E402
@@ -29,7 +30,8 @@ def main(smk):
         batches = getattr(smk.input, "pairs", [])
         pair_records = [read_json(p) for batch in batches for p in sorted(Path(batch).glob("*.json"))]
         sky, pairs = solve_tables(
-            footprints, image_skies, pair_records, cfg["skymethod"], cfg["match_down"], cfg["subtract"]
+            footprints, image_skies, pair_records, cfg["skymethod"], cfg["match_down"], cfg["subtract"],
+            match_options(cfg["config"]),
         )
     meta = {
         "config": cfg["config"],

@@ -47,7 +47,15 @@ def batch_spec(images, config):
         "groups": config["groups"],
         "dqbits": config["dqbits"],
         "stat": stat_kwargs(config),
-    }
+    } | _exclusions(config)
+
+
+def _exclusions(config):
+    """{"exclude": ...} when the config excludes regions or masked pixels (issue 19), else {}."""
+    from .exclusions import exclusion_params
+
+    params = exclusion_params(config)
+    return {"exclude": params} if params else {}
 
 
 def wanted_provenance(spec_params, cfg, checksums):
@@ -63,9 +71,13 @@ def wanted_provenance(spec_params, cfg, checksums):
             "params": dict(spec_params, stepsize=cfg["stepsize"], groups=cfg["groups"]),
             "inputs": image_only,
         },
-        "mask": {"params": dict(spec_params, dqbits=cfg["dqbits"]), "inputs": checksums},
-        "sky": {"params": dict(spec_params, dqbits=cfg["dqbits"], **stat), "inputs": checksums},
+        "mask": {"params": dict(spec_params, dqbits=cfg["dqbits"], **_excl(cfg)), "inputs": checksums},
+        "sky": {"params": dict(spec_params, dqbits=cfg["dqbits"], **stat, **_excl(cfg)), "inputs": checksums},
     }
+
+
+def _excl(cfg):
+    return {"exclude": cfg["exclude"]} if cfg.get("exclude") else {}
 
 
 def _recorded(path, product):
@@ -100,7 +112,7 @@ def _make_products(spec, todo, wanted, paths):
         made["footprint"] = footprint_record(spec, params["stepsize"], params["groups"])
     stat = stat_kwargs(wanted["sky"]["params"])
     if "mask" in todo:
-        sci, mask = sci_and_mask(spec, wanted["mask"]["params"]["dqbits"])
+        sci, mask = sci_and_mask(spec, wanted["mask"]["params"]["dqbits"], wanted["mask"]["params"].get("exclude"))
         write_mask(paths["mask"], mask, spec.image_id, dict(wanted["mask"], software=software))
         if "sky" in todo:
             made["sky"] = sky_record(spec, sci, mask, stat)

@@ -8,7 +8,8 @@ from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
 
-from skymatchflow.config import check_config, stat_kwargs
+from skymatchflow.config import check_config, pair_options, stat_kwargs
+from skymatchflow.exclusions import exclusion_params
 from skymatchflow.demonames import demo_file_names
 from skymatchflow.imagebatch import batch_of_image, batch_spec, product_path
 from skymatchflow.inputs import discover_images
@@ -19,6 +20,7 @@ check_config(config, CONFIG_SCHEMA)
 validate(config, str(CONFIG_SCHEMA))
 
 IMAGES = discover_images(config)
+EXCLUDE = {"exclude": exclusion_params(config)} if config.get("exclude") else {}
 USER_SKIES = config["skymethod"] == "user"
 MATCHING = "match" in config["skymethod"]
 if USER_SKIES:
@@ -142,12 +144,13 @@ def pair_batch_params(wildcards):
     """The batch's pairs, its members' files, what their products are made from, and the statistic."""
     images = batch_images(wildcards.batch)
     return {
-        "stat": stat_kwargs(config),
+        "stat": stat_kwargs(config) | pair_options(config),
         "made_from": {
             "images": {i: IMAGES[i].as_params() for i in images},
             "stepsize": config["stepsize"],
             "dqbits": config["dqbits"],
-        },
+        }
+        | EXCLUDE,
         "batch": {
             "pairs": pair_batches()[wildcards.batch],
             "images": {
