@@ -29,7 +29,17 @@ def scenes(tmp_path_factory):
     return {name: make_scene(root / name, name, scale=SCALE, **GRID) for name in ("clean", "nebula", "artefact")}
 
 
+RESULTS = {}  # (scene, skystat, options) -> (rms, pair table): runs shared by the tests
+
+
 def rms(scenes, tmp_path, scene, skystat, **options):
+    key = (scene, skystat, repr(sorted(options.items())))
+    if key not in RESULTS:
+        RESULTS[key] = _run(scenes, tmp_path, scene, skystat, options)
+    return RESULTS[key]
+
+
+def _run(scenes, tmp_path, scene, skystat, options):
     paths, truth = scenes[scene]
     config = schema_defaults(REPO / "workflow" / "schemas" / "config.schema.yaml")
     config |= {"images": paths, "skymethod": "match", "skystat": skystat} | options

@@ -14,9 +14,10 @@ defined on the sky:
   only, so the two sides of an overlap see different pixel sets;
 * ``extended`` (scene 2): one bright extended source (peak 250 sigma) in one
   overlap only;
-* ``artefact`` (scene 3): an additive artefact (20 sigma) in one tile only,
-  over part of its overlap with its right neighbour; ``artefact.reg`` (DS9,
-  sky coordinates) beside the files covers it.
+* ``artefact`` (scene 3): a faint additive glow (3 sigma, so sigma
+  clipping does not remove it) in one tile only, over a third of its overlap
+  with its right neighbour; ``artefact.reg`` (DS9, sky coordinates) beside
+  the files covers it.
 
 ``truth.ecsv`` lists every file's injected sky. Everything is deterministic
 for a seed; ``scale`` < 1 makes a miniature (tiles, overlaps and sources
@@ -108,7 +109,7 @@ def make_scene(outdir, scene, scale=1.0, n_cols=4, n_rows=3, noise=0.02, seed=19
                 sci += 250 * noise * _gauss(gx, gy, step + (size - step) / 2.0, step * 0.55, 20 * scale)
             elif scene == "artefact" and (r, c) == _artefact_tile(n_rows, n_cols):
                 ax, ay, radius = _artefact_centre(n_rows, n_cols, size, step, scale)
-                sci += np.where((gx - ax) ** 2 + (gy - ay) ** 2 <= radius**2, 20 * noise, 0.0)
+                sci += np.where((gx - ax) ** 2 + (gy - ay) ** 2 <= radius**2, 3 * noise, 0.0)
             path = outdir / f"tile_{k:02d}.fits"
             _write_tile(path, sci.astype(np.float32), dq, wcs)
             paths.append(str(path))
@@ -135,7 +136,7 @@ def _artefact_centre(n_rows, n_cols, size, step, scale):
     r, c = _artefact_tile(n_rows, n_cols)
     x = c * step + size - (size - step) / 2.0
     y = r * step + size / 2.0
-    return x, y, 30 * scale
+    return x, y, 60 * scale
 
 
 def _write_tile(path, sci, dq, wcs):
