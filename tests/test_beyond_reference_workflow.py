@@ -48,3 +48,9 @@ def test_workflow_with_difference_robust_anchor_and_exclude(tmp_path):
     write_config(tmp_path, **config, **(options | {"pair_statistic": "reference"}))
     dry = run_snakemake(tmp_path, "all", "--dry-run", "--quiet", "rules")
     assert "pair_batch" in dry.stdout and "image_batch" not in dry.stdout, dry.stdout
+    # an edited region file remakes the masks (its checksum is part of what they are made from)
+    write_config(tmp_path, **config, **options)
+    region = tmp_path / "scene" / "artefact.reg"
+    region.write_text(region.read_text().replace('")', '1")'))
+    dry = run_snakemake(tmp_path, "all", "--dry-run", "--quiet", "rules")
+    assert "image_batch" in dry.stdout and "overlap_graph" in dry.stdout, dry.stdout
