@@ -81,6 +81,9 @@ def solve_tables(footprints, image_skies, pair_records, skymethod, match_down, s
     weights = None
     if "solver" in summary:
         weights = {e.pair: w for e, w in zip(equations, summary["solver"]["weights"])}
+        low = sorted(p for p, w in weights.items() if w < 0.5)
+        log.info(f"Robust solve: {summary['solver']['iterations']} iterations; {len(low)} of {len(weights)} "
+                 f"pairs down-weighted below 0.5{': ' + ', '.join(low) if low else ''}")
     return (
         _sky_table(elements, footprints, image_skies, summary),
         pair_table(pair_records, elements, weights),

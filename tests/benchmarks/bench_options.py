@@ -9,7 +9,7 @@ stage and of the solve, and the ratio to the defaults.
     .venv/bin/python tests/benchmarks/bench_options.py [--images 300] [--timeout 1800]
 
 The issue asks for 2,000 images; the machine is shared, so the default is
-smaller. Pair-stage and solve times grow linearly with the number of pairs
+smaller (200). Pair-stage and solve times grow linearly with the number of pairs
 (a strip: ~2.5 pairs per image), so the ratios carry over.
 """
 
@@ -41,7 +41,6 @@ def options(paths, scratch):
         "defaults": {},
         "pair_statistic difference": {"pair_statistic": "difference"},
         "match_weights robust (huber)": {"match_weights": "robust"},
-        "match_weights robust (tukey)": {"match_weights": "robust", "robust_loss": "tukey"},
         "anchor (one image)": {"anchor": {first: 0.0}},
         "exclude (one region file)": {"exclude": {"regions": [str(region)]}},
         "difference + robust + exclude": {
@@ -56,7 +55,7 @@ def stage_seconds(run, rule):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--images", type=int, default=300)
+    parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--timeout", type=int, default=1800)
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
     args = parser.parse_args(argv)
@@ -74,12 +73,13 @@ def main(argv=None):
         rows.append((label, run))
         shutil.rmtree(workdir / "results" / "images", ignore_errors=True)  # keep the disk use small
     base = rows[0][1]
-    print(f"\n| option ({args.images} images) | wall s | pair stage s (sum of jobs) | solve s | wall / defaults |")
-    print("|---|---:|---:|---:|---:|")
+    print(f"\n| option ({args.images} images) | wall s | CPU s | pair stage s (sum of jobs) | solve s "
+          "| wall / defaults | CPU / defaults |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for label, run in rows:
         status = "" if run.ok else " (FAILED)"
-        print(f"| {label}{status} | {run.wall:.1f} | {stage_seconds(run, 'pair_batch'):.1f} | "
-              f"{stage_seconds(run, 'solve_sky'):.1f} | {run.wall / base.wall:.2f} |")
+        print(f"| {label}{status} | {run.wall:.1f} | {run.cpu:.1f} | {stage_seconds(run, 'pair_batch'):.1f} | "
+              f"{stage_seconds(run, 'solve_sky'):.1f} | {run.wall / base.wall:.2f} | {run.cpu / base.cpu:.2f} |")
     if not args.keep:
         shutil.rmtree(scratch, ignore_errors=True)
 
