@@ -20,7 +20,8 @@ check_config(config, CONFIG_SCHEMA)
 validate(config, str(CONFIG_SCHEMA))
 
 IMAGES = discover_images(config)
-EXCLUDE = {"exclude": exclusion_params(config)} if config.get("exclude") else {}
+EXCLUSIONS = exclusion_params(config)  # None without exclude (issue 19)
+EXCLUDE = {"exclude": EXCLUSIONS} if EXCLUSIONS else {}
 USER_SKIES = config["skymethod"] == "user"
 MATCHING = "match" in config["skymethod"]
 if USER_SKIES:
