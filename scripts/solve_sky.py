@@ -5,6 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
 
+from skymatchflow.config import match_options  # noqa: E402
 from skymatchflow.rulerunner import run_rule  # noqa: E402
 from skymatchflow.skylist import read_skylist  # noqa: E402
 from skymatchflow.skytable import pair_table, solve_tables, user_sky_table  # noqa: E402
@@ -29,11 +30,12 @@ def main(smk):
     else:
         pair_records = []
         if "match" in cfg["skymethod"]:
-            stat = cfg["made_from"]["stat"]
+            stat = cfg["pair_stat"]
             pair_list = smk.input.pair_list if isinstance(smk.input.pair_list, str) else smk.input.pair_list[0]
             pair_records = read_checked_pairs(pair_list, smk.input.pairs, stat, member_keys)
         sky, pairs = solve_tables(
-            footprints, records["sky"], pair_records, cfg["skymethod"], cfg["match_down"], cfg["subtract"]
+            footprints, records["sky"], pair_records, cfg["skymethod"], cfg["match_down"], cfg["subtract"],
+            match_options(cfg["config"]),
         )
     meta = {
         "config": cfg["config"],

@@ -29,6 +29,25 @@ def stat_kwargs(params):
     return {key: params[key] for key in STAT_KEYS}
 
 
+# The opt-in options beyond the reference (issue 19), with the values that keep its behaviour.
+PAIR_OPTIONS = {"pair_statistic": "reference"}
+MATCH_OPTIONS = {"match_weights": "reference", "robust_loss": "huber", "anchor": None}
+
+
+def pair_options(config):
+    """The pair stage's opt-in options that differ from the reference ({} for the defaults).
+
+    Empty for the defaults so that the pair stage's params and keys (and
+    thus its files) stay exactly what they were without these options.
+    """
+    return {k: config[k] for k, default in PAIR_OPTIONS.items() if config.get(k, default) != default}
+
+
+def match_options(config):
+    """The solve's opt-in options, with their defaults."""
+    return {k: config.get(k, default) for k, default in MATCH_OPTIONS.items()}
+
+
 class ConfigError(ValueError):
     """A wrong config value; the message names the key and what is allowed."""
 
@@ -72,6 +91,14 @@ def check_config(config, schema_path):
             interpret_dqbits(dqbits)
         except ValueError as err:
             raise ConfigError(f"config key 'dqbits': {err}") from None
+    if config.get("exclude"):
+        from .errors import InputError
+        from .exclusions import exclusion_params
+
+        try:
+            exclusion_params(config)
+        except InputError as err:
+            raise ConfigError(str(err)) from None
     if config.get("skymethod") == "user" and not config.get("skylist"):
         raise ConfigError("config key 'skylist': skymethod 'user' needs a skylist file (file name and sky per line)")
     lower, upper = config.get("lower"), config.get("upper")

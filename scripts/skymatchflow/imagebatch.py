@@ -57,7 +57,15 @@ def batch_spec(images, config):
         "wcs": wcs_policy(config.get("wcs", "auto"))[0],
         "dqbits": config["dqbits"],
         "stat": stat_kwargs(config),
-    }
+    } | _exclusions(config)
+
+
+def _exclusions(config):
+    """{"exclude": ...} when the config excludes regions or masked pixels (issue 19), else {}."""
+    from .exclusions import exclusion_params
+
+    params = exclusion_params(config)
+    return {"exclude": params} if params else {}
 
 
 def made_from(spec_params, cfg, checksums):
@@ -69,15 +77,16 @@ def made_from(spec_params, cfg, checksums):
     """
     image_only = {"image": checksums["image"]}
     stat = stat_kwargs(cfg.get("stat", cfg))
+    excl = {"exclude": cfg["exclude"]} if cfg.get("exclude") else {}
     return as_json(
         {
             "footprint": {
                 "params": dict(spec_params, stepsize=cfg["stepsize"], groups=cfg["groups"], wcs=cfg.get("wcs", "fits")),
                 "inputs": image_only,
             },
-            "mask": {"params": dict(spec_params, dqbits=cfg["dqbits"]), "inputs": checksums},
-            "sky": {"params": dict(spec_params, dqbits=cfg["dqbits"], **stat), "inputs": checksums},
-            "preview": {"params": dict(spec_params, dqbits=cfg["dqbits"], size=PREVIEW_SIZE), "inputs": checksums},
+            "mask": {"params": dict(spec_params, dqbits=cfg["dqbits"], **excl), "inputs": checksums},
+            "sky": {"params": dict(spec_params, dqbits=cfg["dqbits"], **stat, **excl), "inputs": checksums},
+            "preview": {"params": dict(spec_params, dqbits=cfg["dqbits"], size=PREVIEW_SIZE, **excl), "inputs": checksums},
         }
     )
 
@@ -130,7 +139,8 @@ def _make_products(spec, todo, made, keys, paths):
         records["footprint"] = footprint_record(spec, params["stepsize"], params["groups"], params["wcs"])
     stat = stat_kwargs(made["sky"]["params"])
     if "mask" in todo or "preview" in todo:
-        sci, mask = sci_and_mask(spec, made["mask"]["params"]["dqbits"])
+        mask_params = made["mask"]["params"]
+        sci, mask = sci_and_mask(spec, mask_params["dqbits"], mask_params.get("exclude"))
         if "mask" in todo:
             provenance = dict(made["mask"], key=keys["mask"], software=software)
             write_mask(paths["mask"], mask, spec.image_id, provenance, keys["mask"])

@@ -177,8 +177,14 @@ def pair_record(group_a, members_a, group_b, members_b, stat_params):
     """Both sides of a group pair, and whether the pair gives an equation.
 
     Valid as in the reference's overlap matrix: both areas > 0 and both skies
-    defined (then both weights are > 0).
+    defined (then both weights are > 0). With ``pair_statistic: difference``
+    in ``stat_params`` the pair is measured on pixel-wise differences instead
+    (see pairdifference).
     """
+    if stat_params.get("pair_statistic", "reference") == "difference":
+        from .pairdifference import difference_record
+
+        return difference_record(group_a, members_a, group_b, members_b, stat_params)
     sky_a, npix_a, area_a, stats_a = group_side(members_a, members_b, stat_params)
     sky_b, npix_b, area_b, stats_b = group_side(members_b, members_a, stat_params)
     reasons = []

@@ -8,7 +8,7 @@ stage reads masks from disk as it does in the workflow.
 
 from pathlib import Path
 
-from .config import stat_kwargs
+from .config import match_options, pair_options, stat_kwargs
 from .footprint import polygon_from_dict
 from .imagebatch import batch_spec, product_path, run_image_batch
 from .inputs import discover_images
@@ -39,11 +39,14 @@ def run_in_process(config, workdir):
     pairs = []
     if "match" in config["skymethod"]:
         pairs, _ = build_graph(footprints, [images[r["image"]].polygon for r in footprints], 1)
-    stat = stat_kwargs(config)
+    stat = stat_kwargs(config) | pair_options(config)
     pair_records = [
         pair_record(p["group_a"], [images[m] for m in p["members_a"]],
                     p["group_b"], [images[m] for m in p["members_b"]], stat)
         | {"pair": p["pair"]}
         for p in pairs
     ]
-    return solve_tables(footprints, skies, pair_records, config["skymethod"], config["match_down"], config["subtract"])
+    return solve_tables(
+        footprints, skies, pair_records, config["skymethod"], config["match_down"], config["subtract"],
+        match_options(config),
+    )

@@ -58,25 +58,51 @@ def equations_from_pairs(pair_records, elements):
         a, b = record["a"], record["b"]
         if i > j:
             i, j, a, b = j, i, b, a
-        equations.append(Equation(i, j, a["sky"], b["sky"], a["npix"], b["npix"]))
+        equations.append(Equation(i, j, a["sky"], b["sky"], a["npix"], b["npix"], record.get("noise"), record.get("pair")))
     equations.sort(key=lambda e: (e.i, e.j))
     return equations
 
 
-def solve_tables(footprints, image_skies, pair_records, skymethod, match_down, subtract):
-    """(sky table, pair table) for the given stage records."""
+def solve_tables(footprints, image_skies, pair_records, skymethod, match_down, subtract, options=None):
+    """(sky table, pair table) for the given stage records.
+
+    ``options``: the opt-in match options (config.match_options); None or
+    the defaults solve exactly as the reference.
+    """
     elements = build_elements(footprints, subtract)
     equations = equations_from_pairs(pair_records, elements)
     whole = {record["image"]: record["sky"] for record in image_skies}
     if "match" in skymethod and not equations:
         log.warning("No overlapping pair gives an equation: 'match' cannot relate any sky")
-    summary = skymatch(elements, equations, whole, skymethod, match_down, subtract)
+    solver, shift = match_hooks(options or {}, elements, match_down)
+    summary = skymatch(elements, equations, whole, skymethod, match_down, subtract, solver, shift)
     if "match" not in skymethod:
         summary["islands"] = [-1] * len(elements)  # no overlap graph without a match stage
+    weights = None
+    if "solver" in summary:
+        weights = {e.pair: w for e, w in zip(equations, summary["solver"]["weights"])}
+        low = sorted(p for p, w in weights.items() if w < 0.5)
+        log.info(f"Robust solve: {summary['solver']['iterations']} iterations; {len(low)} of {len(weights)} "
+                 f"pairs down-weighted below 0.5{': ' + ', '.join(low) if low else ''}")
     return (
         _sky_table(elements, footprints, image_skies, summary),
-        pair_table(pair_records, elements),
+        pair_table(pair_records, elements, weights),
     )
+
+
+def match_hooks(options, elements, match_down):
+    """(solver, shift) for solve.skymatch from the opt-in options; (None, None) keeps the reference's."""
+    solver = shift = None
+    if options.get("match_weights", "reference") == "robust":
+        from .robustsolve import robust_deltas
+
+        loss = options.get("robust_loss", "huber")
+        solver = lambda n, equations: robust_deltas(n, equations, loss)  # noqa: E731
+    if options.get("anchor"):
+        from .anchors import anchor_elements, anchored_shift
+
+        shift = anchored_shift(anchor_elements(options["anchor"], elements), match_down)
+    return solver, shift
 
 
 def user_sky_table(footprints, skies_by_file):
@@ -145,7 +171,8 @@ def log_wcs_used(footprints):
     log.info("WCS used: %s", "; ".join(parts))
 
 
-def pair_table(pair_records, elements):
+def pair_table(pair_records, elements, weights=None):
+    """Each pair's difference before and after; with ``weights`` {pair: w} (robust solve) a weight column."""
     change = {e.group: e.sky[e.members[0]] - e.initial[e.members[0]] for e in elements}
     rows = []
     for record in sorted(pair_records, key=lambda r: r["pair"]):
@@ -160,6 +187,9 @@ def pair_table(pair_records, elements):
     table = Table(rows=rows, names=names, dtype=dtypes) if rows else Table(names=names, dtype=dtypes)
     table["difference_before"].description = "sky_a - sky_b in the overlap, as measured"
     table["difference_after"].description = "the same difference after the solved sky changes"
+    if weights is not None:
+        table["weight"] = [weights.get(p, np.nan) if v else np.nan for p, v in zip(table["pair"], table["valid"])]
+        table["weight"].description = "final robust weight of the pair (1: fully trusted; NaN: no equation)"
     return table
 
 

@@ -36,6 +36,8 @@ class Equation:
     sky_j: float
     npix_i: int
     npix_j: int
+    noise: float | None = None  # standard error of sky_i - sky_j, where the pair stage measured it
+    pair: str | None = None  # the pair's name, to report its robust weight
 
 
 @dataclass
@@ -64,11 +66,12 @@ def islands(n, equations):
     return connected_components(graph, directed=False)[1]
 
 
-def match_deltas(n, equations):
+def match_deltas(n, equations, weights=None):
     """Minimum-norm least-squares deltas; NaN for elements in no equation.
 
     Objective: sum over equations of Wm^2 (d_i - d_j - (s_i - s_j))^2 with
-    Wm = (npix_i + npix_j) / 2, as the reference's row-weighted system.
+    Wm = (npix_i + npix_j) / 2, as the reference's row-weighted system, or
+    with the given per-equation ``weights`` in place of Wm^2 (robust solve).
     """
     deltas = np.full(n, np.nan)
     if not equations:
@@ -77,7 +80,7 @@ def match_deltas(n, equations):
     j = np.array([e.j for e in equations])
     wm = 0.5 * (np.array([e.npix_i for e in equations], float) + np.array([e.npix_j for e in equations], float))
     f = np.array([e.sky_i - e.sky_j for e in equations])
-    w2 = wm * wm
+    w2 = wm * wm if weights is None else np.asarray(weights, float)
     # Normal equations L d = b, L = K^T K (a weighted graph Laplacian).
     rows = np.concatenate([i, j, i, j])
     cols = np.concatenate([i, j, j, i])
@@ -143,14 +146,16 @@ def _apply(elements, deltas, do_global, show_old):
         element.valid = valid
 
 
-def skymatch(elements, equations, whole_image_skies, skymethod, match_down, subtract):
+def skymatch(elements, equations, whole_image_skies, skymethod, match_down, subtract, solver=None, shift=None):
     """Run the reference's two stages on ``elements`` in place; return a summary.
 
     ``whole_image_skies``: image -> whole-image statistic of its good pixels
     (None when it has none). Returns per element the match change
     ("delta_match") and the global/local change ("stage2"), None where the
     stage did not run or had no value, plus the global value, the islands and
-    the rank of the match system.
+    the rank of the match system. Opt-in replacements (None: the reference's):
+    ``solver(n, equations) -> (deltas, rank, extra)`` for the match system,
+    ``shift(deltas, islands) -> deltas`` for the choice of the zero point.
     """
     do_match = "match" in skymethod
     do_global = "global" in skymethod
@@ -170,11 +175,16 @@ def skymatch(elements, equations, whole_image_skies, skymethod, match_down, subt
     if do_match:
         log.info(" ")
         log.info("----  Computing differences in sky values in overlapping regions.")
-        deltas, rank = match_deltas(n, equations)
+        if solver is None:
+            deltas, rank = match_deltas(n, equations)
+        else:
+            deltas, rank, summary["solver"] = solver(n, equations)
         summary["rank"] = rank
         _warn_rank(n, rank)
         good = np.isfinite(deltas)
-        if good.any():
+        if shift is not None:
+            deltas = shift(deltas, summary["islands"])
+        elif good.any():
             deltas[good] -= deltas[good].min() if match_down else deltas[good].max()
         delta_list = [float(d) if np.isfinite(d) else None for d in deltas]
         summary["delta_match"] = delta_list

@@ -41,12 +41,19 @@ def footprint_record(spec, stepsize, grouping, wcs_policy="fits"):
     }
 
 
-def sci_and_mask(spec, dqbits):
-    """(SCI, good-pixel mask) of one image; no good pixel at all is logged, not an error."""
+def sci_and_mask(spec, dqbits, exclude=None):
+    """(SCI, good-pixel mask) of one image; no good pixel at all is logged, not an error.
+
+    ``exclude``: exclusions.exclusion_params (regions and mask files), removed from the mask.
+    """
     from .dqflags import good_pixel_mask, interpret_dqbits  # heavy: only mask making needs it
 
     sci, dq = read_sci_dq(spec)
     mask = good_pixel_mask(sci, dq, interpret_dqbits(dqbits))
+    if exclude:
+        from .exclusions import excluded_pixels
+
+        mask &= ~excluded_pixels(spec, sci.shape, read_header(spec).wcs, exclude)
     if not mask.any():
         logging.warning(
             "%s[%s]: every pixel is masked (dqbits=%r); it has no sky of its own "

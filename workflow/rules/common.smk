@@ -9,7 +9,8 @@ from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
 
-from skymatchflow.config import check_config, stat_kwargs
+from skymatchflow.config import check_config, pair_options, stat_kwargs
+from skymatchflow.exclusions import exclusion_params
 from skymatchflow.demonames import demo_file_names
 from skymatchflow.imagebatch import batch_of_image, batch_spec, product_path
 from skymatchflow.inputchecks import stop_on_bad_input
@@ -28,6 +29,10 @@ IMAGES = stop_on_bad_input(discover_images, config, _LAYOUTS)
 _LAYOUTS.save()
 WCS_POLICY = wcs_policy(config["wcs"])[0]
 logger.info(describe_policy(config["wcs"]))
+EXCLUSIONS = stop_on_bad_input(exclusion_params, config)  # None without exclude
+EXCLUDE = {"exclude": EXCLUSIONS} if EXCLUSIONS else {}
+# the pair statistic's parameters: the reference's, plus the opt-in pair options (none by default)
+PAIR_STAT = stat_kwargs(config) | pair_options(config)
 USER_SKIES = config["skymethod"] == "user"
 MATCHING = "match" in config["skymethod"]
 if USER_SKIES:
@@ -109,7 +114,7 @@ def made_from_params(images):
         "dqbits": config["dqbits"],
         "stat": stat_kwargs(config),
         "wcs": WCS_POLICY,
-    }
+    } | EXCLUDE
 
 
 ALL_IMAGE_BATCHES = image_batch_dirs(IMAGES)
@@ -169,7 +174,7 @@ def pair_batch_params(wildcards):
     """The batch's pairs, its members' files, what their products are made from, and the statistic."""
     images = batch_images(wildcards.batch)
     return {
-        "stat": stat_kwargs(config),
+        "stat": PAIR_STAT,
         "made_from": made_from_params(images),
         "batch": {
             "pairs": pair_batches()[wildcards.batch],
@@ -201,6 +206,7 @@ def solve_params(wildcards):
         "made_from": made_from_params(IMAGES),
         "image_batch_dirs": IMAGE_BATCH_DIR,
         "products": ["footprint"] if USER_SKIES else ["footprint", "sky"],
+        "pair_stat": PAIR_STAT,
         "config": dict(config),
     }
 
