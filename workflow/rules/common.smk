@@ -249,7 +249,7 @@ def solve_pairs(wildcards):
 def diagnostics_params(wildcards):
     """Footprint and preview paths (inside the image batch directories), in input order."""
     return {
-        "footprints": FOOTPRINTS,
+        "footprints": [image_product(i, "footprint") for i in IMAGES],
         "previews": (
             {} if USER_SKIES else {i: image_product(i, "preview") for i in IMAGES}
         ),
