@@ -94,6 +94,11 @@ def test_cancelled_job_then_rerun_gives_the_local_sky_table(local_demo, tmp_path
     assert (workdir / "results" / "sky.ecsv").read_bytes() == local
     assert (workdir / "results" / "demo_recovered_vs_injected.ecsv").is_file()
 
+    # --report after a cluster run, from this venv (runtime pins + the plugin)
+    report = snakemake(workdir, "--report", "report.html")
+    assert report.returncode == 0, report.stderr[-3000:]
+    assert "sky.ecsv" in (workdir / "report.html").read_text()
+
 
 def test_bad_input_reason_reaches_the_console(tmp_path):
     good = write_image(tmp_path / "good.fits", dq=np.zeros((64, 80), np.uint32))
