@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 
@@ -190,3 +191,19 @@ def test_wrong_config_value_stops_before_any_job(tmp_path):
     assert result.returncode != 0
     assert "config key 'lsigma': 0 is less than or equal to the minimum of 0" in result.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_every_job_peak_memory_is_within_its_request(demo_run):
+    """mem_mb (workflow/rules/resources.smk) covers each job's measured peak RSS."""
+    console = (demo_run / "stdout.txt").read_text()
+    requests = {}
+    for block in console.split("\n\n"):
+        benchmark = re.search(r"^\s+benchmark: (\S+)$", block, re.M)
+        mem = re.search(r"^\s+resources: .*\bmem_mb=(\d+)", block, re.M)
+        if benchmark and mem:
+            requests[benchmark.group(1)] = int(mem.group(1))
+    assert len(requests) >= 8, console[-2000:]
+    for path, mem_mb in requests.items():
+        with open(demo_run / path) as table:
+            row = dict(zip(table.readline().split("\t"), table.readline().split("\t")))
+        assert 0 < float(row["max_rss"]) <= mem_mb, (path, row["max_rss"], mem_mb)

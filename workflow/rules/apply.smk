@@ -14,6 +14,10 @@ rule apply_sky:
         "benchmarks/apply_sky/{filename}.tsv"
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=apply_mem_mb,
+        runtime=apply_runtime,
     params:
         cfg=apply_params,
     script:

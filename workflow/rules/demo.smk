@@ -11,6 +11,10 @@ rule demo_mosaic:
         "benchmarks/demo_mosaic.tsv"
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=DEMO_MOSAIC_MEM_MB,
+        runtime=DEMO_MOSAIC_RUNTIME,
     params:
         cfg={
             "seed": config["demo"]["seed"],
@@ -36,5 +40,9 @@ rule demo_compare:
         "benchmarks/demo_compare.tsv"
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=200,
+        runtime=5,
     script:
         "../../scripts/demo_compare.py"

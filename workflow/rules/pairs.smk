@@ -14,6 +14,10 @@ checkpoint overlap_graph:
         "benchmarks/overlap_graph.tsv"
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=CATALOG_MEM_MB,
+        runtime=CATALOG_RUNTIME,
     params:
         cfg=graph_params,
     script:
@@ -31,6 +35,10 @@ rule pair_batch:
         "benchmarks/pair_batch/{batch}.tsv"
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=pair_batch_mem_mb,
+        runtime=pair_batch_runtime,
     params:
         cfg=pair_batch_params,
     script:

@@ -16,6 +16,10 @@ rule image_batch:
         "benchmarks/image_batch/{ibatch}.tsv"
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=image_batch_mem_mb,
+        runtime=image_batch_runtime,
     params:
         cfg=image_batch_params,
     script:

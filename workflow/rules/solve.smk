@@ -25,6 +25,10 @@ rule solve_sky:
         "benchmarks/solve_sky.tsv"
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=CATALOG_MEM_MB,
+        runtime=CATALOG_RUNTIME,
     params:
         cfg=solve_params,
     script:
