@@ -20,7 +20,7 @@ import yaml
 from astropy.io import fits
 
 from conftest import REPO
-from workflow_runner import SNAKEFILE, run_snakemake
+from workflow_runner import SNAKEFILE, copy_run, run_snakemake
 
 pytestmark = pytest.mark.e2e
 
@@ -91,9 +91,7 @@ def clean(tmp_path_factory, base):
 
 @pytest.fixture
 def copy(base, tmp_path):
-    workdir = tmp_path / "run"
-    shutil.copytree(base, workdir, symlinks=True)
-    return workdir
+    return copy_run(base, tmp_path)
 
 
 def demo_file(index):

@@ -21,7 +21,7 @@ from astropy.table import Table
 from conftest import REPO
 from skymatchflow.demo import demo_file_names
 from skymatchflow.imagebatch import batch_of_image
-from workflow_runner import run_snakemake
+from workflow_runner import copy_run, run_snakemake
 
 pytestmark = pytest.mark.e2e
 
@@ -79,9 +79,7 @@ def base(tmp_path_factory):
 
 @pytest.fixture
 def copy(base, tmp_path):
-    workdir = tmp_path / "run"
-    shutil.copytree(base, workdir, symlinks=True)
-    return workdir
+    return copy_run(base, tmp_path)
 
 
 AFTER_SOLVE = {"all", "matched", "demo_compare", "diagnostics", "demo_figure"}

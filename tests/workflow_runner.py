@@ -40,3 +40,12 @@ def image_product(workdir, image, product):
     found = list((workdir / "results" / "images").glob(f"*/{image}{SUFFIXES[product]}"))
     assert len(found) == 1, f"{image} {product}: {found}"
     return found[0]
+
+
+def copy_run(workdir, tmp_path):
+    """A copy of a finished run (inputs, results, Snakemake's records) to change without touching it."""
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(workdir, copy, symlinks=True)
+    return copy

@@ -17,33 +17,16 @@ equation as the reference's ``sky_a - sky_b``.
 """
 
 import numpy as np
-from astropy.wcs import NoConvergence
 
 from .config import stat_kwargs
 from .imagestats import sky_statistic
-from .pairstats import _read_window, _union_window, overlap_pieces
+from .pairstats import _read_window, _union_window, overlap_pieces, pixel_coordinates
 from .scanfill import fill_bounding_window, scan_fill
 
 #: pixels added around B's window so that bilinear interpolation has neighbours
 RESAMPLE_MARGIN = 2
 #: a resampled B pixel is used only where every input pixel it draws on was good
 GOOD_FRACTION = 0.999
-
-
-def _pixel_pieces(image, pieces):
-    """The overlap pieces in ``image``'s pixel coordinates, or None if its WCS cannot map them."""
-    out = []
-    for ra, dec in pieces:
-        if len(ra) < 4:
-            continue
-        try:
-            x, y = image.wcs.all_world2pix(ra, dec, 0)
-        except NoConvergence:
-            return None
-        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-            return None
-        out.append((x, y))
-    return out
 
 
 def _window_wcs(wcs, window):
@@ -63,7 +46,7 @@ def member_difference(image_a, image_b, stat_params):
     area, pieces = overlap_pieces(image_a.polygon, [image_b.polygon])
     if area == 0.0:
         return None, "no overlap"
-    pieces_a, pieces_b = _pixel_pieces(image_a, pieces), _pixel_pieces(image_b, pieces)
+    pieces_a, pieces_b = pixel_coordinates(image_a, pieces), pixel_coordinates(image_b, pieces)
     if pieces_a is None or pieces_b is None:
         return None, "the WCS cannot be inverted over the overlap"
     windows_a = [w for w in (fill_bounding_window(x, y, image_a.shape) for x, y in pieces_a) if w]

@@ -117,22 +117,30 @@ def _union_window(windows):
     )
 
 
-def member_overlap_stat(image, other_polygons, stat_params):
-    """The statistic of ``image``'s good pixels inside its overlap with ``other_polygons``."""
-    area, pieces = overlap_pieces(image.polygon, other_polygons)
-    if area == 0.0:
-        return MemberStat(image.image_id, None, 0, 0.0, "no overlap")
-    pixel_pieces = []
+def pixel_coordinates(image, pieces):
+    """The overlap pieces (ra, dec) in ``image``'s pixel coordinates, or None if its WCS cannot map them."""
+    out = []
     for ra, dec in pieces:
         if len(ra) < 4:
             continue
         try:
             x, y = image.wcs.all_world2pix(ra, dec, 0)
         except NoConvergence:
-            return MemberStat(image.image_id, None, 0, 0.0, "the WCS cannot be inverted over the overlap")
+            return None
         if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-            return MemberStat(image.image_id, None, 0, 0.0, "the WCS cannot be inverted over the overlap")
-        pixel_pieces.append((x, y))
+            return None
+        out.append((x, y))
+    return out
+
+
+def member_overlap_stat(image, other_polygons, stat_params):
+    """The statistic of ``image``'s good pixels inside its overlap with ``other_polygons``."""
+    area, pieces = overlap_pieces(image.polygon, other_polygons)
+    if area == 0.0:
+        return MemberStat(image.image_id, None, 0, 0.0, "no overlap")
+    pixel_pieces = pixel_coordinates(image, pieces)
+    if pixel_pieces is None:
+        return MemberStat(image.image_id, None, 0, 0.0, "the WCS cannot be inverted over the overlap")
     windows = [w for w in (fill_bounding_window(x, y, image.shape) for x, y in pixel_pieces) if w]
     if not windows:
         return MemberStat(image.image_id, None, 0, 0.0, "the overlap covers no pixel of the image")
