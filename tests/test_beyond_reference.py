@@ -10,7 +10,6 @@ import sys
 
 import numpy as np
 import pytest
-from astropy.table import Table
 
 from conftest import REPO
 
