@@ -91,10 +91,20 @@ def made_from(spec_params, cfg, checksums):
     )
 
 
+def made_from_states(spec_params, cfg, states):
+    """made_from, with the checksums taken from the files' states (see input_states)."""
+    checksums = {role: {"path": s["path"], "sha256": s["sha256"]} for role, s in states.items()}
+    return made_from(spec_params, cfg, checksums)
+
+
+def keys_of(made):
+    """{product: key} for what each product is made from (made_from's answer)."""
+    return {product: product_key(product, record) for product, record in made.items()}
+
+
 def product_keys(spec_params, cfg, states):
     """{product: key} of one image's products, from its files' states (see input_states)."""
-    checksums = {role: {"path": s["path"], "sha256": s["sha256"]} for role, s in states.items()}
-    return {product: product_key(product, record) for product, record in made_from(spec_params, cfg, checksums).items()}
+    return keys_of(made_from_states(spec_params, cfg, states))
 
 
 def input_states(spec):
@@ -174,9 +184,8 @@ def run_image_batch(spec, outdir, store=STORE_DIR):
             image = ImageSpec.from_params(params)
             try:
                 states = input_states(image)
-                keys = product_keys(params, spec, states)
-                checksums = {role: {"path": s["path"], "sha256": s["sha256"]} for role, s in states.items()}
-                made = made_from(params, spec, checksums)
+                made = made_from_states(params, spec, states)
+                keys = keys_of(made)
                 stored = {p: stored_path(store, "images", image_id, keys[p], SUFFIXES[p]) for p in products}
                 todo = {p for p in products if not product_is_sound(stored[p], p, keys[p])}
                 _make_products(image, todo, made, keys, stored)

@@ -50,11 +50,16 @@ class MemberKeys:
         return self._keys[image]
 
 
+def unsound_product(path, batch_dir):
+    """The one-line error for a stage file that is missing, damaged or made from other inputs."""
+    reason = "missing" if not Path(path).exists() else "damaged or made from other inputs"
+    return InputError(path, f"{reason}; {repair_hint(batch_dir)}")
+
+
 def checked_product(path, product, key, batch_dir):
     """``path`` if the product there is intact and made under ``key``; else a one-line error."""
     if not product_is_sound(path, product, key):
-        reason = "missing" if not Path(path).exists() else "damaged or made from other inputs"
-        raise InputError(path, f"{reason}; {repair_hint(batch_dir)}")
+        raise unsound_product(path, batch_dir)
     return path
 
 
@@ -68,16 +73,16 @@ def check_unchanged(image, state):
         )
 
 
+def members_made_from(pair, member_keys):
+    """{member: {"footprint": key, "mask": key}}: what a pair's pixels and geometry come from."""
+    members = sorted(pair["members_a"] + pair["members_b"])
+    return {m: {p: member_keys.keys(m)[p] for p in ("footprint", "mask")} for m in members}
+
+
 def pair_key(pair, stat_params, member_keys):
     """The store key of one pair record."""
-    members = sorted(pair["members_a"] + pair["members_b"])
     return product_key(
-        "pair",
-        {
-            "pair": pair,
-            "stat": stat_params,
-            "members": {m: {p: member_keys.keys(m)[p] for p in ("footprint", "mask")} for m in members},
-        },
+        "pair", {"pair": pair, "stat": stat_params, "members": members_made_from(pair, member_keys)}
     )
 
 
@@ -102,13 +107,12 @@ def run_batch(cfg, outdir, store=STORE_DIR):
                 kept += 1
             else:
                 record = _compute_pair(pair, stat_params, spec["images"], member_keys, loaded)
-                members = sorted(pair["members_a"] + pair["members_b"])
                 record.update(
                     pair=pair["pair"],
                     key=key,
                     provenance={
                         "params": stat_params,
-                        "members": {m: {p: member_keys.keys(m)[p] for p in ("footprint", "mask")} for m in members},
+                        "members": members_made_from(pair, member_keys),
                         "software": software_versions(),
                     },
                 )

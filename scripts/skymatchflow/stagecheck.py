@@ -12,18 +12,16 @@ repairs it.
 
 from pathlib import Path
 
-from .errors import InputError
 from .imagebatch import product_path
 from .overlapgraph import read_batches
-from .pairbatch import MemberKeys, check_unchanged, pair_key, repair_hint
+from .pairbatch import MemberKeys, check_unchanged, pair_key, unsound_product
 from .store import read_sealed
 
 
 def _checked_record(path, key, batch_dir):
     record = read_sealed(path, key)
     if record is None:
-        reason = "missing" if not Path(path).exists() else "damaged or made from other inputs"
-        raise InputError(path, f"{reason}; {repair_hint(batch_dir)}")
+        raise unsound_product(path, batch_dir)
     return record
 
 
