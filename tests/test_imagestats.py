@@ -1,4 +1,4 @@
-"""Tests for skymatchflow.imagestats against the real stsci.imagestats.
+"""Tests for skymatchflow.stats.imagestats against the real stsci.imagestats.
 
 stsci.imagestats (ImageStats, as used by stcal's SkyStats) is only a test
 oracle here.  Its stdout prints are captured.
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from skymatchflow.imagestats import (
+from skymatchflow.stats.imagestats import (
     SkyStat,
     _Hist,
     _midpt_from_hist,

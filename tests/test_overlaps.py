@@ -16,12 +16,12 @@ from functools import lru_cache
 import numpy as np
 import pytest
 from astropy.wcs import WCS
+from conftest import tan_wcs
 from spherical_geometry.polygon import MalformedPolygonError, SphericalPolygon
 from stcal.skymatch.skyimage import SkyImage
 
-from conftest import tan_wcs
-from skymatchflow.footprint import footprint_polygon
-from skymatchflow.overlaps import (
+from skymatchflow.geometry.footprint import footprint_polygon
+from skymatchflow.geometry.overlaps import (
     AMBIGUOUS,
     DISJOINT,
     OVERLAP,
@@ -409,7 +409,8 @@ def test_end_to_end_groups_from_footprints():
 def test_deferred_ambiguous_pairs_are_kept_with_nan_area():
     """Touching footprints are too close to call cheaply: listed, area NaN, for the pair stage."""
     from conftest import tan_wcs
-    from skymatchflow.footprint import footprint_polygon
+
+    from skymatchflow.geometry.footprint import footprint_polygon
 
     shape = (100, 100)
     a = footprint_polygon(shape, tan_wcs(shape, crval=(10.0, 0.0), scale_arcsec=1.0))[0]

@@ -1,4 +1,4 @@
-"""Benchmark: overlap discovery (skymatchflow.overlaps) vs the reference's all-pairs loop.
+"""Benchmark: overlap discovery (skymatchflow.geometry.overlaps) vs the reference's all-pairs loop.
 
 Not a test (no ``test_`` prefix).  Run from the repository root::
 
@@ -32,8 +32,8 @@ import numpy as np
 from astropy.wcs import WCS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from skymatchflow.footprint import footprint_polygon  # noqa: E402
-from skymatchflow.overlaps import (  # noqa: E402
+from skymatchflow.geometry.footprint import footprint_polygon  # noqa: E402
+from skymatchflow.geometry.overlaps import (  # noqa: E402
     AMBIGUOUS,
     DISJOINT,
     OVERLAP,
