@@ -32,17 +32,11 @@ import numpy as np
 from astropy.wcs import WCS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from skymatchflow.geometry.candidates import bounding_caps, candidate_pairs
+from skymatchflow.geometry.classify import AMBIGUOUS, DISJOINT, OVERLAP, classify_candidates
 from skymatchflow.geometry.footprint import footprint_polygon  # noqa: E402
-from skymatchflow.geometry.overlaps import (  # noqa: E402
-    AMBIGUOUS,
-    DISJOINT,
-    OVERLAP,
-    bounding_caps,
-    candidate_pairs,
-    classify_candidates,
-    intersection_areas,
-    overlapping_image_pairs,
-)
+from skymatchflow.geometry.intersection import intersection_areas
+from skymatchflow.geometry.overlaps import overlapping_image_pairs
 
 SHAPE = (2048, 2048)
 SCALE = 0.06 / 3600.0

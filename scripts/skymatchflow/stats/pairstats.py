@@ -14,7 +14,7 @@ import numpy as np
 from astropy.io import fits
 from astropy.wcs import NoConvergence
 
-from skymatchflow.geometry.overlaps import intersect_polygons
+from skymatchflow.geometry.intersection import intersect_polygons
 from skymatchflow.geometry.scanfill import fill_bounding_window, scan_fill
 from skymatchflow.io.errors import InputError
 from skymatchflow.io.fitsregion import read_file_region
