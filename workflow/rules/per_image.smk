@@ -7,7 +7,7 @@
 
 rule image_batch:
     input:
-        image_batch_files,
+        lookup(dpath="{ibatch}", within=IMAGE_BATCH_FILES),
     output:
         directory("results/images/{ibatch}"),
     log:

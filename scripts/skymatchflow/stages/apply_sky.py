@@ -71,7 +71,7 @@ def write_matched_copy(source, destination, rows, skymethod, subtract):
 # The matched copy keeps its input's name, so a compressed name gets a
 # compressed file (astropy picks compression from the name it writes to,
 # which here is the temporary one).
-WHOLE_FILE_COMPRESSION = {".gz": gzip.open, ".bz2": bz2.open}
+COMPRESSED_WRITERS = {".gz": gzip.open, ".bz2": bz2.open}  # of the whole-file compressions, those written
 
 
 def _had_checksums(hdul):
@@ -80,7 +80,7 @@ def _had_checksums(hdul):
 
 
 def _open_output(tmp, destination):
-    for suffix, open_compressed in WHOLE_FILE_COMPRESSION.items():
+    for suffix, open_compressed in COMPRESSED_WRITERS.items():
         if str(destination).lower().endswith(suffix):
             return open_compressed(tmp, "wb")
     return open(tmp, "wb")
