@@ -48,7 +48,7 @@ def write_matched_copy(source, destination, rows, skymethod, subtract):
     single = len(rows) == 1
     statuses = []
     for row in rows:
-        header = _keyword_header(hdul, row["ext"], single)
+        header = _keyword_header(hdul, row["sci"], single)
         complete = row["status"] == "COMPLETE"
         statuses.append(complete)
         if not complete:
@@ -57,7 +57,7 @@ def write_matched_copy(source, destination, rows, skymethod, subtract):
         header["BKGLEVEL"] = (float(row["sky"]), "Computed constant background level")
         header["BKGSUB"] = (bool(subtract), "Has background been subtracted from data?")
         if subtract:
-            hdu = hdul[parse_extension(row["ext"])]
+            hdu = hdul[parse_extension(row["sci"])]
             data = np.array(hdu.data, dtype=np.float32)
             for change in _changes(row, skymethod):
                 data -= change

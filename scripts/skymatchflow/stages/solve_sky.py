@@ -146,7 +146,7 @@ def _sky_table(elements, footprints, image_skies, summary):
                     record.get("wcs", "fits"),
                 )
             )
-    names = ("image", "file", "ext", "group", "sky", "delta_match", "sky_global", "sky_whole_image",
+    names = ("image", "file", "sci", "group", "sky", "delta_match", "sky_global", "sky_whole_image",
              "status", "island", "npix", "sky_initial", "wcs")
     dtypes = (str, str, str, str, float, float, float, float, str, int, int, float, str)
     table = Table(rows=rows, names=names, dtype=dtypes) if rows else Table(names=names, dtype=dtypes)
