@@ -53,7 +53,7 @@ wildcard_constraints:
 
 
 def image_batch_of(image):
-    """The per-image batch an image belongs to (a batch of its id)."""
+    """The per-image batch an image belongs to (chosen by a hash of its id alone)."""
     return batch_of_image(image, config["image_batches"])
 
 
@@ -97,7 +97,7 @@ def image_batch_params(wildcards):
 
 
 def made_from_params(images):
-    """The image specs and parameters that product keys are computed from (imagebatch.product_keys)."""
+    """The image specs and parameters that product keys are computed from (stages/image_batch.product_keys)."""
     return {
         "images": {i: IMAGES[i].as_params() for i in images},
         "stepsize": config["stepsize"],
@@ -109,17 +109,10 @@ def made_from_params(images):
 
 
 ALL_IMAGE_BATCHES = image_batch_dirs(IMAGES)
+ALL_INPUT_FILES = sorted({spec.path for spec in IMAGES.values()})
 IMAGE_BATCH_FILES = {
     batch: input_files(images) for batch, images in IMAGE_BATCHES.items()
 }
-
-
-def graph_inputs(wildcards):
-    """The footprints' batch directories and the image files they are made from."""
-    return {
-        "image_batches": ALL_IMAGE_BATCHES,
-        "images": sorted({spec.path for spec in IMAGES.values()}),
-    }
 
 
 def graph_params(wildcards):
@@ -136,7 +129,7 @@ def _batches(pairs_path, mtime, n_batches):
 
 
 def pair_batches():
-    """{batch: [pairs]} of the overlap graph (waits for the checkpoint), in ``pair_batches`` batches."""
+    """{batch: [pairs]} of the overlap graph (waits for the checkpoint), in config["pair_batches"] batches."""
     pairs_path = checkpoints.overlap_graph.get().output.pairs
     return _batches(pairs_path, os.path.getmtime(pairs_path), config["pair_batches"])
 
