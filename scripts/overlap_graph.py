@@ -5,7 +5,7 @@ import logging
 from skymatchflow.geometry.footprint import polygon_from_dict
 from skymatchflow.io.stagefiles import software_versions, write_ecsv
 from skymatchflow.jobs.rulerunner import run_rule
-from skymatchflow.stages.overlap_graph import build_graph, groups_table, pairs_table
+from skymatchflow.stages.overlap_graph import groups_table, pairs_table, stored_graph
 from skymatchflow.stages.solve_inputs import read_checked_images
 
 
@@ -13,8 +13,9 @@ def main(smk):
     cfg = smk.params.cfg
     records = read_checked_images(cfg["made_from"], smk.input.image_batches, ["footprint"])[0]["footprint"]
     polygons = [polygon_from_dict(record["polygon"]) for record in records]
-    pairs, members = build_graph(records, polygons)
-    logging.info("%d images in %d sky groups; %d overlapping group pairs", len(records), len(members), len(pairs))
+    pairs, members, reused = stored_graph(records, polygons)
+    logging.info("%d images in %d sky groups; %d overlapping group pairs%s", len(records), len(members), len(pairs),
+                 " (the footprints are unchanged: graph read from the product store)" if reused else "")
     record = {
         "footprints": {r["image"]: r["key"] for r in records},
         "software": software_versions(),

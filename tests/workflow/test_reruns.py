@@ -126,6 +126,8 @@ def test_per_image_parameter_remakes_its_products_then_every_pair_batch(copy, ch
     start = time.time_ns()
     run(copy, "results/overlaps/pairs.ecsv")
     assert made_counts(copy, start) == {p: 7 if p in remade else 0 for p in ("footprint", "mask", "sky")}
+    graph_log = (copy / "logs" / "overlap_graph.log").read_text()
+    assert ("graph read from the product store" in graph_log) == ("footprint" not in remade)
     planned = plan(copy)  # the pair batches, planned once the checkpoint has run
     assert set(planned) - AFTER_SOLVE == PAIR_STAGE
     assert planned["pair_batch"] == n_batches(copy, "pairs")

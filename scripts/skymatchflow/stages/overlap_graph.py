@@ -11,12 +11,15 @@ so the batch count never re-runs this stage.
 
 import hashlib
 import json
+import math
+from pathlib import Path
 
 from astropy.table import Table
 
 from skymatchflow.geometry.overlaps import group_pairs, overlapping_image_pairs
 from skymatchflow.io.errors import InputError
 from skymatchflow.io.inputchecks import MAX_NAME, UNSAFE_NAME_CHARS, short_name
+from skymatchflow.io.store import STORE_DIR, product_key, read_sealed, write_sealed
 from skymatchflow.stages.image_products import group_order
 
 
@@ -77,6 +80,29 @@ def build_graph(records, polygons):
             }
         )
     return pairs, members
+
+
+def stored_graph(records, polygons, store=STORE_DIR):
+    """(pairs, groups, reused): the graph of these footprints, from the product store when it is there.
+
+    The graph depends only on the footprint records in input order, so a
+    re-run after a change that leaves every footprint as it was (a mask or
+    statistic parameter, the batch counts) reads it back instead of
+    intersecting again. The store keeps the latest graph only.
+    """
+    key = product_key("graph", [[record["image"], record["key"]] for record in records])
+    path = Path(store) / "graph" / f"{key}.json"
+    stored = read_sealed(path, key)
+    if stored is not None:
+        pairs = [dict(pair, area_sr=math.nan if pair["area_sr"] is None else pair["area_sr"]) for pair in stored["pairs"]]
+        return pairs, dict(stored["groups"]), True
+    pairs, groups = build_graph(records, polygons)
+    finite = [dict(pair, area_sr=pair["area_sr"] if math.isfinite(pair["area_sr"]) else None) for pair in pairs]
+    write_sealed(path, {"key": key, "pairs": finite, "groups": list(groups.items())})  # a list keeps group order
+    for other in path.parent.glob("*.json"):
+        if other != path:
+            other.unlink(missing_ok=True)
+    return pairs, groups, False
 
 
 PAIR_FIELDS = ("pair", "group_a", "group_b", "members_a", "members_b")

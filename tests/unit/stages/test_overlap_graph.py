@@ -1,5 +1,7 @@
 """The overlap graph stage: group pairs with stable ids, and tables a reader can trust."""
 
+import math
+
 import pytest
 from helpers.images import tan_wcs, write_image
 
@@ -16,6 +18,7 @@ from skymatchflow.stages.overlap_graph import (
     read_groups,
     read_pairs,
     safe_name,
+    stored_graph,
 )
 
 SHAPE = (40, 50)
@@ -71,3 +74,24 @@ def test_two_groups_with_one_safe_name_are_refused(tmp_path):
     recs[1]["group"] = safe_name("x y")  # a group literally named like the other's safe name
     with pytest.raises(InputError, match="same file-safe name"):
         build_graph(recs, [polygon_from_dict(r["polygon"]) for r in recs])
+
+
+def test_the_graph_of_unchanged_footprints_is_read_back_from_the_store(tmp_path):
+    recs = records(tmp_path, [("a", 0, "g2"), ("b", 10, "g1"), ("c", 5, "g3")])
+    for k, record in enumerate(recs):
+        record["key"] = f"k{k}"
+    polygons = [polygon_from_dict(r["polygon"]) for r in recs]
+    store = tmp_path / "store"
+    first = stored_graph(recs, polygons, store)
+    again = stored_graph(recs, polygons, store)
+    assert first[2] is False and again[2] is True
+    assert again[1] == first[1] and list(again[1]) == ["g2", "g1", "g3"]  # element order kept
+    same = lambda pairs: [{k: v for k, v in p.items() if k != "area_sr"} for p in pairs]  # noqa: E731
+    assert same(again[0]) == same(first[0])
+    assert [math.isnan(p["area_sr"]) or p["area_sr"] for p in again[0]] == \
+        [math.isnan(p["area_sr"]) or p["area_sr"] for p in first[0]]
+    recs[2]["key"] = "changed"  # another footprint: computed again, and the old graph dropped
+    assert stored_graph(recs, polygons, store)[2] is False
+    assert len(list((store / "graph").iterdir())) == 1
+    (next((store / "graph").iterdir())).write_text("{}")  # damaged: computed again
+    assert stored_graph(recs, polygons, store)[2] is False
