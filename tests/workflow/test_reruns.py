@@ -84,7 +84,8 @@ def copy(base, tmp_path):
 
 
 AFTER_SOLVE = {"all", "matched", "demo_compare", "diagnostics", "demo_figure"}
-IMAGE_STAGE = {"image_batch", "overlap_graph", "solve_sky", "apply_sky"}
+IMAGE_STAGE = {"image_batch", "overlap_graph", "pair_batch_plans", "solve_sky", "apply_sky"}
+PLANS = "results/overlaps/batches"  # the checkpoint: pair batches are planned once it has run
 PAIR_STAGE = {"pair_batch", "solve_sky", "apply_sky"}
 
 
@@ -124,7 +125,7 @@ def test_per_image_parameter_remakes_its_products_then_every_pair_batch(copy, ch
     assert set(planned) - AFTER_SOLVE == IMAGE_STAGE
     assert planned["image_batch"] == n_batches(copy, "images")
     start = time.time_ns()
-    run(copy, "results/overlaps/pairs.ecsv")
+    run(copy, PLANS)
     assert made_counts(copy, start) == {p: 7 if p in remade else 0 for p in ("footprint", "mask", "sky")}
     graph_log = (copy / "logs" / "overlap_graph.log").read_text()
     assert ("graph read from the product store" in graph_log) == ("footprint" not in remade)
@@ -148,6 +149,8 @@ def test_pair_batch_count_is_a_scheduling_knob_that_reruns_no_science_stage(copy
     """A new pair batch count regroups the pairs: only pair batches (linking, not computing) and the solve re-run."""
     before = Table.read(copy / "results" / "sky.ecsv")
     write(copy, config_with(DEMO[:7], pair_batches=2))
+    assert set(plan(copy)) - AFTER_SOLVE == {"pair_batch_plans", "solve_sky", "apply_sky"}
+    run(copy, PLANS)
     assert set(plan(copy)) - AFTER_SOLVE == PAIR_STAGE
     start = time.time_ns()
     run(copy)
@@ -163,7 +166,7 @@ def test_adding_an_image_recomputes_only_its_products_and_pairs(copy):
     planned = plan(copy)
     assert set(planned) - AFTER_SOLVE == IMAGE_STAGE and planned["image_batch"] == 1
     start = time.time_ns()
-    run(copy, "results/overlaps/pairs.ecsv")
+    run(copy, PLANS)
     assert made_counts(copy, start) == {"footprint": 1, "mask": 1, "sky": 1}
     planned = plan(copy)
     added = new_id(LEFT_OUT)

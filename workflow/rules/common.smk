@@ -9,7 +9,6 @@ from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
 
-from skymatchflow.jobs.batches import batch_pairs
 from skymatchflow.jobs.config import check_config, pair_options, stat_kwargs
 from skymatchflow.stats.exclusions import exclusion_params
 from skymatchflow.demo.names import demo_file_names
@@ -120,50 +119,55 @@ def graph_params(wildcards):
     return {"made_from": made_from_params(IMAGES)}
 
 
-@functools.lru_cache(maxsize=4)
-def _batches(pairs_path, mtime, n_batches):
-    # imported here: astropy.table is needed only after the checkpoint
-    from skymatchflow.stages.overlap_graph import read_pairs
+def plan_params(wildcards):
+    """What every pair batch plan holds besides its pairs: the statistic, the batch count, the members' records."""
+    return {
+        "stat": PAIR_STAT,
+        "pair_batches": config["pair_batches"],
+        "made_from": made_from_params(IMAGES),
+    }
 
-    return batch_pairs(read_pairs(pairs_path), n_batches)
+
+@functools.lru_cache(maxsize=4096)
+def _plan(path, mtime):
+    # imported here: the plans exist only after the checkpoint
+    from skymatchflow.stages.pair_batch import read_batch_plan
+
+    return stop_on_bad_input(read_batch_plan, path)
 
 
-def pair_batches():
-    """{batch: [pairs]} of the overlap graph (waits for the checkpoint), in config["pair_batches"] batches."""
-    pairs_path = checkpoints.overlap_graph.get().output.pairs
-    return _batches(pairs_path, os.path.getmtime(pairs_path), config["pair_batches"])
+def plan_dir():
+    """The pair batch plans' directory (waits for the checkpoint)."""
+    return checkpoints.pair_batch_plans.get().output[0]
+
+
+def batch_plan(batch):
+    """One pair batch's plan: its pairs and its member images' records."""
+    path = f"{plan_dir()}/{batch}.json"
+    return _plan(path, os.path.getmtime(path))
 
 
 def batch_images(batch):
-    """Member image ids of one batch, in first-use order."""
-    images = {}
-    for pair in pair_batches()[batch]:
-        for image in pair["members_a"] + pair["members_b"]:
-            images.setdefault(image, None)
-    return list(images)
+    """Member image ids of one pair batch, in first-use order."""
+    return list(batch_plan(batch)["made_from"]["images"])
 
 
 def pair_batch_inputs(wildcards):
-    """Every file a batch's pixels and geometry come from: its members' image batches and files."""
+    """The batch's plan, and every file its pixels and geometry come from: its members' image batches and files."""
     images = batch_images(wildcards.batch)
     return {
+        "plan": f"{plan_dir()}/{wildcards.batch}.json",
         "image_batches": image_batch_dirs(images),
         "images": input_files(images),
     }
 
 
-def pair_batch_params(wildcards):
-    """The batch's pairs, what its members' products are made from (their keys), and the statistic."""
-    return {
-        "stat": PAIR_STAT,
-        "made_from": made_from_params(batch_images(wildcards.batch)),
-        "pairs": pair_batches()[wildcards.batch],
-    }
-
-
 def pair_batch_dirs(wildcards):
-    """All pair batch directories (the final targets of the pair stage)."""
-    return expand("results/pairs/{batch}", batch=sorted(pair_batches()))
+    """All pair batch directories (the final targets of the pair stage), one per plan."""
+    batches = sorted(
+        name[:-5] for name in os.listdir(plan_dir()) if name.endswith(".json")
+    )
+    return expand("results/pairs/{batch}", batch=batches)
 
 
 def solve_params(wildcards):

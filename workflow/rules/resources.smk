@@ -18,6 +18,7 @@ localrules:
     matched,
     demo_compare,
     overlap_graph,
+    pair_batch_plans,
     solve_sky,
 
 
@@ -44,7 +45,9 @@ def pair_batch_mem_mb(wildcards):
 def pair_batch_runtime(wildcards):
     """Per pair, plus reading the members' overlaps."""
     sizes = jobresources.file_sizes_mb(input_files(batch_images(wildcards.batch)))
-    return jobresources.pair_batch_runtime(len(pair_batches()[wildcards.batch]), sizes)
+    return jobresources.pair_batch_runtime(
+        len(batch_plan(wildcards.batch)["pairs"]), sizes
+    )
 
 
 # The solve reads every pair file; surveys have up to ~10 pairs per image

@@ -9,6 +9,7 @@ that the products it reads are intact and were made under the keys
 expected, and that the image files did not change since.
 """
 
+import json
 import logging
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from skymatchflow.io.store import (
     stored_path,
     write_sealed,
 )
+from skymatchflow.jobs.batches import batch_pairs
 from skymatchflow.jobs.progress import tracked
 from skymatchflow.stages.image_batch import (
     image_batch_dirs,
@@ -94,6 +96,36 @@ def pair_key(pair, stat_params, member_keys):
     return product_key(
         "pair", {"pair": pair, "stat": stat_params, "members": members_made_from(pair, member_keys)}
     )
+
+
+def write_batch_plans(pairs, made_from, stat_params, n_batches, outdir):
+    """One plan file per pair batch in ``outdir``: its pairs, the statistic, and what its members are made from.
+
+    Why files and not job parameters: at survey scale a batch's pair list and
+    member records weigh megabytes, which Snakemake would store, compare and
+    print for every job at every start. A plan file is an ordinary input,
+    compared by checksum: a batch whose plan keeps its bytes does not re-run.
+    ``outdir`` appears whole or not at all.
+    """
+    common = {name: value for name, value in made_from.items() if name != "images"}
+    with atomic_directory(outdir) as building:
+        for batch, members in batch_pairs(pairs, n_batches).items():
+            images = {}
+            for pair in members:
+                for image in pair["members_a"] + pair["members_b"]:
+                    images.setdefault(image, made_from["images"][image])
+            plan = {"batch": batch, "stat": stat_params, "made_from": common | {"images": images}, "pairs": members}
+            (building / f"{batch}.json").write_text(json.dumps(plan, indent=1) + "\n")
+    return len(list(Path(outdir).iterdir()))
+
+
+def read_batch_plan(path):
+    """A pair batch's plan (see write_batch_plans); member images in first-use order."""
+    try:
+        plan = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as err:
+        raise InputError(path, f"missing or damaged ({type(err).__name__}); run: snakemake --forcerun pair_batch_plans") from None
+    return plan
 
 
 def batch_spec(pairs, made_from, image_batches):
