@@ -44,7 +44,7 @@ checkpoint pair_batch_plans:
     params:
         cfg=plan_params,
     script:
-        "../../scripts/plan_pair_batches.py"
+        "../../scripts/pair_batch_plans.py"
 
 
 rule pair_batch:
