@@ -18,6 +18,7 @@ import pytest
 from astropy.io import fits
 
 from conftest import REPO, tan_wcs, write_image
+from skymatchflow.anchors import check_anchor_names
 from skymatchflow.config import ConfigError, check_config, schema_defaults
 from skymatchflow.errors import InputError
 from skymatchflow.inputs import discover_images
@@ -149,6 +150,14 @@ START = {
     "lower nan": (_config(lower=float("nan")), "config key 'lower': nan is not a finite number"),
     "lsigma inf": (_config(lsigma=float("inf")), "config key 'lsigma': inf is not a finite number"),
     "nclip 1e9": (_config(nclip=10**9), "config key 'nclip': 1000000000 is greater than the maximum of 100"),
+    "anchor unknown, groups none": (
+        _config(groups="none", anchor={"b": 1.0}),
+        "config key 'anchor': 'b' is neither an image id nor a sky group id",
+    ),
+    "anchor unknown, groups exposure": (
+        _config(anchor={"jw0001": 1.0}),
+        "config key 'anchor': 'jw0001' is neither an image id nor a sky group id",
+    ),
 }
 
 
@@ -156,6 +165,7 @@ def start_checks(config):
     """What the Snakefile runs before any job (workflow/rules/common.smk)."""
     check_config(config, SCHEMA)
     images = discover_images(config)
+    check_anchor_names(config["anchor"], images, config["groups"])
     if config["skymethod"] == "user":
         read_skylist(config["skylist"], sorted({spec.path for spec in images.values()}))
 

@@ -49,8 +49,9 @@ def options(paths, scratch):
     }
 
 
-def stage_seconds(run, rule):
-    return sum(r[2] for r in getattr(run, "jobs", []) if r[0] == rule and np.isfinite(r[2]))
+def stage_seconds(run, rule, column=2):
+    """Summed wall (column 2) or CPU (column 4) seconds of one rule's jobs, from their benchmark TSVs."""
+    return sum(r[column] for r in getattr(run, "jobs", []) if r[0] == rule and np.isfinite(r[column]))
 
 
 def main(argv=None):
@@ -73,13 +74,16 @@ def main(argv=None):
         rows.append((label, run))
         shutil.rmtree(workdir / "results" / "images", ignore_errors=True)  # keep the disk use small
     base = rows[0][1]
-    print(f"\n| option ({args.images} images) | wall s | CPU s | pair stage s (sum of jobs) | solve s "
-          "| wall / defaults | CPU / defaults |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(f"\n| option ({args.images} images) | wall s | CPU s | pair stage CPU s (sum of jobs) | solve CPU s "
+          "| wall / defaults | CPU / defaults | pair CPU / defaults | solve CPU / defaults |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    base_pair, base_solve = stage_seconds(base, "pair_batch", 4), stage_seconds(base, "solve_sky", 4)
     for label, run in rows:
         status = "" if run.ok else " (FAILED)"
-        print(f"| {label}{status} | {run.wall:.1f} | {run.cpu:.1f} | {stage_seconds(run, 'pair_batch'):.1f} | "
-              f"{stage_seconds(run, 'solve_sky'):.1f} | {run.wall / base.wall:.2f} | {run.cpu / base.cpu:.2f} |")
+        pair, solve = stage_seconds(run, "pair_batch", 4), stage_seconds(run, "solve_sky", 4)
+        print(f"| {label}{status} | {run.wall:.1f} | {run.cpu:.1f} | {pair:.1f} | {solve:.1f} | "
+              f"{run.wall / base.wall:.2f} | {run.cpu / base.cpu:.2f} | {pair / base_pair:.2f} | "
+              f"{solve / base_solve:.2f} |", flush=True)
     if not args.keep:
         shutil.rmtree(scratch, ignore_errors=True)
 
