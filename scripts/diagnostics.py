@@ -1,12 +1,7 @@
 """Snakemake entry: the diagnostics figures and the summary table, from stage files only."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
-
-from skymatchflow.diagnostics.stage import make_diagnostics  # noqa: E402
-from skymatchflow.rulerunner import run_rule  # noqa: E402
+from skymatchflow.diagnostics.stage import make_diagnostics
+from skymatchflow.jobs.rulerunner import run_rule
 
 
 def main(smk):

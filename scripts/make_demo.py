@@ -19,7 +19,7 @@ from pathlib import Path
 # Snakemake's ``script:`` (which sets __file__ to this file's real path).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from skymatchflow.demo import demo_file_names, make_demo_mosaic  # noqa: E402
+from skymatchflow.demo.generate import demo_file_names, make_demo_mosaic
 
 
 def _run_snakemake(smk) -> None:
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     if "snakemake" in globals():
-        from skymatchflow.rulerunner import run_rule
+        from skymatchflow.jobs.rulerunner import run_rule
 
         run_rule(_run_snakemake, snakemake)  # noqa: F821 (injected by Snakemake)
     else:

@@ -1,16 +1,12 @@
 """Snakemake entry (checkpoint): the overlap graph of all footprints."""
 
 import logging
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
-
-from skymatchflow.footprint import polygon_from_dict  # noqa: E402
-from skymatchflow.overlapgraph import build_graph, groups_table, pairs_table  # noqa: E402
-from skymatchflow.rulerunner import run_rule  # noqa: E402
-from skymatchflow.stagecheck import read_checked_images  # noqa: E402
-from skymatchflow.stagefiles import atomic_path, software_versions  # noqa: E402
+from skymatchflow.geometry.footprint import polygon_from_dict
+from skymatchflow.io.stagefiles import atomic_path, software_versions
+from skymatchflow.jobs.rulerunner import run_rule
+from skymatchflow.stages.overlap_graph import build_graph, groups_table, pairs_table
+from skymatchflow.stages.solve_inputs import read_checked_images
 
 
 def write_table(table, path, record):

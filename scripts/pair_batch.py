@@ -1,13 +1,9 @@
 """Snakemake entry: the statistics files of one batch of overlapping group pairs."""
 
 import logging
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
-
-from skymatchflow.pairbatch import run_batch  # noqa: E402
-from skymatchflow.rulerunner import run_rule  # noqa: E402
+from skymatchflow.jobs.rulerunner import run_rule
+from skymatchflow.stages.pair_batch import run_batch
 
 
 def main(smk):

@@ -1,16 +1,11 @@
 """Snakemake entry: the sky table (and the pair before/after table)."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
-
-from skymatchflow.config import match_options  # noqa: E402
-from skymatchflow.rulerunner import run_rule  # noqa: E402
-from skymatchflow.skylist import read_skylist  # noqa: E402
-from skymatchflow.skytable import pair_table, solve_tables, user_sky_table  # noqa: E402
-from skymatchflow.stagecheck import read_checked_images, read_checked_pairs  # noqa: E402
-from skymatchflow.stagefiles import atomic_path, software_versions  # noqa: E402
+from skymatchflow.io.skylist import read_skylist
+from skymatchflow.io.stagefiles import atomic_path, software_versions
+from skymatchflow.jobs.config import match_options
+from skymatchflow.jobs.rulerunner import run_rule
+from skymatchflow.stages.solve_inputs import read_checked_images, read_checked_pairs
+from skymatchflow.stages.solve_sky import pair_table, solve_tables, user_sky_table
 
 
 def write_table(table, path, meta):

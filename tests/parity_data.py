@@ -20,7 +20,7 @@ import numpy as np
 from astropy.io import fits
 from astropy.wcs import WCS, Sip
 
-from skymatchflow.dqflags import JWST_PIXEL_FLAGS as F
+from skymatchflow.stats.dqflags import JWST_PIXEL_FLAGS as F
 
 PIXEL_SCALE = 0.1  # arcsec / px
 NOISE = 1.0

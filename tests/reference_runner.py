@@ -20,7 +20,7 @@ do (see /work/shared/docs/skymatch-algorithm.md sections 1, 5 and 10):
   level = ``image.sky``.
 
 Only input *discovery* (which files and extensions, and their image ids) is
-taken from the package (``skymatchflow.inputs.discover_images``), so both
+taken from the package (``skymatchflow.io.inputs.discover_images``), so both
 sides are keyed by the same ids; pixels, DQ, WCS, groups and previous levels
 are read here independently with astropy.
 """
@@ -32,14 +32,14 @@ import numpy as np
 from astropy.io import fits
 from astropy.nddata.bitmask import bitfield_to_boolean_mask, interpret_bit_flags
 from astropy.wcs import WCS, FITSFixedWarning
+from conftest import REPO
 from stcal.skymatch import skymatch as stcal_skymatch
 from stcal.skymatch.skyimage import SkyGroup, SkyImage
 from stcal.skymatch.skystatistics import SkyStats
 from stdatamodels.jwst.datamodels.dqflags import pixel as JWST_PIXEL
 
-from conftest import REPO
-from skymatchflow.config import schema_defaults
-from skymatchflow.inputs import discover_images, file_stem, parse_extension
+from skymatchflow.io.inputs import discover_images, file_stem, parse_extension
+from skymatchflow.jobs.config import schema_defaults
 
 # jwst datamodels.utils.group_id.attrs_to_group_id, with meta.observation's
 # FITS keywords.

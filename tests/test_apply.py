@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.table import Table
-
 from conftest import write_image
-from skymatchflow.apply import write_matched_copy
+
+from skymatchflow.stages.apply_sky import write_matched_copy
 
 
 def sky_rows(**overrides):

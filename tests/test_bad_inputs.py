@@ -16,14 +16,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from astropy.io import fits
-
 from conftest import REPO, tan_wcs, write_image
-from skymatchflow.anchors import check_anchor_names
-from skymatchflow.config import ConfigError, check_config, schema_defaults
-from skymatchflow.errors import InputError
-from skymatchflow.inputs import discover_images
-from skymatchflow.skylist import read_skylist
 from workflow_runner import run_snakemake, write_config
+
+from skymatchflow.io.errors import InputError
+from skymatchflow.solve.anchors import check_anchor_names
+from skymatchflow.io.inputs import discover_images
+from skymatchflow.io.skylist import read_skylist
+from skymatchflow.jobs.config import ConfigError, check_config, schema_defaults
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -303,7 +303,7 @@ def test_image_job_reports_each_bad_input_in_its_log_and_on_the_console(tmp_path
 def run_in_rule(tmp_path, main, capsys):
     from types import SimpleNamespace
 
-    from skymatchflow.rulerunner import run_rule
+    from skymatchflow.jobs.rulerunner import run_rule
 
     log = tmp_path / "rule.log"
     with pytest.raises(SystemExit) as info:
@@ -335,7 +335,7 @@ def test_an_unexpected_error_writes_its_traceback_to_the_log_too(tmp_path, capsy
 # names: sky groups and images with any name give distinct, short file names
 # ---------------------------------------------------------------------------
 def test_group_file_names_are_one_to_one_and_short():
-    from skymatchflow.overlapgraph import pair_id, safe_name
+    from skymatchflow.stages.overlap_graph import pair_id, safe_name
 
     assert safe_name("jw01234001001_02101_00001") == "jw01234001001_02101_00001"  # unchanged
     assert safe_name("x y") != safe_name("x_y") == "x_y"
@@ -364,8 +364,8 @@ def test_long_file_names_give_short_distinct_image_ids(tmp_path):
 
 def test_all_masked_image_message_does_not_promise_skipped(tmp_path, caplog):
     """global+match gives such an image the global sky (COMPLETE), as the reference does."""
-    from skymatchflow.inputs import ImageSpec
-    from skymatchflow.stages import sci_and_mask
+    from skymatchflow.io.inputs import ImageSpec
+    from skymatchflow.stages.image_products import sci_and_mask
 
     path = write_image(tmp_path / "masked.fits", dq=np.ones((64, 80), np.uint32))
     with caplog.at_level("WARNING"):

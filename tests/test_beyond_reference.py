@@ -1,7 +1,7 @@
 """The opt-in options of issue 19 on small synthetic scenes with injected truth.
 
-Each test runs the workflow's stage code in process (skymatchflow.pipeline)
-on a miniature scene (skymatchflow.scenes) and asserts the improvement the
+Each test runs the workflow's stage code in process (skymatchflow.jobs.pipeline)
+on a miniature scene (skymatchflow.demo.scenes) and asserts the improvement the
 option is for; the full-size numbers are in README.md
 (tests/benchmarks/measure_scenes.py).
 """
@@ -10,13 +10,12 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "scripts"))
-from skymatchflow.config import schema_defaults  # noqa: E402
-from skymatchflow.pipeline import run_in_process  # noqa: E402
-from skymatchflow.scenes import make_scene, recovered_rms  # noqa: E402
+from skymatchflow.demo.scenes import make_scene, recovered_rms  # noqa: E402
+from skymatchflow.jobs.config import schema_defaults  # noqa: E402
+from skymatchflow.jobs.pipeline import run_in_process  # noqa: E402
 
 SCALE = 0.5  # tiles of 192 px with 32 px overlaps
 GRID = {"n_cols": 4, "n_rows": 3}
@@ -82,12 +81,12 @@ def test_robust_weights_flag_the_spoiled_pair(scenes, tmp_path):
 def test_difference_of_the_same_sky_is_the_offset(tmp_path):
     """Two tiles of one nebula with a known offset: the pair's difference is that offset."""
     paths, truth = make_scene(tmp_path / "pair", "nebula", scale=0.4, n_cols=2, n_rows=1, noise=0.002)
-    from skymatchflow.footprint import polygon_from_dict
-    from skymatchflow.imagebatch import batch_spec, product_path, run_image_batch
-    from skymatchflow.inputs import discover_images
-    from skymatchflow.pairdifference import difference_record
-    from skymatchflow.pairstats import load_pair_image
-    from skymatchflow.stagefiles import read_json
+    from skymatchflow.geometry.footprint import polygon_from_dict
+    from skymatchflow.io.inputs import discover_images
+    from skymatchflow.io.stagefiles import read_json
+    from skymatchflow.stages.image_batch import batch_spec, product_path, run_image_batch
+    from skymatchflow.stats.pairdifference import difference_record
+    from skymatchflow.stats.pairstats import load_pair_image
 
     config = schema_defaults(REPO / "workflow" / "schemas" / "config.schema.yaml") | {"images": paths}
     specs = discover_images(config)

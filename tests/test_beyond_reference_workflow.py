@@ -6,14 +6,13 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.table import Table
-
 from conftest import REPO
 from workflow_runner import image_product, run_snakemake, write_config
 
 sys.path.insert(0, str(REPO / "scripts"))
-from skymatchflow.config import schema_defaults  # noqa: E402
-from skymatchflow.pipeline import run_in_process  # noqa: E402
-from skymatchflow.scenes import make_scene  # noqa: E402
+from skymatchflow.demo.scenes import make_scene  # noqa: E402
+from skymatchflow.jobs.config import schema_defaults  # noqa: E402
+from skymatchflow.jobs.pipeline import run_in_process  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 

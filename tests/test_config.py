@@ -7,10 +7,10 @@ import sys
 
 import pytest
 import yaml
+from conftest import REPO
 from snakemake.utils import validate
 
-from conftest import REPO
-from skymatchflow.config import ConfigError, check_config
+from skymatchflow.jobs.config import ConfigError, check_config
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 SHIPPED = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
@@ -113,7 +113,7 @@ def test_good_dqbits_accepted(dqbits):
 def test_integer_dqbits_are_checked_without_importing_the_bitmask_parser():
     """Every Snakemake start runs check_config; astropy.nddata would add ~0.6 s to each."""
     code = (
-        "import sys; from skymatchflow.config import check_config, schema_defaults; "
+        "import sys; from skymatchflow.jobs.config import check_config, schema_defaults; "
         f"schema = {str(SCHEMA)!r}; "
         "check_config(dict(schema_defaults(schema), images=['x.fits'], dqbits=4), schema); "
         "print('astropy.nddata' in sys.modules)"

@@ -5,9 +5,9 @@ import logging
 import numpy as np
 import pytest
 
-from skymatchflow.consistency import graph_consistency
+from skymatchflow.solve.consistency import graph_consistency
 from skymatchflow.diagnostics.summary import summary_table
-from skymatchflow.skytable import solve_tables
+from skymatchflow.stages.solve_sky import solve_tables
 
 
 def footprint(image):

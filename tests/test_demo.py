@@ -1,4 +1,4 @@
-"""Tests of the synthetic demo mosaic (skymatchflow.demo, scripts/make_demo.py).
+"""Tests of the synthetic demo mosaic (skymatchflow.demo.generate, scripts/make_demo.py).
 
 Small detectors (128 px) keep the whole module to a few seconds.
 """
@@ -13,8 +13,8 @@ from astropy.table import Table
 from astropy.wcs import WCS
 from spherical_geometry.polygon import SphericalPolygon
 
-from skymatchflow import demo
-from skymatchflow.demo import DQ_FLAGS, demo_file_names, make_demo_mosaic
+from skymatchflow.demo import generate as demo
+from skymatchflow.demo.generate import DQ_FLAGS, demo_file_names, make_demo_mosaic
 
 SIZE = 128
 SEED = 20261123

@@ -5,15 +5,15 @@ import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
-
 from conftest import tan_wcs
+
 from skymatchflow.diagnostics.mosaic import cutout, resample
 from skymatchflow.diagnostics.skymap import TangentPlane, mean_direction
 from skymatchflow.diagnostics.stage import FIGURES, make_diagnostics
 from skymatchflow.diagnostics.summary import summary_table
-from skymatchflow.footprint import footprint_polygon
-from skymatchflow.preview import PreviewReader, make_preview, read_preview, write_preview
-from skymatchflow.stagefiles import write_json
+from skymatchflow.geometry.footprint import footprint_polygon
+from skymatchflow.io.stagefiles import write_json
+from skymatchflow.stages.preview import PreviewReader, make_preview, read_preview, write_preview
 
 
 def square(ra, dec, side_deg, rotation=0.0):

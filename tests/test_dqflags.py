@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from astropy.nddata.bitmask import bitfield_to_boolean_mask, interpret_bit_flags
 
-from skymatchflow.dqflags import JWST_PIXEL_FLAGS, good_pixel_mask, interpret_dqbits
+from skymatchflow.stats.dqflags import JWST_PIXEL_FLAGS, good_pixel_mask, interpret_dqbits
 
 # dq values: 0, DO_NOT_USE, SATURATED, JUMP_DET, NON_SCIENCE, DO_NOT_USE+NON_SCIENCE, SATURATED+JUMP_DET
 DQ = np.array([0, 1, 2, 4, 512, 513, 6], dtype=np.uint32)

@@ -4,7 +4,6 @@ import importlib.metadata
 import re
 
 import yaml
-
 from conftest import REPO
 
 

@@ -18,7 +18,6 @@ import time
 import pytest
 import yaml
 from astropy.io import fits
-
 from conftest import REPO
 from workflow_runner import SNAKEFILE, copy_run, run_snakemake
 
@@ -95,7 +94,7 @@ def copy(base, tmp_path):
 
 
 def demo_file(index):
-    from skymatchflow.demonames import demo_file_names
+    from skymatchflow.demo.names import demo_file_names
 
     return f"data/{demo_file_names()[index]}"
 

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.wcs import WCS
+from conftest import SHARED_DATA, tan_wcs
 from stcal.skymatch.skyimage import _calc_bounding_polygon
 
-from conftest import SHARED_DATA, tan_wcs
-from skymatchflow.footprint import footprint_polygon, outline_pixels, polygon_from_dict, polygon_to_dict
-from skymatchflow.readers import celestial_wcs
+from skymatchflow.geometry.footprint import footprint_polygon, outline_pixels, polygon_from_dict, polygon_to_dict
+from skymatchflow.io.readers import celestial_wcs
 
 
 def reference_polygon(shape, wcs, stepsize):

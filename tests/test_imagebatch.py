@@ -6,16 +6,15 @@ import shutil
 
 import numpy as np
 import pytest
-
 from conftest import tan_wcs, write_image
-from skymatchflow.buckets import hash_bucket
-from skymatchflow.errors import InputError
-from skymatchflow.imagebatch import INPUT_STATES, PRODUCTS, batch_of_image, product_path
-from skymatchflow.imagebatch import run_image_batch as run_in_store
-from skymatchflow.inputs import ImageSpec
-from skymatchflow.maskfile import read_mask, read_mask_provenance
-from skymatchflow.imagebatch import read_input_states
-from skymatchflow.stagefiles import sha256_file, unchanged_since
+
+from skymatchflow.io.errors import InputError
+from skymatchflow.io.inputs import ImageSpec
+from skymatchflow.io.maskfile import read_mask, read_mask_provenance
+from skymatchflow.io.stagefiles import sha256_file, unchanged_since
+from skymatchflow.jobs.buckets import hash_bucket
+from skymatchflow.stages.image_batch import INPUT_STATES, PRODUCTS, batch_of_image, product_path, read_input_states
+from skymatchflow.stages.image_batch import run_image_batch as run_in_store
 
 STAT = {"skystat": "mode", "lower": None, "upper": None, "nclip": 5, "lsigma": 4.0, "usigma": 4.0, "binwidth": 0.1}
 

@@ -2,15 +2,15 @@
 
 import numpy as np
 import pytest
+from conftest import write_image
 from stcal.skymatch.skyimage import SkyImage
 from stcal.skymatch.skystatistics import SkyStats
 
-from conftest import write_image
-from skymatchflow.dqflags import good_pixel_mask
-from skymatchflow.errors import InputError
-from skymatchflow.imagesky import whole_image_sky
-from skymatchflow.inputs import ImageSpec
-from skymatchflow.maskfile import write_mask
+from skymatchflow.io.errors import InputError
+from skymatchflow.io.inputs import ImageSpec
+from skymatchflow.io.maskfile import write_mask
+from skymatchflow.stages.image_sky import whole_image_sky
+from skymatchflow.stats.dqflags import good_pixel_mask
 
 PARAMS = {"skystat": "mode", "lower": None, "upper": None, "nclip": 5, "lsigma": 4.0, "usigma": 4.0, "binwidth": 0.1}
 

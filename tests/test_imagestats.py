@@ -1,4 +1,4 @@
-"""Tests for skymatchflow.imagestats against the real stsci.imagestats.
+"""Tests for skymatchflow.stats.imagestats against the real stsci.imagestats.
 
 stsci.imagestats (ImageStats, as used by stcal's SkyStats) is only a test
 oracle here.  Its stdout prints are captured.
@@ -14,15 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from skymatchflow.imagestats import (
-    SkyStat,
-    _Hist,
-    _midpt_from_hist,
-    _mode_from_hist,
-    _sky_statistic,
-    _SortedEngine,
-    sky_statistic,
-)
+from skymatchflow.stats.histogram import Hist, midpt_from_hist, mode_from_hist
+from skymatchflow.stats.imagestats import SkyStat, _sky_statistic, sky_statistic
+from skymatchflow.stats.sorted_engine import SortedEngine
 
 ImageStats = pytest.importorskip("stsci.imagestats").ImageStats
 
@@ -384,8 +378,8 @@ def test_quirk_min_initialised_from_first_element():
     first_low = np.concatenate(([0.0], body)).astype(np.float32)  # x0 < lower
     last_low = np.concatenate((body, [0.0])).astype(np.float32)
     # computeMean reports min = lower (4) when x0 < lower, else the true min (5)
-    assert _SortedEngine(first_low).compute_mean(4.0, 10.0, True, True)[3] == 4.0
-    assert _SortedEngine(last_low).compute_mean(4.0, 10.0, True, True)[3] == 5.0
+    assert SortedEngine(first_low).compute_mean(4.0, 10.0, True, True)[3] == 4.0
+    assert SortedEngine(last_low).compute_mean(4.0, 10.0, True, True)[3] == 5.0
     kw = dict(lower=4.0, upper=10.0, nclip=0, binwidth=0.1)
     a = sky_statistic(first_low, "mode", **kw)
     b = sky_statistic(last_low, "mode", **kw)
@@ -443,10 +437,10 @@ def test_quirk_float32_cast_of_float64_input():
 def test_sparse_histogram_equals_dense(counts, hw, mn):
     dense = np.array(counts, np.uint32)
     occ = np.flatnonzero(dense)
-    hd = _Hist(dense.size, dense=dense)
-    hs = _Hist(dense.size, bins=occ.astype(np.int64), counts=dense[occ])
-    assert _mode_from_hist(hd, mn, hw) == _mode_from_hist(hs, mn, hw)
-    assert _midpt_from_hist(hd, mn, hw) == _midpt_from_hist(hs, mn, hw)
+    hd = Hist(dense.size, dense=dense)
+    hs = Hist(dense.size, bins=occ.astype(np.int64), counts=dense[occ])
+    assert mode_from_hist(hd, mn, hw) == mode_from_hist(hs, mn, hw)
+    assert midpt_from_hist(hd, mn, hw) == midpt_from_hist(hs, mn, hw)
 
 
 def test_fast_engine_falls_back_on_bimodal_data():

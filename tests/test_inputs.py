@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 from astropy.io import fits
-
 from conftest import tan_wcs, write_image
-from skymatchflow.errors import InputError
-from skymatchflow.inputs import discover_images, file_stem
+
+from skymatchflow.io.errors import InputError
+from skymatchflow.io.inputs import discover_images, file_stem
 
 
 def write_hst_style(path, nchips=2, shape=(32, 40)):
@@ -109,8 +109,8 @@ def test_missing_literal_path_is_kept_for_a_rule_to_make(tmp_path):
 
 
 def test_known_layouts_are_not_opened_again_and_a_changed_file_is(tmp_path, monkeypatch):
-    from skymatchflow import inputs
-    from skymatchflow.layoutcache import LayoutCache
+    from skymatchflow.io import inputs
+    from skymatchflow.io.layoutcache import LayoutCache
 
     one = write_hst_style(tmp_path / "one_flt.fits", nchips=2)
     write_hst_style(tmp_path / "two_flt.fits", nchips=1)

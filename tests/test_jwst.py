@@ -16,14 +16,14 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.table import Table
-
 from conftest import REPO
 from jwst_data import NOISE, write_association, write_mosaic
 from reference_runner import full_config
-from skymatchflow.errors import InputError
-from skymatchflow.inputs import discover_images
-from skymatchflow.pipeline import run_in_process
 from workflow_runner import run_snakemake, write_config
+
+from skymatchflow.io.errors import InputError
+from skymatchflow.io.inputs import discover_images
+from skymatchflow.jobs.pipeline import run_in_process
 
 os.environ.setdefault("STPIPE_DISABLE_CRDS_STEPPARS", "true")
 os.environ.setdefault("CRDS_SERVER_URL", "https://crds.invalid")  # never reached: the step needs no reference file
@@ -65,7 +65,6 @@ def reference(mosaic):
 def test_association_members_and_groups_are_the_steps(mosaic):
     """Two observations, several detectors: the same groups in the same order as ModelLibrary's."""
     from jwst.datamodels import ModelLibrary
-
     from stdatamodels.jwst.datamodels import ImageModel
 
     directory, paths, _ = mosaic
@@ -93,7 +92,7 @@ def test_association_members_and_groups_are_the_steps(mosaic):
 
 
 def _footprints(specs):
-    from skymatchflow.stages import footprint_record
+    from skymatchflow.stages.image_products import footprint_record
 
     return [footprint_record(spec, None, "exposure", "fits") for spec in specs.values()]
 
@@ -186,12 +185,12 @@ def test_fits_path_imports_no_jwst_extras(image_factory, tmp_path):
 import sys
 sys.path.insert(0, {str(REPO / 'scripts')!r})
 from astropy.table import Table
-from skymatchflow.inputs import discover_images
-from skymatchflow.stages import footprint_record
-from skymatchflow.pairstats import load_pair_image
-from skymatchflow.footprint import polygon_from_dict
-from skymatchflow.apply import write_matched_copy
-from skymatchflow.skywcs import wcs_policy
+from skymatchflow.io.inputs import discover_images
+from skymatchflow.stages.image_products import footprint_record
+from skymatchflow.stats.pairstats import load_pair_image
+from skymatchflow.geometry.footprint import polygon_from_dict
+from skymatchflow.stages.apply_sky import write_matched_copy
+from skymatchflow.geometry.skywcs import wcs_policy
 spec = next(iter(discover_images({{"images": [{str(path)!r}]}}).values()))
 record = footprint_record(spec, None, "exposure", wcs_policy("auto")[0])
 assert record["wcs"] == "fits", record
@@ -208,8 +207,8 @@ print(loaded)
 
 def test_without_the_extras_a_cal_file_uses_its_fits_wcs_and_says_why(mosaic, monkeypatch):
     """With gwcs/asdf missing, 'auto' falls back to the header's WCS; the reason names the fix."""
-    from skymatchflow import skywcs
-    from skymatchflow.stages import footprint_record
+    from skymatchflow.geometry import skywcs
+    from skymatchflow.stages.image_products import footprint_record
 
     _, paths, _ = mosaic
     spec = next(iter(discover_images({"images": [str(paths[0])]}).values()))

@@ -6,12 +6,12 @@ import shutil
 import numpy as np
 import pytest
 from astropy.io import fits
-
 from conftest import tan_wcs, write_image
-from skymatchflow.errors import InputError
-from skymatchflow.imagebatch import PRODUCTS, product_path, run_image_batch
-from skymatchflow.inputs import ImageSpec
-from skymatchflow.pairbatch import run_batch
+
+from skymatchflow.io.errors import InputError
+from skymatchflow.io.inputs import ImageSpec
+from skymatchflow.stages.image_batch import PRODUCTS, product_path, run_image_batch
+from skymatchflow.stages.pair_batch import run_batch
 
 STAT = {"skystat": "median", "lower": None, "upper": None, "nclip": 3, "lsigma": 4.0, "usigma": 4.0, "binwidth": 0.1}
 

@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 from astropy.io import fits
+from conftest import tan_wcs
 from stcal.skymatch.skyimage import SkyGroup, SkyImage
 from stcal.skymatch.skystatistics import SkyStats
 
-from conftest import tan_wcs
-from skymatchflow.dqflags import good_pixel_mask
-from skymatchflow.footprint import footprint_polygon
-from skymatchflow.maskfile import write_mask
-from skymatchflow.pairstats import PairImage, group_side, pair_record
+from skymatchflow.geometry.footprint import footprint_polygon
+from skymatchflow.io.maskfile import write_mask
+from skymatchflow.stats.dqflags import good_pixel_mask
+from skymatchflow.stats.pairstats import PairImage, group_side, pair_record
 
 SHAPE = (120, 150)
 STAT = {"skystat": "mode", "lower": None, "upper": None, "nclip": 5, "lsigma": 4.0, "usigma": 4.0, "binwidth": 0.1}
@@ -113,7 +113,7 @@ def test_overlap_without_good_pixels_is_a_reasoned_record(tmp_path):
 
 def test_only_the_overlap_window_is_read(tmp_path, monkeypatch):
     """Cost proportional to the overlap: the SCI/mask reads cover the overlap's box only."""
-    import skymatchflow.pairstats as pairstats
+    import skymatchflow.stats.pairstats as pairstats
 
     a, _ = make_image(tmp_path, "a", (150.1, 2.2), 0.0, 1.0, shape=(400, 400))
     b, _ = make_image(tmp_path, "b", (150.1 + 180 / 3600, 2.2 + 180 / 3600), 0.0, 1.0, shape=(400, 400))

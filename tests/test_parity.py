@@ -31,13 +31,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from astropy.table import Table
-
 from conftest import SHARED_DATA
 from parity_data import constant_mosaic, island_mosaic, main_mosaic, masked_mosaic, previous_run_mosaic
 from reference_runner import full_config, noise_sigma, read_inputs, run_reference
-from skymatchflow.errors import InputError
-from skymatchflow.pipeline import run_in_process
 from workflow_runner import run_snakemake, write_config
+
+from skymatchflow.io.errors import InputError
+from skymatchflow.jobs.pipeline import run_in_process
 
 TOLERANCE = 1e-3  # x the image's noise sigma
 METHODS = ["local", "global", "match", "global+match"]
@@ -379,7 +379,7 @@ def test_m17_gzip_pixels_decompressed_once(tmp_path, monkeypatch):
     pair stage now reads a compressed file's SCI once and slices it. Values
     still equal the reference's.
     """
-    import skymatchflow.pairstats as pairstats
+    import skymatchflow.stats.pairstats as pairstats
 
     reads = []
     original = pairstats._read_full

@@ -2,9 +2,16 @@
 
 import numpy as np
 import pytest
-
 from conftest import tan_wcs
-from skymatchflow.preview import PREVIEW_SIZE, bin_factor, binned_median, make_preview, read_preview, write_preview
+
+from skymatchflow.stages.preview import (
+    PREVIEW_SIZE,
+    bin_factor,
+    binned_median,
+    make_preview,
+    read_preview,
+    write_preview,
+)
 
 
 def test_bin_factor_bounds_the_longer_side():

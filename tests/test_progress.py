@@ -2,7 +2,7 @@
 
 import logging
 
-from skymatchflow.progress import Progress, tracked
+from skymatchflow.jobs.progress import Progress, tracked
 
 
 class FakeClock:

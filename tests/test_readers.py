@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 from astropy.io import fits
-
 from conftest import tan_wcs
-from skymatchflow.errors import InputError
-from skymatchflow.inputs import ImageSpec
-from skymatchflow.readers import group_id, read_header, read_sci_dq
+
+from skymatchflow.io.errors import InputError
+from skymatchflow.io.inputs import ImageSpec
+from skymatchflow.io.readers import group_id, read_header, read_sci_dq
 
 JWST_CARDS = {"PROGRAM": "01234", "OBSERVTN": "001", "VISIT": "001", "VISITGRP": "01",
               "SEQ_ID": "1", "ACT_ID": "01", "EXPOSURE": "00002"}

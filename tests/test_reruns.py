@@ -17,11 +17,11 @@ import pytest
 import yaml
 from astropy.io import fits
 from astropy.table import Table
-
 from conftest import REPO
-from skymatchflow.demo import demo_file_names
-from skymatchflow.imagebatch import batch_of_image
 from workflow_runner import copy_run, run_snakemake
+
+from skymatchflow.demo.generate import demo_file_names
+from skymatchflow.stages.image_batch import batch_of_image
 
 pytestmark = pytest.mark.e2e
 

@@ -5,18 +5,17 @@ import sys
 import numpy as np
 import pytest
 from astropy.io import fits
-
 from conftest import REPO, tan_wcs, write_image
 
 sys.path.insert(0, str(REPO / "scripts"))
-from skymatchflow.anchors import anchor_elements, anchored_shift, check_anchor_names  # noqa: E402
-from skymatchflow.config import ConfigError, check_config, schema_defaults  # noqa: E402
-from skymatchflow.errors import InputError  # noqa: E402
-from skymatchflow.exclusions import excluded_pixels, exclusion_params  # noqa: E402
-from skymatchflow.inputs import ImageSpec  # noqa: E402
-from skymatchflow.robustsolve import robust_deltas  # noqa: E402
-from skymatchflow.solve import Element, Equation, match_deltas  # noqa: E402
-from skymatchflow.skytable import solve_tables  # noqa: E402
+from skymatchflow.io.errors import InputError  # noqa: E402
+from skymatchflow.io.inputs import ImageSpec  # noqa: E402
+from skymatchflow.jobs.config import ConfigError, check_config, schema_defaults  # noqa: E402
+from skymatchflow.solve.anchors import anchor_elements, anchored_shift, check_anchor_names  # noqa: E402
+from skymatchflow.solve.robust import robust_deltas  # noqa: E402
+from skymatchflow.solve.skymatch import Element, Equation, match_deltas  # noqa: E402
+from skymatchflow.stages.solve_sky import solve_tables  # noqa: E402
+from skymatchflow.stats.exclusions import excluded_pixels, exclusion_params  # noqa: E402
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 

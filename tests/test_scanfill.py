@@ -13,8 +13,8 @@ from gwcs.region import Polygon
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from skymatchflow import scanfill
-from skymatchflow.scanfill import fill_bounding_window, scan_fill
+from skymatchflow.geometry import scanfill
+from skymatchflow.geometry.scanfill import fill_bounding_window, scan_fill
 
 HSET = settings(
     derandomize=True,

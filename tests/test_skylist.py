@@ -5,11 +5,11 @@ import pytest
 import yaml
 from astropy.io import fits
 from astropy.table import Table
-
 from conftest import REPO, write_image
-from skymatchflow.errors import InputError
-from skymatchflow.skylist import exposure_stem, read_skylist
 from workflow_runner import run_snakemake
+
+from skymatchflow.io.errors import InputError
+from skymatchflow.io.skylist import exposure_stem, read_skylist
 
 FILES = ["/d/jw01_nrca1_cal.fits", "/d/jw01_nrca2_cal.fits"]
 

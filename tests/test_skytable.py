@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from skymatchflow.errors import InputError
-from skymatchflow.skytable import initial_sky, solve_tables
+from skymatchflow.io.errors import InputError
+from skymatchflow.stages.solve_sky import initial_sky, solve_tables
 
 
 def footprint(image, group, level=None, subtracted=None):

@@ -10,7 +10,7 @@ import pytest
 from stcal.skymatch import skymatch as reference_skymatch
 from stcal.skymatch.skyimage import SkyGroup, SkyImage
 
-from skymatchflow.solve import Element, Equation, match_deltas, skymatch
+from skymatchflow.solve.skymatch import Element, Equation, match_deltas, skymatch
 
 
 class Subtracted:

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.table import Table
-
 from conftest import REPO, tan_wcs, write_image
-from skymatchflow.demo import demo_file_names
-from skymatchflow.maskfile import read_mask, read_mask_provenance
 from workflow_runner import image_product, run_snakemake, write_config
+
+from skymatchflow.demo.generate import demo_file_names
+from skymatchflow.io.maskfile import read_mask, read_mask_provenance
 
 pytestmark = pytest.mark.e2e
 

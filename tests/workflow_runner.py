@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import yaml
-
 from conftest import REPO
 
 SNAKEFILE = REPO / "workflow" / "Snakefile"
@@ -35,7 +34,7 @@ def run_snakemake(workdir, *args, timeout=900):
 
 def image_product(workdir, image, product):
     """The path of one image's product ("footprint", "mask" or "sky") in its batch directory."""
-    from skymatchflow.imagebatch import SUFFIXES
+    from skymatchflow.stages.image_batch import SUFFIXES
 
     found = list((workdir / "results" / "images").glob(f"*/{image}{SUFFIXES[product]}"))
     assert len(found) == 1, f"{image} {product}: {found}"

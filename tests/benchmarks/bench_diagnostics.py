@@ -29,9 +29,9 @@ from astropy.table import Table  # noqa: E402
 from astropy.wcs import WCS  # noqa: E402
 
 from skymatchflow.diagnostics.stage import FIGURES, make_diagnostics  # noqa: E402
-from skymatchflow.footprint import footprint_polygon, polygon_to_dict  # noqa: E402
-from skymatchflow.preview import PREVIEW_SIZE  # noqa: E402
-from skymatchflow.stagefiles import write_json  # noqa: E402
+from skymatchflow.geometry.footprint import footprint_polygon, polygon_to_dict  # noqa: E402
+from skymatchflow.io.stagefiles import write_json  # noqa: E402
+from skymatchflow.stages.preview import PREVIEW_SIZE  # noqa: E402
 
 DETECTOR = 2048  # pixels
 SCALE = 0.11 / 3600  # deg per pixel

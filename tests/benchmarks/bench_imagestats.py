@@ -1,4 +1,4 @@
-"""Benchmark: skymatchflow.imagestats.sky_statistic vs stsci.imagestats.ImageStats.
+"""Benchmark: skymatchflow.stats.imagestats.sky_statistic vs stsci.imagestats.ImageStats.
 
 Run:  .venv/bin/python tests/benchmarks/bench_imagestats.py [--repeats N]
 
@@ -25,8 +25,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
-from skymatchflow.imagestats import sky_statistic  # noqa: E402
 from stsci.imagestats import ImageStats  # noqa: E402
+
+from skymatchflow.stats.imagestats import sky_statistic  # noqa: E402
 
 STATS = ("mode", "mean", "median", "midpt")
 

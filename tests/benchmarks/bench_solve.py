@@ -1,6 +1,6 @@
 """Benchmark: the match solve at survey scale, and its agreement with pinv.
 
-Prints the time of skymatchflow.solve.match_deltas for a 2-D tiling of N
+Prints the time of skymatchflow.solve.skymatch.match_deltas for a 2-D tiling of N
 images with about P pairs (each image overlapping its neighbours, a few
 islands), and for a small system the time and the largest difference
 against the reference's dense numpy.linalg.pinv solution.
@@ -17,8 +17,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from skymatchflow.solve import Equation, match_deltas  # noqa: E402
 from test_solve import reference_pinv  # noqa: E402  (the reference's dense pinv solve)
+
+from skymatchflow.solve.skymatch import Equation, match_deltas  # noqa: E402
 
 
 def tiling_equations(n_images, n_pairs, seed=1):

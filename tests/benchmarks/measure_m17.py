@@ -25,8 +25,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
-from skymatchflow.config import schema_defaults  # noqa: E402
-from skymatchflow.pipeline import run_in_process  # noqa: E402
+from skymatchflow.jobs.config import schema_defaults  # noqa: E402
+from skymatchflow.jobs.pipeline import run_in_process  # noqa: E402
 
 M17 = REPO.parent / "shared" / "data" / "m17_2mass"
 MONTAGE_DN = 0.74
@@ -47,12 +47,12 @@ def m17_config(skystat, options):
 
 def pair_medians(workdir):
     """{(image a, image b): median pixel-wise A - B} over every overlapping pair of tiles."""
-    from skymatchflow.footprint import polygon_from_dict
-    from skymatchflow.imagebatch import batch_spec, product_path, run_image_batch
-    from skymatchflow.inputs import discover_images
-    from skymatchflow.pairdifference import member_difference
-    from skymatchflow.pairstats import load_pair_image
-    from skymatchflow.stagefiles import read_json
+    from skymatchflow.geometry.footprint import polygon_from_dict
+    from skymatchflow.io.inputs import discover_images
+    from skymatchflow.io.stagefiles import read_json
+    from skymatchflow.stages.image_batch import batch_spec, product_path, run_image_batch
+    from skymatchflow.stats.pairdifference import member_difference
+    from skymatchflow.stats.pairstats import load_pair_image
 
     config = m17_config("median", {})
     specs = discover_images(config)

@@ -14,7 +14,6 @@ import time
 import numpy as np
 import pytest
 import yaml
-
 from conftest import REPO, write_image
 
 SNAKEFILE = REPO / "workflow" / "Snakefile"

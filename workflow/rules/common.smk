@@ -9,17 +9,17 @@ from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
 
-from skymatchflow.anchors import check_anchor_names
-from skymatchflow.config import check_config, pair_options, stat_kwargs
-from skymatchflow.exclusions import exclusion_params
-from skymatchflow.demonames import demo_file_names
-from skymatchflow.imagebatch import batch_of_image, batch_spec, product_path
-from skymatchflow.inputchecks import stop_on_bad_input
-from skymatchflow.inputs import discover_images
-from skymatchflow.layoutcache import LayoutCache
-from skymatchflow.skylist import read_skylist
-from skymatchflow.skywcs import describe_policy, wcs_policy
-from skymatchflow.stagefiles import stat_signature
+from skymatchflow.solve.anchors import check_anchor_names
+from skymatchflow.jobs.config import check_config, pair_options, stat_kwargs
+from skymatchflow.stats.exclusions import exclusion_params
+from skymatchflow.demo.names import demo_file_names
+from skymatchflow.stages.image_batch import batch_of_image, batch_spec, product_path
+from skymatchflow.io.inputchecks import stop_on_bad_input
+from skymatchflow.io.inputs import discover_images
+from skymatchflow.io.layoutcache import LayoutCache
+from skymatchflow.io.skylist import read_skylist
+from skymatchflow.geometry.skywcs import describe_policy, wcs_policy
+from skymatchflow.io.stagefiles import stat_signature
 
 CONFIG_SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
 stop_on_bad_input(check_config, config, CONFIG_SCHEMA)
@@ -143,7 +143,7 @@ def graph_params(wildcards):
 @functools.lru_cache(maxsize=4)
 def _batches(pairs_path, mtime):
     # imported here: astropy.table is needed only after the checkpoint
-    from skymatchflow.overlapgraph import read_batches
+    from skymatchflow.stages.overlap_graph import read_batches
 
     return read_batches(pairs_path, verify=True)
 

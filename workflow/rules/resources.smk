@@ -1,10 +1,10 @@
 # Threads, memory (mem_mb) and run time (runtime, minutes) of every rule, for
 # cluster executors: computed from the files each job reads, with the measured
-# peak models and margins of scripts/skymatchflow/jobresources.py. Kept apart
+# peak models and margins of scripts/skymatchflow/jobs/jobresources.py. Kept apart
 # from the rules (which only name these functions) so that the estimates can be
 # changed in one place. Included after common.smk, whose input functions these
 # reuse; nothing here opens a file (only os.stat, when a job is planned).
-from skymatchflow import jobresources
+from skymatchflow.jobs import jobresources
 
 # Rules that run beside Snakemake itself instead of as cluster jobs: the
 # overlap graph and the solve took 7.4 s and 7.7 s (100-110 MB) at 300 images,

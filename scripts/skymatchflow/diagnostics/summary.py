@@ -7,8 +7,8 @@ groups, so both are on one island). Totals are the last row, island "total".
 import numpy as np
 from astropy.table import Table
 
-from ..consistency import COLUMNS, graph_consistency
-from .islands import skipped_images
+from skymatchflow.diagnostics.islands import skipped_images
+from skymatchflow.solve.consistency import COLUMNS, graph_consistency
 
 
 def rms(values):
