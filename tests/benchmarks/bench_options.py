@@ -54,18 +54,71 @@ def stage_seconds(run, rule, column=2):
     return sum(r[column] for r in getattr(run, "jobs", []) if r[0] == rule and np.isfinite(r[column]))
 
 
+def solve_stage(run_dir, repeats=3):
+    """CPU seconds of solve_tables alone, per match option, on the sky and pair tables of a finished run.
+
+    The pair records are rebuilt from pair_differences.ecsv (sides' skies and
+    npix) and the footprints from sky.ecsv, so every option solves the same
+    system; the stage files' reading and checking, the same for every option,
+    is left out. One invocation; the best of ``repeats``.
+    """
+    import logging
+
+    from astropy.table import Table
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+    from skymatchflow.stages.solve_sky import solve_tables
+
+    logging.disable(logging.INFO)
+    sky = Table.read(run_dir / "results" / "sky.ecsv")
+    pairs = Table.read(run_dir / "results" / "pair_differences.ecsv")
+    footprints = [{"image": r["image"], "file": r["file"], "sci": r["ext"], "group": r["group"],
+                   "background": {"level": None, "subtracted": None}} for r in sky]
+    skies = [{"image": r["image"], "sky": float(r["sky_whole_image"]), "npix": int(r["npix"])} for r in sky]
+    records = [{"pair": r["pair"], "group_a": r["group_a"], "group_b": r["group_b"], "valid": bool(r["valid"]),
+                "reason": r["reason"] or None,
+                "a": {"sky": float(r["sky_a"]), "npix": int(r["npix_a"])},
+                "b": {"sky": float(r["sky_b"]), "npix": int(r["npix_b"])}} for r in pairs]
+    first = str(sky["image"][0])
+    cases = {
+        "defaults": {},
+        "match_weights robust (huber)": {"match_weights": "robust", "robust_loss": "huber"},
+        "match_weights robust (tukey)": {"match_weights": "robust", "robust_loss": "tukey"},
+        "anchor (one image)": {"anchor": {first: 0.0}},
+    }
+    print(f"\n| solve alone ({len(sky)} images, {int(np.sum(pairs['valid']))} pairs) | CPU s | / defaults |")
+    print("|---|---:|---:|")
+    base = None
+    for label, options in cases.items():
+        best = np.inf
+        for _ in range(repeats):
+            t0 = time.process_time()
+            solve_tables(footprints, skies, records, "match", True, False, options)
+            best = min(best, time.process_time() - t0)
+        base = base or best
+        print(f"| {label} | {best:.2f} | {best / base:.2f} |", flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--timeout", type=int, default=1800)
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    parser.add_argument("--options", nargs="*", default=None,
+                        help="labels to run (the defaults always run first; default: all)")
+    parser.add_argument("--solve-from", default=None, metavar="RUN_DIR",
+                        help="instead: time the solve alone for each match option on a finished run's tables")
     args = parser.parse_args(argv)
+    if args.solve_from:
+        return solve_stage(Path(args.solve_from))
     scratch = Path(tempfile.mkdtemp(prefix="bench-options-"))
     t0 = time.perf_counter()
     paths = make_survey(scratch / "survey", args.images, seed=19)
     print(f"survey of {args.images} images written in {time.perf_counter() - t0:.0f} s ({scratch})", flush=True)
     rows = []
     for label, changes in options(paths, scratch).items():
+        if args.options is not None and label != "defaults" and label not in args.options:
+            continue
         workdir = scratch / label.replace(" ", "_").replace("(", "").replace(")", "")
         (workdir / "config").mkdir(parents=True)
         config = dict(STEP_CONFIG, images=[str(p) for p in paths], image_sheet=None) | changes
