@@ -66,7 +66,6 @@ def solve_stage(run_dir, repeats=3):
 
     from astropy.table import Table
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
     from skymatchflow.stages.solve_sky import solve_tables
 
     logging.disable(logging.INFO)

@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 from astropy.wcs import WCS
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+REPO = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]  # the package and the test helpers
 from skymatchflow.geometry.candidates import bounding_caps, candidate_pairs
 from skymatchflow.geometry.classify import AMBIGUOUS, DISJOINT, OVERLAP, classify_candidates
 from skymatchflow.geometry.footprint import footprint_polygon  # noqa: E402

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from test_solve import reference_pinv  # noqa: E402  (the reference's dense pinv solve)
+REPO = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]  # the package and the test helpers
+from unit.solve.test_skymatch import reference_pinv  # noqa: E402  (the reference's dense pinv solve)
 
 from skymatchflow.solve.skymatch import Equation, match_deltas  # noqa: E402
 

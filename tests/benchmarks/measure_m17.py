@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
-from skymatchflow.jobs.config import schema_defaults  # noqa: E402
-from skymatchflow.jobs.pipeline import run_in_process  # noqa: E402
+sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]  # the package and the test helpers
+from helpers.config import schema_defaults  # noqa: E402
+from helpers.in_process import run_in_process  # noqa: E402
 
 M17 = REPO.parent / "shared" / "data" / "m17_2mass"
 MONTAGE_DN = 0.74
@@ -41,7 +41,7 @@ OPTIONS = {
 
 def m17_config(skystat, options):
     paths = sorted(str(p) for p in M17.glob("*.fits.gz"))
-    defaults = schema_defaults(REPO / "workflow" / "schemas" / "config.schema.yaml")
+    defaults = schema_defaults()
     return defaults | {"images": paths, "skymethod": "match", "skystat": skystat} | options
 
 

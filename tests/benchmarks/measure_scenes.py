@@ -24,10 +24,11 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
+sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]  # the package and the test helpers
+from helpers.config import schema_defaults  # noqa: E402
+from helpers.in_process import run_in_process  # noqa: E402
+
 from skymatchflow.demo.scenes import SCENES, make_scene, recovered_rms  # noqa: E402
-from skymatchflow.jobs.config import schema_defaults  # noqa: E402
-from skymatchflow.jobs.pipeline import run_in_process  # noqa: E402
 
 STATISTICS = ("mode", "median", "mean")
 OPTIONS = {
@@ -42,7 +43,7 @@ EXCLUDE = "exclude (artefact.reg)"
 
 def scene_config(paths, skystat, options):
     """A full config for a scene's tiles: the schema's defaults, skymethod match."""
-    defaults = schema_defaults(REPO / "workflow" / "schemas" / "config.schema.yaml")
+    defaults = schema_defaults()
     return defaults | {"images": paths, "skymethod": "match", "skystat": skystat} | options
 
 

@@ -15,14 +15,6 @@ STAT_KEYS = ("skystat", "lower", "upper", "nclip", "lsigma", "usigma", "binwidth
 FINITE_KEYS = ("lower", "upper", "lsigma", "usigma", "binwidth")
 
 
-def schema_defaults(schema_path):
-    """Every top-level config key that has a default in the schema, with it."""
-    import yaml
-
-    properties = yaml.safe_load(Path(schema_path).read_text())["properties"]
-    return {key: spec["default"] for key, spec in properties.items() if "default" in spec}
-
-
 def stat_kwargs(params):
     """The statistic's keyword arguments picked out of a rule's params dict."""
     return {key: params[key] for key in STAT_KEYS}
