@@ -77,7 +77,7 @@ def synthesise(outdir, n_images, seed=1):
         skipped = k % 997 == 5
         rows.append((image, f"{image}.fits", "SCI", image, np.nan if skipped else sky, 0.1 * island, 1.0,
                      sky, "SKIPPED" if skipped else "COMPLETE", island, 1000, 0.0))
-    sky_table = Table(rows=rows, names=("image", "file", "ext", "group", "sky", "delta_match", "sky_global",
+    sky_table = Table(rows=rows, names=("image", "file", "sci", "group", "sky", "delta_match", "sky_global",
                                         "sky_whole_image", "status", "island", "npix", "sky_initial"))
     pair_rows = []
     for (i, j), k in positions.items():

@@ -71,7 +71,7 @@ def solve_stage(run_dir, repeats=3):
     logging.disable(logging.INFO)
     sky = Table.read(run_dir / "results" / "sky.ecsv")
     pairs = Table.read(run_dir / "results" / "pair_differences.ecsv")
-    footprints = [{"image": r["image"], "file": r["file"], "sci": r["ext"], "group": r["group"],
+    footprints = [{"image": r["image"], "file": r["file"], "sci": r["sci"], "group": r["group"],
                    "background": {"level": None, "subtracted": None}} for r in sky]
     skies = [{"image": r["image"], "sky": float(r["sky_whole_image"]), "npix": int(r["npix"])} for r in sky]
     records = [{"pair": r["pair"], "group_a": r["group_a"], "group_b": r["group_b"], "valid": bool(r["valid"]),

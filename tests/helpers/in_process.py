@@ -38,7 +38,7 @@ def run_in_process(config, workdir):
     }
     pairs = []
     if "match" in config["skymethod"]:
-        pairs, _ = build_graph(footprints, [images[r["image"]].polygon for r in footprints], 1)
+        pairs, _ = build_graph(footprints, [images[r["image"]].polygon for r in footprints])
     stat = stat_kwargs(config) | pair_options(config)
     pair_records = [
         pair_record(p["group_a"], [images[m] for m in p["members_a"]],

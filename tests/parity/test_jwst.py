@@ -195,7 +195,7 @@ spec = next(iter(discover_images({{"images": [{str(path)!r}]}}).values()))
 record = footprint_record(spec, None, "exposure", wcs_policy("auto")[0])
 assert record["wcs"] == "fits", record
 load_pair_image(spec.image_id, spec.path, spec.sci, polygon_from_dict(record["polygon"]), "unused", record["wcs"])
-row = {{"ext": spec.sci, "status": "COMPLETE", "sky": 1.0, "delta_match": 1.0, "sky_global": float("nan")}}
+row = {{"sci": spec.sci, "status": "COMPLETE", "sky": 1.0, "delta_match": 1.0, "sky_global": float("nan")}}
 write_matched_copy(spec.path, {str(tmp_path / 'out.fits')!r}, [row], "match", True)
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("gwcs", "stdatamodels", "jwst"))
 print(loaded)

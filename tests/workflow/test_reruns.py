@@ -20,7 +20,8 @@ from astropy.table import Table
 from helpers.paths import REPO
 from helpers.workflow_runner import copy_run, run_snakemake
 
-from skymatchflow.demo.generate import demo_file_names
+from skymatchflow.demo.names import demo_file_names
+from skymatchflow.jobs.batches import pair_batch_of
 from skymatchflow.stages.image_batch import batch_of_image
 
 pytestmark = pytest.mark.e2e
@@ -125,6 +126,8 @@ def test_per_image_parameter_remakes_its_products_then_every_pair_batch(copy, ch
     start = time.time_ns()
     run(copy, "results/overlaps/pairs.ecsv")
     assert made_counts(copy, start) == {p: 7 if p in remade else 0 for p in ("footprint", "mask", "sky")}
+    graph_log = (copy / "logs" / "overlap_graph.log").read_text()
+    assert ("graph read from the product store" in graph_log) == ("footprint" not in remade)
     planned = plan(copy)  # the pair batches, planned once the checkpoint has run
     assert set(planned) - AFTER_SOLVE == PAIR_STAGE
     assert planned["pair_batch"] == n_batches(copy, "pairs")
@@ -141,6 +144,19 @@ def new_id(path):
     return path.rsplit("/", 1)[1].removesuffix(".fits")
 
 
+def test_pair_batch_count_is_a_scheduling_knob_that_reruns_no_science_stage(copy):
+    """A new pair batch count regroups the pairs: only pair batches (linking, not computing) and the solve re-run."""
+    before = Table.read(copy / "results" / "sky.ecsv")
+    write(copy, config_with(DEMO[:7], pair_batches=2))
+    assert set(plan(copy)) - AFTER_SOLVE == PAIR_STAGE
+    start = time.time_ns()
+    run(copy)
+    logs = " ".join(p.read_text() for p in (copy / "logs" / "pair_batch").glob("*.log") if p.stat().st_mtime_ns > start)
+    assert re.findall(r"(\d+) pairs computed", logs) and not re.search(r"[1-9]\d* pairs computed", logs)
+    after = Table.read(copy / "results" / "sky.ecsv")
+    assert list(after["sky"]) == list(before["sky"]) and list(after["status"]) == list(before["status"])
+
+
 def test_adding_an_image_recomputes_only_its_products_and_pairs(copy):
     before = pair_files(copy)
     write(copy, config_with(DEMO))
@@ -152,11 +168,12 @@ def test_adding_an_image_recomputes_only_its_products_and_pairs(copy):
     planned = plan(copy)
     added = new_id(LEFT_OUT)
     table = Table.read(copy / "results" / "overlaps" / "pairs.ecsv")
-    batches_with_new = {row["batch"] for row in table if added in (row["group_a"], row["group_b"])}
+    batch = {row["pair"]: pair_batch_of(row, 4) for row in table}
+    batches_with_new = {batch[row["pair"]] for row in table if added in (row["group_a"], row["group_b"])}
     # the pair batches reading an image of the re-run image batch re-run (Snakemake sees its
     # directory new); they link their unchanged pairs from the store and compute only new ones
     rerun_images = {new_id(p) for p in DEMO if batch_of_image(new_id(p), 4) == batch_of_image(added, 4)}
-    reading = {row["batch"] for row in table
+    reading = {batch[row["pair"]] for row in table
                if rerun_images & set(row["members_a"].split(",") + row["members_b"].split(","))}
     assert batches_with_new and batches_with_new <= reading and planned["pair_batch"] == len(reading)
     run(copy)

@@ -14,7 +14,7 @@ from helpers.images import tan_wcs, write_image
 from helpers.paths import REPO
 from helpers.workflow_runner import image_product, run_snakemake, write_config
 
-from skymatchflow.demo.generate import demo_file_names
+from skymatchflow.demo.names import demo_file_names
 from skymatchflow.io.maskfile import read_mask, read_mask_provenance
 
 pytestmark = pytest.mark.e2e

@@ -9,11 +9,12 @@ from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
 
+from skymatchflow.jobs.batches import batch_pairs
 from skymatchflow.solve.anchors import check_anchor_names
 from skymatchflow.jobs.config import check_config, pair_options, stat_kwargs
 from skymatchflow.stats.exclusions import exclusion_params
 from skymatchflow.demo.names import demo_file_names
-from skymatchflow.stages.image_batch import batch_of_image, batch_spec, product_path
+from skymatchflow.stages.image_batch import batch_of_image, batch_spec
 from skymatchflow.io.inputchecks import stop_on_bad_input
 from skymatchflow.io.inputs import discover_images
 from skymatchflow.io.layoutcache import LayoutCache
@@ -54,18 +55,13 @@ wildcard_constraints:
 
 
 def image_batch_of(image):
-    """The per-image batch an image belongs to (a hash bucket of its id)."""
+    """The per-image batch an image belongs to (chosen by a hash of its id alone)."""
     return batch_of_image(image, config["image_batches"])
 
 
 IMAGE_BATCHES = {}  # batch -> member image ids, in input order
 for _image in IMAGES:
     IMAGE_BATCHES.setdefault(image_batch_of(_image), []).append(_image)
-
-
-def image_product(image, product):
-    """Path of an image's footprint, mask or sky inside its batch directory."""
-    return str(product_path(f"results/images/{image_batch_of(image)}", image, product))
 
 
 def image_batch_dirs(images):
@@ -80,11 +76,6 @@ def input_files(images):
         spec = IMAGES[image]
         files.update(path for path in (spec.path, spec.dq_file) if path)
     return sorted(files)
-
-
-def image_batch_files(wildcards):
-    """The input files of one batch of images."""
-    return input_files(IMAGE_BATCHES[wildcards.ibatch])
 
 
 def file_signatures(images):
@@ -108,7 +99,7 @@ def image_batch_params(wildcards):
 
 
 def made_from_params(images):
-    """The image specs and parameters that product keys are computed from (imagebatch.product_keys)."""
+    """The image specs and parameters that product keys are computed from (stages/image_batch.product_keys)."""
     return {
         "images": {i: IMAGES[i].as_params() for i in images},
         "stepsize": config["stepsize"],
@@ -120,38 +111,29 @@ def made_from_params(images):
 
 
 ALL_IMAGE_BATCHES = image_batch_dirs(IMAGES)
-IMAGE_BATCH_DIR = {image: f"results/images/{image_batch_of(image)}" for image in IMAGES}
-
-
-def graph_inputs(wildcards):
-    """The footprints' batch directories and the image files they are made from."""
-    return {
-        "image_batches": ALL_IMAGE_BATCHES,
-        "images": sorted({spec.path for spec in IMAGES.values()}),
-    }
+ALL_INPUT_FILES = sorted({spec.path for spec in IMAGES.values()})
+IMAGE_BATCH_FILES = {
+    batch: input_files(images) for batch, images in IMAGE_BATCHES.items()
+}
 
 
 def graph_params(wildcards):
-    """The image batch of every image (input order), and what its footprint is checked against."""
-    return {
-        "pair_batches": config["pair_batches"],
-        "image_batch_dirs": IMAGE_BATCH_DIR,
-        "made_from": made_from_params(IMAGES),
-    }
+    """What every footprint is checked against (the images in input order, and their parameters)."""
+    return {"made_from": made_from_params(IMAGES)}
 
 
 @functools.lru_cache(maxsize=4)
-def _batches(pairs_path, mtime):
+def _batches(pairs_path, mtime, n_batches):
     # imported here: astropy.table is needed only after the checkpoint
-    from skymatchflow.stages.overlap_graph import read_batches
+    from skymatchflow.stages.overlap_graph import read_pairs
 
-    return read_batches(pairs_path, verify=True)
+    return batch_pairs(read_pairs(pairs_path), n_batches)
 
 
 def pair_batches():
-    """{batch: [pairs]} of the overlap graph (waits for the checkpoint)."""
+    """{batch: [pairs]} of the overlap graph (waits for the checkpoint), in config["pair_batches"] batches."""
     pairs_path = checkpoints.overlap_graph.get().output.pairs
-    return _batches(pairs_path, os.path.getmtime(pairs_path))
+    return _batches(pairs_path, os.path.getmtime(pairs_path), config["pair_batches"])
 
 
 def batch_images(batch):
@@ -173,24 +155,11 @@ def pair_batch_inputs(wildcards):
 
 
 def pair_batch_params(wildcards):
-    """The batch's pairs, its members' files, what their products are made from, and the statistic."""
-    images = batch_images(wildcards.batch)
+    """The batch's pairs, what its members' products are made from (their keys), and the statistic."""
     return {
         "stat": PAIR_STAT,
-        "made_from": made_from_params(images),
-        "batch": {
-            "pairs": pair_batches()[wildcards.batch],
-            "images": {
-                i: {
-                    "file": IMAGES[i].path,
-                    "sci": IMAGES[i].sci,
-                    "footprint": image_product(i, "footprint"),
-                    "mask": image_product(i, "mask"),
-                    "batch_dir": IMAGE_BATCH_DIR[i],
-                }
-                for i in images
-            },
-        },
+        "made_from": made_from_params(batch_images(wildcards.batch)),
+        "pairs": pair_batches()[wildcards.batch],
     }
 
 
@@ -206,9 +175,9 @@ def solve_params(wildcards):
         "match_down": config["match_down"],
         "subtract": config["subtract"],
         "made_from": made_from_params(IMAGES),
-        "image_batch_dirs": IMAGE_BATCH_DIR,
         "products": ["footprint"] if USER_SKIES else ["footprint", "sky"],
         "pair_stat": PAIR_STAT,
+        "pair_batches": config["pair_batches"],
         "config": dict(config),
     }
 
@@ -231,28 +200,6 @@ def apply_params(wildcards):
     }
 
 
-# The solve's inputs, each its own function so that only the pair statistics
-# wait for the overlap-graph checkpoint (the rest is planned before it runs).
-def solve_skylist(wildcards):
-    """The skylist, for skymethod 'user'."""
-    return [config["skylist"]] if USER_SKIES else []
-
-
-def solve_graph_files(name):
-    """The overlap graph's tables, read by the solve when a match is asked for."""
-    return [f"results/overlaps/{name}.ecsv"] if MATCHING else []
-
-
-def solve_pairs(wildcards):
-    """Every pair batch directory, when a match is asked for (waits for the checkpoint)."""
-    return pair_batch_dirs(wildcards) if MATCHING else []
-
-
 def diagnostics_params(wildcards):
-    """Footprint and preview paths (inside the image batch directories), in input order."""
-    return {
-        "footprints": [image_product(i, "footprint") for i in IMAGES],
-        "previews": (
-            {} if USER_SKIES else {i: image_product(i, "preview") for i in IMAGES}
-        ),
-    }
+    """The images in input order, and whether they have previews (not with skymethod 'user')."""
+    return {"images": list(IMAGES), "previews": not USER_SKIES}

@@ -4,7 +4,8 @@
 
 checkpoint overlap_graph:
     input:
-        unpack(graph_inputs),
+        image_batches=ALL_IMAGE_BATCHES,
+        images=ALL_INPUT_FILES,
     output:
         pairs="results/overlaps/pairs.ecsv",
         groups="results/overlaps/groups.ecsv",

@@ -6,6 +6,7 @@ long or unsafe names become file names, is one small module.
 
 import hashlib
 import os
+import re
 import sys
 
 from skymatchflow.io.errors import InputError
@@ -15,6 +16,8 @@ from skymatchflow.io.errors import InputError
 # hash of the whole name (readable, stable, still unique).
 MAX_NAME = 100  # one group's part of a pair file name
 MAX_ID = 200  # an image id (products add at most 15 characters)
+#: characters an image id or a group name may not carry into a file name
+UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._+-]")
 
 
 def short_name(name, limit=MAX_NAME):

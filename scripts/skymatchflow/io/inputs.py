@@ -7,19 +7,22 @@ extensions of multi-extension files); pixels are read by the per-image jobs.
 
 import csv
 import glob
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from astropy.io import fits
 
 from skymatchflow.io.errors import InputError
-from skymatchflow.io.inputchecks import MAX_ID, check_extension_spec, check_paths, short_name
+from skymatchflow.io.inputchecks import MAX_ID, UNSAFE_NAME_CHARS, check_extension_spec, check_paths, short_name
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts")
-COMPRESSION_SUFFIXES = (".gz", ".fz", ".bz2")
-SHEET_COLUMNS = ("path", "sci", "dq", "group")
-ID_PATTERN = re.compile(r"[^A-Za-z0-9._+-]")
+#: suffixes of files astropy decompresses whole (no region reads, no memory map)
+WHOLE_FILE_COMPRESSION = (".gz", ".bz2", ".zip", ".z")
+#: every compression suffix a FITS file name may end in (.fz: tile compression, read by region)
+COMPRESSION_SUFFIXES = WHOLE_FILE_COMPRESSION + (".fz",)
+#: the image sheet's columns are defined by its schema, which each row must pass
+SHEET_SCHEMA = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "image_sheet.schema.yaml"
+SHEET_COLUMNS = ("path", "sci", "dq", "group")  # the schema's properties, in this order (tested)
 # DQ spec meaning "the DQ extension with the SCI's EXTVER, if the file has one".
 AUTO_DQ = "auto"
 
@@ -162,13 +165,27 @@ def read_image_sheet(sheet_path):
         raise InputError(sheet_path, f"image sheet cannot be read ({err.strerror})") from None
     except UnicodeDecodeError as err:
         raise InputError(sheet_path, f"image sheet is not UTF-8 text (byte {err.start})") from None
+    from jsonschema.exceptions import best_match  # here: only a sheet needs it, not every job
+
+    validator = _sheet_validator()
     for number, row in enumerate(rows, start=2):
         if not row["path"]:
             raise InputError(sheet_path, f"line {number}: empty 'path'")
+        error = best_match(validator.iter_errors({key: value for key, value in row.items() if value}))
+        if error is not None:
+            where = ".".join(str(part) for part in error.path)
+            raise InputError(sheet_path, f"line {number}: {where + ': ' if where else ''}{error.message}")
         check_sheet_extensions(sheet_path, number, row)
     if not rows:
         raise InputError(sheet_path, "image sheet lists no image")
     return rows
+
+
+def _sheet_validator():
+    import yaml
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(yaml.safe_load(SHEET_SCHEMA.read_text()))
 
 
 def check_sheet_extensions(sheet_path, number, row):
@@ -221,7 +238,7 @@ def _assign_ids(specs):
         image_id = file_stem(spec.path)
         if per_file[spec.path] > 1:
             image_id += "_" + spec.sci.replace(",", "").lower()
-        image_id = ID_PATTERN.sub("_", image_id)
+        image_id = UNSAFE_NAME_CHARS.sub("_", image_id)
         image_id = short_name(image_id, MAX_ID)
         if image_id in result:
             other = result[image_id]

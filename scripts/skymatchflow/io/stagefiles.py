@@ -147,3 +147,10 @@ def write_json(path, record):
 def read_json(path):
     """Read a JSON stage file."""
     return json.loads(Path(path).read_text())
+
+
+def write_ecsv(table, path, meta):
+    """Write an astropy table as ECSV with ``meta`` added, under a temporary name renamed into place."""
+    table.meta.update(meta)
+    with atomic_path(path) as tmp:
+        table.write(tmp, format="ascii.ecsv")

@@ -48,7 +48,7 @@ def write_matched_copy(source, destination, rows, skymethod, subtract):
     single = len(rows) == 1
     statuses = []
     for row in rows:
-        header = _keyword_header(hdul, row["ext"], single)
+        header = _keyword_header(hdul, row["sci"], single)
         complete = row["status"] == "COMPLETE"
         statuses.append(complete)
         if not complete:
@@ -57,7 +57,7 @@ def write_matched_copy(source, destination, rows, skymethod, subtract):
         header["BKGLEVEL"] = (float(row["sky"]), "Computed constant background level")
         header["BKGSUB"] = (bool(subtract), "Has background been subtracted from data?")
         if subtract:
-            hdu = hdul[parse_extension(row["ext"])]
+            hdu = hdul[parse_extension(row["sci"])]
             data = np.array(hdu.data, dtype=np.float32)
             for change in _changes(row, skymethod):
                 data -= change
@@ -71,7 +71,7 @@ def write_matched_copy(source, destination, rows, skymethod, subtract):
 # The matched copy keeps its input's name, so a compressed name gets a
 # compressed file (astropy picks compression from the name it writes to,
 # which here is the temporary one).
-WHOLE_FILE_COMPRESSION = {".gz": gzip.open, ".bz2": bz2.open}
+COMPRESSED_WRITERS = {".gz": gzip.open, ".bz2": bz2.open}  # of the whole-file compressions, those written
 
 
 def _had_checksums(hdul):
@@ -80,7 +80,7 @@ def _had_checksums(hdul):
 
 
 def _open_output(tmp, destination):
-    for suffix, open_compressed in WHOLE_FILE_COMPRESSION.items():
+    for suffix, open_compressed in COMPRESSED_WRITERS.items():
         if str(destination).lower().endswith(suffix):
             return open_compressed(tmp, "wb")
     return open(tmp, "wb")

@@ -2,7 +2,7 @@
 
 Every Python job pays about a second of imports (astropy.wcs alone), so the
 per-image stage runs as a few batch jobs rather than three jobs per image.
-A batch is a hash bucket of the image id, so adding an image changes one
+A batch is a batch of the image id, so adding an image changes one
 batch only. The batch directory is an ordinary output, remade whole by each
 job; its products are hard links into the product store (store.py), so a
 product whose key (parameters, input checksums, code version) is unchanged
@@ -33,7 +33,7 @@ from skymatchflow.io.store import (
     stored_path,
     write_sealed,
 )
-from skymatchflow.jobs.buckets import hash_bucket
+from skymatchflow.jobs.batches import batch_name
 from skymatchflow.jobs.config import stat_kwargs
 from skymatchflow.stages.preview import PREVIEW_SIZE, write_image_preview
 
@@ -43,8 +43,8 @@ INPUT_STATES = "inputs.json"
 
 
 def batch_of_image(image_id, n_batches):
-    """The batch of an image: a hash bucket of its id (stable under additions)."""
-    return hash_bucket(image_id, n_batches, "i")
+    """The batch of an image: a batch of its id (stable under additions)."""
+    return batch_name(image_id, n_batches, "i")
 
 
 def product_path(batch_dir, image_id, product):
@@ -136,6 +136,29 @@ def read_input_states(batch_dir):
     """{image id: {role: state}} recorded by an image batch, or None when missing or damaged."""
     record = read_sealed(Path(batch_dir) / INPUT_STATES)
     return None if record is None else record["images"]
+
+
+def repair_hint(batch_dir):
+    """The command that remakes a batch directory's files."""
+    return f"run: snakemake --forcerun {batch_dir}"
+
+
+def image_batch_dirs(batch_dirs, images):
+    """{image: its batch directory} for ``images`` (input order), from the directories' own records.
+
+    A stage is given the image batch directories as declared inputs; which
+    image is in which directory is what each directory's inputs.json says.
+    """
+    holder = {}
+    for batch_dir in batch_dirs:
+        states = read_input_states(batch_dir)
+        if states is None:
+            raise InputError(f"{batch_dir}/{INPUT_STATES}", f"missing or damaged; {repair_hint(batch_dir)}")
+        holder.update({image: str(batch_dir) for image in states})
+    missing = [image for image in images if image not in holder]
+    if missing:
+        raise InputError(f"image {missing[0]}", "is in no image batch; run: snakemake --forcerun image_batch")
+    return {image: holder[image] for image in images}
 
 
 def product_is_sound(path, product, key):

@@ -1,24 +1,26 @@
-"""The overlap graph stage: which sky groups overlap, and how pair work is batched.
+"""The overlap graph stage: which sky groups overlap.
 
 Reads every footprint record, finds the overlapping image pairs with a
-spatial pre-filter plus the exact spherical intersection (overlaps.py), and
-aggregates them into sky-group pairs. Each group pair gets a stable id and a
-batch: batches are hash buckets of the pair's first group, so adding an image
-changes only the batches that hold its pairs (see README, "Pair batches").
+spatial pre-filter plus the exact spherical intersection (geometry/), and
+aggregates them into sky-group pairs with stable ids. Two tables, each
+carrying the SHA-256 of its rows so a reader can tell it is as written:
+pairs.ecsv and groups.ecsv (the sky groups in the reference's element
+order). How pairs are batched into jobs is not decided here (jobs/batches.py),
+so the batch count never re-runs this stage.
 """
 
 import hashlib
 import json
-import re
+import math
+from pathlib import Path
 
 from astropy.table import Table
 
 from skymatchflow.geometry.overlaps import group_pairs, overlapping_image_pairs
 from skymatchflow.io.errors import InputError
-from skymatchflow.io.inputchecks import MAX_NAME, short_name
-from skymatchflow.jobs.buckets import hash_bucket
-
-UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
+from skymatchflow.io.inputchecks import MAX_NAME, UNSAFE_NAME_CHARS, short_name
+from skymatchflow.io.store import STORE_DIR, product_key, read_sealed, write_sealed
+from skymatchflow.stages.image_products import group_order
 
 
 def safe_name(group):
@@ -29,7 +31,7 @@ def safe_name(group):
     name (``x_y``); a long one is cut (see inputs.short_name).
     """
     group = str(group)
-    safe = UNSAFE.sub("_", group)
+    safe = UNSAFE_NAME_CHARS.sub("_", group)
     if safe != group:
         digest = hashlib.sha256(group.encode()).hexdigest()[:10]
         safe = f"{safe[: MAX_NAME - 11]}-{digest}"
@@ -41,26 +43,13 @@ def pair_id(group_a, group_b):
     return f"{safe_name(group_a)}~{safe_name(group_b)}"
 
 
-def batch_of(group_a, n_batches):
-    """The batch of a pair: a hash bucket of its first group (stable under additions)."""
-    return hash_bucket(group_a, n_batches, "b")
-
-
-def group_order(records):
-    """Groups in order of first appearance, and their members in input order."""
-    members = {}
-    for record in records:
-        members.setdefault(record["group"], []).append(record["image"])
-    return members
-
-
-def build_graph(records, polygons, n_batches):
+def build_graph(records, polygons):
     """(pairs, groups) from footprint records (input order) and their polygons.
 
     ``pairs``: one dict per overlapping group pair, with the two groups in
     order of first appearance (the reference's element order), the members
-    of each side that overlap the other group, the summed intersection area,
-    the pair id and its batch.
+    of each side that overlap the other group, the summed intersection area
+    and the pair id.
     """
     members = group_order(records)
     ids = [record["image"] for record in records]
@@ -85,7 +74,6 @@ def build_graph(records, polygons, n_batches):
                 "pair": pair_id(a, b),
                 "group_a": a,
                 "group_b": b,
-                "batch": batch_of(a, n_batches),
                 "area_sr": float(entry["area_sr"]),
                 "members_a": [m for m in members[a] if m in side_a],
                 "members_b": [m for m in members[b] if m in side_b],
@@ -94,67 +82,91 @@ def build_graph(records, polygons, n_batches):
     return pairs, members
 
 
+def stored_graph(records, polygons, store=STORE_DIR):
+    """(pairs, groups, reused): the graph of these footprints, from the product store when it is there.
+
+    The graph depends only on the footprint records in input order, so a
+    re-run after a change that leaves every footprint as it was (a mask or
+    statistic parameter, the batch counts) reads it back instead of
+    intersecting again. The store keeps the latest graph only.
+    """
+    key = product_key("graph", [[record["image"], record["key"]] for record in records])
+    path = Path(store) / "graph" / f"{key}.json"
+    stored = read_sealed(path, key)
+    if stored is not None:
+        pairs = [dict(pair, area_sr=math.nan if pair["area_sr"] is None else pair["area_sr"]) for pair in stored["pairs"]]
+        return pairs, dict(stored["groups"]), True
+    pairs, groups = build_graph(records, polygons)
+    finite = [dict(pair, area_sr=pair["area_sr"] if math.isfinite(pair["area_sr"]) else None) for pair in pairs]
+    write_sealed(path, {"key": key, "pairs": finite, "groups": list(groups.items())})  # a list keeps group order
+    for other in path.parent.glob("*.json"):
+        if other != path:
+            other.unlink(missing_ok=True)
+    return pairs, groups, False
+
+
+PAIR_FIELDS = ("pair", "group_a", "group_b", "members_a", "members_b")
+GROUP_FIELDS = ("image", "file", "sci", "group", "group_index")
+
+
+def rows_digest(rows):
+    """SHA-256 of a table's rows as dicts: lets a reader tell the table is as the overlap graph wrote it."""
+    return hashlib.sha256(json.dumps(list(rows), sort_keys=True).encode()).hexdigest()
+
+
 def pairs_table(pairs):
     """The readable pair list (results/overlaps/pairs.ecsv)."""
     table = Table(
         rows=[
-            (p["pair"], p["group_a"], p["group_b"], p["batch"], p["area_sr"],
-             ",".join(p["members_a"]), ",".join(p["members_b"]))
+            (p["pair"], p["group_a"], p["group_b"], p["area_sr"], ",".join(p["members_a"]), ",".join(p["members_b"]))
             for p in pairs
         ],
-        names=("pair", "group_a", "group_b", "batch", "area_sr", "members_a", "members_b"),
-        dtype=(str, str, str, str, float, str, str),
+        names=("pair", "group_a", "group_b", "area_sr", "members_a", "members_b"),
+        dtype=(str, str, str, float, str, str),
     )
     table["area_sr"].unit = "sr"
     table.meta["description"] = "Overlapping sky-group pairs (exact spherical intersections)"
-    table.meta["pairs_sha256"] = pairs_digest(batches_of(pairs))
+    table.meta["rows_sha256"] = rows_digest({name: p[name] for name in PAIR_FIELDS} for p in pairs)
     return table
 
 
 def groups_table(records, members):
     """Images with their sky group and the group's order (results/overlaps/groups.ecsv)."""
     order = {group: index for index, group in enumerate(members)}
-    return Table(
-        rows=[(r["image"], r["file"], r["sci"], r["group"], order[r["group"]]) for r in records],
-        names=("image", "file", "sci", "group", "group_index"),
-        dtype=(str, str, str, str, int),
-    )
+    rows = [dict(image=r["image"], file=r["file"], sci=r["sci"], group=r["group"], group_index=order[r["group"]])
+            for r in records]
+    table = Table(rows=[tuple(row.values()) for row in rows], names=GROUP_FIELDS, dtype=(str, str, str, str, int))
+    table.meta["description"] = "Images in input order with their sky group and the group's element index"
+    table.meta["rows_sha256"] = rows_digest(rows)
+    return table
 
 
-PAIR_FIELDS = ("pair", "group_a", "group_b", "members_a", "members_b")
+def _read_verified(path, rows):
+    table = Table.read(path, format="ascii.ecsv")
+    rows = [rows(row) for row in table]
+    if table.meta.get("rows_sha256") != rows_digest(rows):
+        raise InputError(path, "changed since the overlap graph wrote it; run: snakemake --forcerun overlap_graph")
+    return rows
 
 
-def batches_of(pairs):
-    """{batch: [pair dicts]} in list order, each pair with exactly what a pair batch is given."""
-    batches = {}
-    for pair in pairs:
-        batches.setdefault(str(pair["batch"]), []).append({name: pair[name] for name in PAIR_FIELDS})
-    return batches
+def read_pairs(pairs_path):
+    """[pair dicts] from results/overlaps/pairs.ecsv in table order; a table not as written is refused."""
+    return _read_verified(pairs_path, lambda row: {
+        "pair": str(row["pair"]),
+        "group_a": str(row["group_a"]),
+        "group_b": str(row["group_b"]),
+        "members_a": str(row["members_a"]).split(","),
+        "members_b": str(row["members_b"]).split(","),
+    })
 
 
-def pairs_digest(batches):
-    """SHA-256 of the batched pair list: lets a reader of pairs.ecsv tell it is as the graph wrote it."""
-    return hashlib.sha256(json.dumps(batches, sort_keys=True).encode()).hexdigest()
-
-
-def read_batches(pairs_path, verify=False):
-    """{batch: [pair dicts]} from results/overlaps/pairs.ecsv, in table order.
-
-    With ``verify``, a table whose rows differ from what the overlap graph
-    wrote (its recorded digest) is refused with one line.
-    """
-    table = Table.read(pairs_path, format="ascii.ecsv")
-    batches = batches_of(
-        {
-            "pair": str(row["pair"]),
-            "group_a": str(row["group_a"]),
-            "group_b": str(row["group_b"]),
-            "batch": str(row["batch"]),
-            "members_a": str(row["members_a"]).split(","),
-            "members_b": str(row["members_b"]).split(","),
-        }
-        for row in table
-    )
-    if verify and table.meta.get("pairs_sha256") != pairs_digest(batches):
-        raise InputError(pairs_path, "changed since the overlap graph wrote it; run: snakemake --forcerun overlap_graph")
-    return batches
+def read_groups(groups_path):
+    """{group: [member image ids]} in element order, from results/overlaps/groups.ecsv."""
+    rows = _read_verified(groups_path, lambda row: {
+        "image": str(row["image"]), "file": str(row["file"]), "sci": str(row["sci"]),
+        "group": str(row["group"]), "group_index": int(row["group_index"]),
+    })
+    members = {}
+    for row in sorted(rows, key=lambda row: row["group_index"]):
+        members.setdefault(row["group"], []).append(row["image"])
+    return members

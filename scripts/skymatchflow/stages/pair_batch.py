@@ -24,12 +24,14 @@ from skymatchflow.io.store import (
     write_sealed,
 )
 from skymatchflow.jobs.progress import tracked
-from skymatchflow.stages.image_batch import product_is_sound, product_keys, read_input_states
-
-
-def repair_hint(batch_dir):
-    """The command that remakes a batch directory's files."""
-    return f"run: snakemake --forcerun {batch_dir}"
+from skymatchflow.stages.image_batch import (
+    image_batch_dirs,
+    product_is_sound,
+    product_keys,
+    product_path,
+    read_input_states,
+    repair_hint,
+)
 
 
 class MemberKeys:
@@ -92,6 +94,29 @@ def pair_key(pair, stat_params, member_keys):
     return product_key(
         "pair", {"pair": pair, "stat": stat_params, "members": members_made_from(pair, member_keys)}
     )
+
+
+def batch_spec(pairs, made_from, image_batches):
+    """{"pairs", "images": {id: {"file", "sci", "footprint", "mask", "batch_dir"}}} of one pair batch.
+
+    The member images' products are found in the image batch directories the
+    job declares as inputs (``image_batches``), not in parameters.
+    """
+    images = made_from["images"]
+    dirs = image_batch_dirs(image_batches, list(images))
+    return {
+        "pairs": pairs,
+        "images": {
+            image: {
+                "file": images[image]["file"],
+                "sci": images[image]["sci"],
+                "footprint": str(product_path(dirs[image], image, "footprint")),
+                "mask": str(product_path(dirs[image], image, "mask")),
+                "batch_dir": dirs[image],
+            }
+            for image in images
+        },
+    }
 
 
 def run_batch(cfg, outdir, store=STORE_DIR):

@@ -13,8 +13,9 @@ repairs it.
 from pathlib import Path
 
 from skymatchflow.io.store import read_sealed
-from skymatchflow.stages.image_batch import product_path
-from skymatchflow.stages.overlap_graph import read_batches
+from skymatchflow.jobs.batches import batch_pairs
+from skymatchflow.stages.image_batch import image_batch_dirs, product_path
+from skymatchflow.stages.overlap_graph import read_pairs
 from skymatchflow.stages.pair_batch import MemberKeys, check_unchanged, pair_key, unsound_product
 
 
@@ -26,7 +27,11 @@ def _checked_record(path, key, batch_dir):
 
 
 def read_checked_images(made_from, batch_dirs, products):
-    """({product: [records in input order]}, MemberKeys) for the images of ``batch_dirs`` ({id: dir})."""
+    """({product: [records in input order]}, MemberKeys) for the images of ``made_from``.
+
+    ``batch_dirs``: the image batch directories (declared inputs) that hold them.
+    """
+    batch_dirs = image_batch_dirs(batch_dirs, made_from["images"])
     member_keys = MemberKeys(made_from, {image: {"batch_dir": d} for image, d in batch_dirs.items()})
     records = {product: [] for product in products}
     for image, batch_dir in batch_dirs.items():
@@ -39,9 +44,9 @@ def read_checked_images(made_from, batch_dirs, products):
     return records, member_keys
 
 
-def read_checked_pairs(pairs_path, pair_dirs, stat_params, member_keys):
+def read_checked_pairs(pairs_path, pair_dirs, stat_params, member_keys, n_batches):
     """Every pair record of the overlap graph, each checked against the key its members give."""
-    batches = read_batches(pairs_path, verify=True)
+    batches = batch_pairs(read_pairs(pairs_path), n_batches)
     dirs = {Path(d).name: d for d in pair_dirs}
     records = []
     for batch, pairs in batches.items():

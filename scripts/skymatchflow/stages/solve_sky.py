@@ -12,7 +12,7 @@ from astropy.table import Table
 
 from skymatchflow.io.errors import InputError
 from skymatchflow.solve.skymatch import Element, Equation, skymatch
-from skymatchflow.stages.overlap_graph import group_order
+from skymatchflow.stages.image_products import group_order
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +37,13 @@ def initial_sky(footprint, subtract):
     return level if subtract else 0.0
 
 
-def build_elements(footprints, subtract):
-    """Sky groups in order of first appearance (footprints in input order)."""
-    members = group_order(footprints)
+def build_elements(footprints, subtract, groups=None):
+    """Sky groups in element order: the overlap graph's ``groups`` ({group: members}) when matching,
+    else in order of first appearance of the footprints (input order)."""
+    members = groups if groups is not None else group_order(footprints)
+    if sorted(m for images in members.values() for m in images) != sorted(r["image"] for r in footprints):
+        raise InputError("results/overlaps/groups.ecsv", "does not list the current images; "
+                         "run: snakemake --forcerun overlap_graph")
     by_id = {record["image"]: record for record in footprints}
     return [
         Element(group, images, initial={m: initial_sky(by_id[m], subtract) for m in images})
@@ -63,13 +67,14 @@ def equations_from_pairs(pair_records, elements):
     return equations
 
 
-def solve_tables(footprints, image_skies, pair_records, skymethod, match_down, subtract, options=None):
+def solve_tables(footprints, image_skies, pair_records, skymethod, match_down, subtract, options=None, groups=None):
     """(sky table, pair table) for the given stage records.
 
     ``options``: the opt-in match options (config.match_options); None or
-    the defaults solve exactly as the reference.
+    the defaults solve exactly as the reference. ``groups``: the overlap
+    graph's sky groups in element order (groups.ecsv), when matching.
     """
-    elements = build_elements(footprints, subtract)
+    elements = build_elements(footprints, subtract, groups)
     equations = equations_from_pairs(pair_records, elements)
     whole = {record["image"]: record["sky"] for record in image_skies}
     if "match" in skymethod and not equations:
@@ -145,7 +150,7 @@ def _sky_table(elements, footprints, image_skies, summary):
                     record.get("wcs", "fits"),
                 )
             )
-    names = ("image", "file", "ext", "group", "sky", "delta_match", "sky_global", "sky_whole_image",
+    names = ("image", "file", "sci", "group", "sky", "delta_match", "sky_global", "sky_whole_image",
              "status", "island", "npix", "sky_initial", "wcs")
     dtypes = (str, str, str, str, float, float, float, float, str, int, int, float, str)
     table = Table(rows=rows, names=names, dtype=dtypes) if rows else Table(names=names, dtype=dtypes)

@@ -18,7 +18,7 @@ from skymatchflow.geometry.intersection import intersect_polygons
 from skymatchflow.geometry.scanfill import fill_bounding_window, scan_fill
 from skymatchflow.io.errors import InputError
 from skymatchflow.io.fitsregion import read_file_region
-from skymatchflow.io.inputs import ImageSpec, parse_extension
+from skymatchflow.io.inputs import WHOLE_FILE_COMPRESSION, ImageSpec, parse_extension
 from skymatchflow.io.maskfile import read_mask
 from skymatchflow.io.readers import read_header
 from skymatchflow.jobs.config import stat_kwargs
@@ -88,7 +88,6 @@ def overlap_pieces(polygon, others):
 
 # Compressed files cannot be read by region: a section read seeks in the
 # stream and decompresses it again and again. Their SCI is read whole, once.
-COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zip", ".z")  # whole-file compression (not tile-compressed .fz)
 
 
 def _read_full(image):
@@ -99,7 +98,7 @@ def _read_full(image):
 def _read_window(image, window):
     """SCI and mask over ``window`` only (the whole SCI once for a compressed file)."""
     row0, row1, col0, col1 = window
-    if image.path.lower().endswith(COMPRESSED_SUFFIXES):
+    if image.path.lower().endswith(WHOLE_FILE_COMPRESSION):
         if image.pixels is None:
             image.pixels = _read_full(image)
         sci = image.pixels[row0:row1, col0:col1]

@@ -14,12 +14,14 @@ from astropy.wcs import WCS
 from spherical_geometry.polygon import SphericalPolygon
 
 from skymatchflow.demo import generate as demo
-from skymatchflow.demo.generate import DQ_FLAGS, demo_file_names, make_demo_mosaic
+from skymatchflow.demo.generate import make_demo_mosaic
+from skymatchflow.demo.names import demo_file_names
+from skymatchflow.stats.dqflags import JWST_PIXEL_FLAGS
 
 SIZE = 128
 SEED = 20261123
 BORDER = 4
-DO_NOT_USE, NON_SCIENCE = DQ_FLAGS["DO_NOT_USE"], DQ_FLAGS["NON_SCIENCE"]
+DO_NOT_USE, NON_SCIENCE = JWST_PIXEL_FLAGS["DO_NOT_USE"], JWST_PIXEL_FLAGS["NON_SCIENCE"]
 
 
 @pytest.fixture(scope="module")
@@ -163,11 +165,11 @@ def test_dq_populations(mosaic):
     truth = Table.read(truth_path)
     for row in truth:
         sci, dq = files[row["file"]]["sci"], files[row["file"]]["dq"]
-        jump = (dq & DQ_FLAGS["JUMP_DET"]) > 0
+        jump = (dq & JWST_PIXEL_FLAGS["JUMP_DET"]) > 0
         assert jump.sum() >= 3
         assert np.all(sci[jump & np.isfinite(sci)] > row["sky_injected"] + 5.0)
         for flag in ("HOT", "DEAD", "SATURATED"):
-            bad = (dq & DQ_FLAGS[flag]) > 0
+            bad = (dq & JWST_PIXEL_FLAGS[flag]) > 0
             assert bad.any(), (row["file"], flag)
             assert np.all(dq[bad] & DO_NOT_USE), (row["file"], flag)
 

@@ -127,7 +127,7 @@ def stage(tmp_path_factory):
         rows.append((image, f"{image}.fits", "SCI", group, np.nan if skipped else SKIES[group],
                      SKIES[group] - 0.8, 0.8, SKIES[group], "SKIPPED" if skipped else "COMPLETE",
                      ISLANDS[group], 100, 0.0))
-    sky = Table(rows=rows, names=("image", "file", "ext", "group", "sky", "delta_match", "sky_global",
+    sky = Table(rows=rows, names=("image", "file", "sci", "group", "sky", "delta_match", "sky_global",
                                   "sky_whole_image", "status", "island", "npix", "sky_initial"))
     pairs = Table(
         rows=[("A~B", "A", "B", True, 1.0, 1.3, 10, 10, -0.3, 0.001, ""),

@@ -132,3 +132,14 @@ def test_known_layouts_are_not_opened_again_and_a_changed_file_is(tmp_path, monk
     images = discover_images(config, layouts=LayoutCache(cache_path))
     assert sorted(opened) == sorted([str(one), str(tmp_path / "new_flt.fits")])
     assert [i for i in images if i.startswith("one")] == ["one_flt_sci1", "one_flt_sci2", "one_flt_sci3"]
+
+
+def test_sheet_columns_are_the_schema_properties():
+    """The image sheet's schema is the one definition of its columns."""
+    import yaml
+
+    from skymatchflow.io.inputs import SHEET_COLUMNS, SHEET_SCHEMA
+
+    schema = yaml.safe_load(SHEET_SCHEMA.read_text())
+    assert tuple(schema["properties"]) == SHEET_COLUMNS and schema["required"] == ["path"]
+    assert schema["$schema"].endswith("draft/2020-12/schema")

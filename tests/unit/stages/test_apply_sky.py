@@ -13,7 +13,7 @@ from skymatchflow.stages.apply_sky import write_matched_copy
 
 
 def sky_rows(**overrides):
-    row = {"image": "a", "file": "a.fits", "ext": "SCI", "sky": 1.25, "delta_match": 0.5,
+    row = {"image": "a", "file": "a.fits", "sci": "SCI", "sky": 1.25, "delta_match": 0.5,
            "sky_global": 0.75, "status": "COMPLETE"}
     row.update(overrides)
     return Table(rows=[row])

@@ -12,7 +12,7 @@ from skymatchflow.io.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.io.maskfile import read_mask, read_mask_provenance
 from skymatchflow.io.stagefiles import sha256_file, unchanged_since
-from skymatchflow.jobs.buckets import hash_bucket
+from skymatchflow.jobs.batches import batch_name
 from skymatchflow.stages.image_batch import INPUT_STATES, PRODUCTS, batch_of_image, product_path, read_input_states
 from skymatchflow.stages.image_batch import run_image_batch as run_in_store
 
@@ -187,11 +187,11 @@ def test_the_batch_records_the_state_of_every_input(made):
     assert unchanged_since(paths[1], states["b"]["image"])  # only the mtime changed: same bytes
 
 
-def test_buckets_are_stable_and_spread():
-    assert batch_of_image("jw001_nrca1_cal", 4) == hash_bucket("jw001_nrca1_cal", 4, "i")
+def test_batches_are_stable_and_spread():
+    assert batch_of_image("jw001_nrca1_cal", 4) == batch_name("jw001_nrca1_cal", 4, "i")
     assert batch_of_image("x", 1) == "i000"
-    buckets = {batch_of_image(f"image_{k:04d}", 8) for k in range(200)}
-    assert buckets == {f"i{k:03d}" for k in range(8)}
+    batches = {batch_of_image(f"image_{k:04d}", 8) for k in range(200)}
+    assert batches == {f"i{k:03d}" for k in range(8)}
 
 
 def _write_batch(args):
