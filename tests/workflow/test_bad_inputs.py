@@ -22,6 +22,7 @@ from helpers.paths import REPO
 from helpers.workflow_runner import run_snakemake, write_config
 
 from skymatchflow.io.errors import InputError
+from skymatchflow.solve.anchors import check_anchor_names
 from skymatchflow.io.inputs import discover_images
 from skymatchflow.io.skylist import read_skylist
 from skymatchflow.jobs.config import ConfigError, check_config
@@ -151,6 +152,14 @@ START = {
     "lower nan": (_config(lower=float("nan")), "config key 'lower': nan is not a finite number"),
     "lsigma inf": (_config(lsigma=float("inf")), "config key 'lsigma': inf is not a finite number"),
     "nclip 1e9": (_config(nclip=10**9), "config key 'nclip': 1000000000 is greater than the maximum of 100"),
+    "anchor unknown, groups none": (
+        _config(groups="none", anchor={"b": 1.0}),
+        "config key 'anchor': 'b' is neither an image id nor a sky group id",
+    ),
+    "anchor unknown, groups exposure": (
+        _config(anchor={"jw0001": 1.0}),
+        "config key 'anchor': 'jw0001' is neither an image id nor a sky group id",
+    ),
 }
 
 
@@ -158,6 +167,7 @@ def start_checks(config):
     """What the Snakefile runs before any job (workflow/rules/common.smk)."""
     check_config(config, SCHEMA)
     images = discover_images(config)
+    check_anchor_names(config["anchor"], images, config["groups"])
     if config["skymethod"] == "user":
         read_skylist(config["skylist"], sorted({spec.path for spec in images.values()}))
 

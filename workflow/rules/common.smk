@@ -9,6 +9,7 @@ from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
 
+from skymatchflow.solve.anchors import check_anchor_names
 from skymatchflow.jobs.config import check_config, pair_options, stat_kwargs
 from skymatchflow.stats.exclusions import exclusion_params
 from skymatchflow.demo.names import demo_file_names
@@ -27,6 +28,7 @@ validate(config, str(CONFIG_SCHEMA))
 _LAYOUTS = LayoutCache()
 IMAGES = stop_on_bad_input(discover_images, config, _LAYOUTS)
 _LAYOUTS.save()
+stop_on_bad_input(check_anchor_names, config["anchor"], IMAGES, config["groups"])
 WCS_POLICY = wcs_policy(config["wcs"])[0]
 logger.info(describe_policy(config["wcs"]))
 EXCLUSIONS = stop_on_bad_input(exclusion_params, config)  # None without exclude

@@ -8,6 +8,7 @@ import numpy as np
 from astropy.table import Table
 
 from skymatchflow.diagnostics.islands import skipped_images
+from skymatchflow.solve.consistency import COLUMNS, graph_consistency
 
 
 def rms(values):
@@ -37,8 +38,21 @@ def summary_table(sky, pairs):
     names = ("island", "n_images", "n_groups", "n_skipped", "n_pairs", "n_pairs_without_value",
              "rms_before", "rms_after")
     table = Table(rows=rows, names=names, dtype=(str, int, int, int, int, int, float, float))
+    _add_consistency(table, graph_consistency(sky, pairs))
     table["island"].description = "island of the overlap graph (-1: no match stage); 'total': every image"
     table["n_pairs"].description = "valid pairs (each one equation of the match)"
     table["rms_before"].description = "RMS of the valid pairs' differences a - b before the match (NaN: no pair)"
     table["rms_after"].description = "RMS of the same differences after the solved sky changes"
     return table
+
+
+def _add_consistency(table, figures):
+    """The overlap graph's consistency per island (consistency.graph_consistency); island -1 has none."""
+    empty = {"n_cycles": 0, "closure_rms": np.nan, "chi2_dof": np.nan, "worst_pair": "", "worst_closure": np.nan}
+    for name, dtype in zip(COLUMNS, (int, float, float, str, float)):
+        table[name] = np.array([figures.get(str(i), empty)[name] for i in table["island"]], dtype=dtype)
+    table["n_cycles"].description = "independent cycles of valid pairs (pairs - groups + 1): the checks the graph holds"
+    table["closure_rms"].description = "sqrt(sum of difference_after^2 / n_cycles): how far pairs disagree around cycles"
+    table["chi2_dof"].description = "sum of (difference_after / noise)^2 / n_cycles (pair noise measured: difference)"
+    table["worst_pair"].description = "the pair with the largest |difference_after|"
+    table["worst_closure"].description = "its difference_after"

@@ -10,9 +10,42 @@ island holds several); islands without an anchor keep the reference's rule,
 applied among themselves.
 """
 
+import re
+
 import numpy as np
 
 from skymatchflow.io.errors import InputError
+
+#: the form of a JWST exposure group id (readers.group_id): jw{ppppp}{ooo}{vvv}_{gg}{s}{aa}_{eeeee}
+JWST_GROUP_ID = re.compile(r"^jw[^_]*_[^_]*_[^_]*$")
+
+
+def check_anchor_names(anchor, images, grouping):
+    """Stop before any job on an ``anchor`` key that cannot name an image or a sky group.
+
+    ``images``: {image id: ImageSpec} as discovered at parse time. Image ids
+    and the image sheet's (or associations') explicit groups are known then;
+    so are the group ids of ``groups: none`` (the image ids) and, for
+    ``groups: exposure``, their possible forms (a file's stem, or a JWST
+    exposure id ``jw..._..._...`` from the headers). A header keyword's
+    values are not known before the footprints: such names are left to the
+    solve job's check (anchor_elements).
+    """
+    if not anchor:
+        return
+    specs = list(images.values())
+    known = set(images) | {spec.group for spec in specs if spec.group}
+    implicit = [spec for spec in specs if not spec.group]
+    if implicit and grouping == "exposure":
+        from skymatchflow.io.inputs import file_stem
+
+        known |= {file_stem(spec.path) for spec in implicit}
+    elif implicit and grouping != "none":
+        return  # a header keyword names the groups: values unknown until the footprints
+    for name in anchor:
+        if name in known or (implicit and grouping == "exposure" and JWST_GROUP_ID.match(name)):
+            continue
+        raise InputError("config key 'anchor'", f"{name!r} is neither an image id nor a sky group id of the inputs")
 
 
 def anchor_elements(anchor, elements):

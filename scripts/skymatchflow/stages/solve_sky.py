@@ -89,10 +89,14 @@ def solve_tables(footprints, image_skies, pair_records, skymethod, match_down, s
         low = sorted(p for p, w in weights.items() if w < 0.5)
         log.info(f"Robust solve: {summary['solver']['iterations']} iterations; {len(low)} of {len(weights)} "
                  f"pairs down-weighted below 0.5{': ' + ', '.join(low) if low else ''}")
-    return (
-        _sky_table(elements, footprints, image_skies, summary),
-        pair_table(pair_records, elements, weights),
-    )
+    sky, pairs = _sky_table(elements, footprints, image_skies, summary), pair_table(pair_records, elements, weights)
+    if "match" in skymethod:
+        from skymatchflow.solve.consistency import consistency_line, graph_consistency
+
+        figures = graph_consistency(sky, pairs)
+        pairs.meta["consistency"] = figures["total"]
+        log.info(consistency_line(figures))
+    return sky, pairs
 
 
 def match_hooks(options, elements, match_down):
@@ -192,6 +196,9 @@ def pair_table(pair_records, elements, weights=None):
     table = Table(rows=rows, names=names, dtype=dtypes) if rows else Table(names=names, dtype=dtypes)
     table["difference_before"].description = "sky_a - sky_b in the overlap, as measured"
     table["difference_after"].description = "the same difference after the solved sky changes"
+    if any(record.get("noise") is not None for record in pair_records):  # measured noise (difference)
+        table["noise"] = [_nan(r.get("noise")) if r["valid"] else np.nan for r in sorted(pair_records, key=lambda r: r["pair"])]
+        table["noise"].description = "standard error of the measured difference (1.4826 MAD / sqrt(npix))"
     if weights is not None:
         table["weight"] = [weights.get(p, np.nan) if v else np.nan for p, v in zip(table["pair"], table["valid"])]
         table["weight"].description = "final robust weight of the pair (1: fully trusted; NaN: no equation)"

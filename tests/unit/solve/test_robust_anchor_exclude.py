@@ -11,7 +11,7 @@ from helpers.paths import REPO
 from skymatchflow.io.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.jobs.config import ConfigError, check_config
-from skymatchflow.solve.anchors import anchor_elements, anchored_shift
+from skymatchflow.solve.anchors import anchor_elements, anchored_shift, check_anchor_names
 from skymatchflow.solve.robust import robust_deltas
 from skymatchflow.solve.skymatch import Element, Equation, match_deltas
 from skymatchflow.stages.solve_sky import solve_tables
@@ -67,6 +67,24 @@ def test_anchor_holds_its_island_and_others_keep_match_down():
     assert deltas.tolist() == [8.0, 10.0, 0.0, 2.0]
     with pytest.raises(InputError, match="anchor"):
         anchor_elements({"zz": 1.0}, elements)
+
+
+def test_anchor_names_are_checked_before_any_job_when_the_groups_are_known():
+    def spec(image_id, group=""):
+        return ImageSpec(image_id, f"/data/{image_id}_cal.fits", "SCI", "", "", group)
+
+    images = {"a_cal": spec("a_cal"), "b_cal": spec("b_cal", group="field1")}
+    for grouping in ("none", "exposure", "FILTER"):
+        check_anchor_names({"a_cal": 1.0, "field1": 2.0}, images, grouping)  # an image id, a sheet group
+    check_anchor_names({"jw01234001001_02101_00001": 0.0}, images, "exposure")  # a JWST exposure id
+    check_anchor_names({"F200W": 0.0}, images, "FILTER")  # keyword values: only the solve job knows them
+    for grouping in ("none", "exposure"):
+        with pytest.raises(InputError, match="config key 'anchor': 'a' is neither an image id nor a sky group id"):
+            check_anchor_names({"a": 1.0}, images, grouping)
+    # every image in an explicit group: the group ids are all known, whatever the rule
+    grouped = {"a_cal": spec("a_cal", "g1"), "b_cal": spec("b_cal", "g2")}
+    with pytest.raises(InputError, match="'F200W'"):
+        check_anchor_names({"F200W": 0.0}, grouped, "FILTER")
 
 
 def footprints_and_pairs():
