@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .imagebatch import product_is_sound, product_keys, read_input_states
+from .openfiles import held_files_closed
 from .progress import tracked
 from .stagefiles import atomic_directory, read_json, software_versions, unchanged_since
 from .store import STORE_DIR, link_into, product_key, prune_unlinked, read_sealed, stored_path, write_sealed
@@ -99,7 +100,7 @@ def run_batch(cfg, outdir, store=STORE_DIR):
     member_keys = MemberKeys(cfg["made_from"], spec["images"])
     loaded = {}
     computed = kept = 0
-    with atomic_directory(outdir) as building:
+    with atomic_directory(outdir) as building, held_files_closed():
         for pair in tracked(spec["pairs"], "pairs"):  # a log line every 5 %, with pairs per second
             key = pair_key(pair, stat_params, member_keys)
             stored = stored_path(store, "pairs", pair["pair"], key, ".json")
