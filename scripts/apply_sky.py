@@ -1,14 +1,9 @@
 """Snakemake entry: the matched copy of one input file."""
 
-import sys
-from pathlib import Path
+from astropy.table import Table
 
-sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
-
-from astropy.table import Table  # noqa: E402
-
-from skymatchflow.apply import write_matched_copy  # noqa: E402
-from skymatchflow.rulerunner import run_rule  # noqa: E402
+from skymatchflow.jobs.rulerunner import run_rule
+from skymatchflow.stages.apply_sky import write_matched_copy
 
 
 def main(smk):

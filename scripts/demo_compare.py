@@ -1,15 +1,12 @@
 """Snakemake entry: print and save the demo's recovered against injected sky."""
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
+from astropy.table import Table
 
-from astropy.table import Table  # noqa: E402
-
-from skymatchflow.demoreport import compare_with_truth, format_comparison  # noqa: E402
-from skymatchflow.rulerunner import run_rule  # noqa: E402
-from skymatchflow.stagefiles import atomic_path  # noqa: E402
+from skymatchflow.demo.compare import compare_with_truth, format_comparison
+from skymatchflow.io.stagefiles import atomic_path
+from skymatchflow.jobs.rulerunner import run_rule
 
 
 def main(smk):

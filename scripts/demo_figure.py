@@ -1,14 +1,9 @@
 """Snakemake entry: the demo's recovered against injected sky, as a figure."""
 
-import sys
-from pathlib import Path
+from astropy.table import Table
 
-sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
-
-from astropy.table import Table  # noqa: E402
-
-from skymatchflow.diagnostics.truth import truth_figure  # noqa: E402
-from skymatchflow.rulerunner import run_rule  # noqa: E402
+from skymatchflow.diagnostics.truth import truth_figure
+from skymatchflow.jobs.rulerunner import run_rule
 
 
 def main(smk):

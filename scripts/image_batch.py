@@ -1,13 +1,9 @@
 """Snakemake entry: footprints, masks and whole-image skies of one batch of images."""
 
 import logging
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
-
-from skymatchflow.imagebatch import describe_counts, run_image_batch  # noqa: E402
-from skymatchflow.rulerunner import run_rule  # noqa: E402
+from skymatchflow.jobs.rulerunner import run_rule
+from skymatchflow.stages.image_batch import describe_counts, run_image_batch
 
 
 def main(smk):

@@ -5,7 +5,7 @@ Command line:  python scripts/make_demo.py OUTDIR [--detector-size N] [--seed S]
 Snakemake:     script: "../../scripts/make_demo.py" with
                output: the image paths (demo_file_names order, one directory)
                        plus a named output ``truth``;
-               params: cfg = {"seed": ..., "detector_size": ..., "n_exposures": ...}
+               params: cfg = {"seed": ..., "detector_size": ...}
 """
 
 # No ``from __future__`` import here: Snakemake's script: directive puts its
@@ -17,9 +17,8 @@ from pathlib import Path
 
 # Make ``import skymatchflow`` work both from the command line and under
 # Snakemake's ``script:`` (which sets __file__ to this file's real path).
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from skymatchflow.demo import demo_file_names, make_demo_mosaic  # noqa: E402
+from skymatchflow.demo.generate import make_demo_mosaic
+from skymatchflow.demo.names import demo_file_names
 
 
 def _run_snakemake(smk) -> None:
@@ -27,8 +26,7 @@ def _run_snakemake(smk) -> None:
     cfg = dict(smk.params.cfg)
     truth_out = Path(smk.output.truth)
     images = [Path(p) for p in smk.output if Path(p) != truth_out]
-    n_exposures = int(cfg.get("n_exposures", 2))
-    expected = demo_file_names(n_exposures)
+    expected = demo_file_names()
     dirs = {p.parent for p in images}
     if len(dirs) != 1:
         raise ValueError(
@@ -36,8 +34,8 @@ def _run_snakemake(smk) -> None:
         )
     if sorted(p.name for p in images) != sorted(expected):
         raise ValueError(
-            "Snakemake image outputs must be named as demo_file_names"
-            f"(n_exposures={n_exposures}): expected {expected}, "
+            "Snakemake image outputs must be named as demo_file_names(): "
+            f"expected {expected}, "
             f"got {[p.name for p in images]}"
         )
     outdir = dirs.pop()
@@ -45,7 +43,6 @@ def _run_snakemake(smk) -> None:
         outdir,
         seed=int(cfg["seed"]),
         detector_size=int(cfg["detector_size"]),
-        n_exposures=n_exposures,
     )
     if truth.resolve() != truth_out.resolve():
         truth_out.parent.mkdir(parents=True, exist_ok=True)
@@ -75,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     if "snakemake" in globals():
-        from skymatchflow.rulerunner import run_rule
+        from skymatchflow.jobs.rulerunner import run_rule
 
         run_rule(_run_snakemake, snakemake)  # noqa: F821 (injected by Snakemake)
     else:

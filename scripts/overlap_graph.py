@@ -1,37 +1,27 @@
-"""Snakemake entry (checkpoint): the overlap graph of all footprints."""
+"""Snakemake entry (checkpoint): the overlap graph of all footprints (pairs.ecsv, groups.ecsv)."""
 
 import logging
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
-
-from skymatchflow.footprint import polygon_from_dict  # noqa: E402
-from skymatchflow.overlapgraph import build_graph, groups_table, pairs_table  # noqa: E402
-from skymatchflow.rulerunner import run_rule  # noqa: E402
-from skymatchflow.stagecheck import read_checked_images  # noqa: E402
-from skymatchflow.stagefiles import atomic_path, software_versions  # noqa: E402
-
-
-def write_table(table, path, record):
-    table.meta["provenance"] = record
-    with atomic_path(path) as tmp:
-        table.write(tmp, format="ascii.ecsv")
+from skymatchflow.geometry.footprint import polygon_from_dict
+from skymatchflow.io.stagefiles import software_versions, write_ecsv
+from skymatchflow.jobs.rulerunner import run_rule
+from skymatchflow.stages.overlap_graph import groups_table, pairs_table, stored_graph
+from skymatchflow.stages.solve_inputs import read_checked_images
 
 
 def main(smk):
     cfg = smk.params.cfg
-    records = read_checked_images(cfg["made_from"], cfg["image_batch_dirs"], ["footprint"])[0]["footprint"]
+    records = read_checked_images(cfg["made_from"], smk.input.image_batches, ["footprint"])[0]["footprint"]
     polygons = [polygon_from_dict(record["polygon"]) for record in records]
-    pairs, members = build_graph(records, polygons, cfg["pair_batches"])
-    logging.info("%d images in %d sky groups; %d overlapping group pairs", len(records), len(members), len(pairs))
+    pairs, members, reused = stored_graph(records, polygons)
+    logging.info("%d images in %d sky groups; %d overlapping group pairs%s", len(records), len(members), len(pairs),
+                 " (the footprints are unchanged: graph read from the product store)" if reused else "")
     record = {
-        "params": {"pair_batches": cfg["pair_batches"]},
         "footprints": {r["image"]: r["key"] for r in records},
         "software": software_versions(),
     }
-    write_table(groups_table(records, members), smk.output.groups, record)
-    write_table(pairs_table(pairs), smk.output.pairs, record)
+    write_ecsv(groups_table(records, members), smk.output.groups, {"provenance": record})
+    write_ecsv(pairs_table(pairs), smk.output.pairs, {"provenance": record})
 
 
 run_rule(main, snakemake)  # noqa: F821

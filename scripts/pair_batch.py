@@ -1,17 +1,15 @@
 """Snakemake entry: the statistics files of one batch of overlapping group pairs."""
 
 import logging
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
-
-from skymatchflow.pairbatch import run_batch  # noqa: E402
-from skymatchflow.rulerunner import run_rule  # noqa: E402
+from skymatchflow.jobs.rulerunner import run_rule
+from skymatchflow.stages.pair_batch import batch_spec, read_batch_plan, run_batch
 
 
 def main(smk):
-    computed, kept = run_batch(smk.params.cfg, smk.output[0])
+    plan = read_batch_plan(smk.input.plan)
+    spec = batch_spec(plan["pairs"], plan["made_from"], smk.input.image_batches)
+    computed, kept = run_batch({"stat": plan["stat"], "made_from": plan["made_from"], "batch": spec}, smk.output[0])
     logging.info("batch %s: %d pairs computed, %d unchanged pairs kept", smk.wildcards.batch, computed, kept)
 
 

@@ -22,16 +22,17 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+REPO = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]  # the package and the test helpers
 
 from astropy.io import fits  # noqa: E402
 from astropy.table import Table  # noqa: E402
 from astropy.wcs import WCS  # noqa: E402
 
 from skymatchflow.diagnostics.stage import FIGURES, make_diagnostics  # noqa: E402
-from skymatchflow.footprint import footprint_polygon, polygon_to_dict  # noqa: E402
-from skymatchflow.preview import PREVIEW_SIZE  # noqa: E402
-from skymatchflow.stagefiles import write_json  # noqa: E402
+from skymatchflow.geometry.footprint import footprint_polygon, polygon_to_dict  # noqa: E402
+from skymatchflow.io.stagefiles import write_json  # noqa: E402
+from skymatchflow.stages.preview import PREVIEW_SIZE  # noqa: E402
 
 DETECTOR = 2048  # pixels
 SCALE = 0.11 / 3600  # deg per pixel
@@ -76,7 +77,7 @@ def synthesise(outdir, n_images, seed=1):
         skipped = k % 997 == 5
         rows.append((image, f"{image}.fits", "SCI", image, np.nan if skipped else sky, 0.1 * island, 1.0,
                      sky, "SKIPPED" if skipped else "COMPLETE", island, 1000, 0.0))
-    sky_table = Table(rows=rows, names=("image", "file", "ext", "group", "sky", "delta_match", "sky_global",
+    sky_table = Table(rows=rows, names=("image", "file", "sci", "group", "sky", "delta_match", "sky_global",
                                         "sky_whole_image", "status", "island", "npix", "sky_initial"))
     pair_rows = []
     for (i, j), k in positions.items():

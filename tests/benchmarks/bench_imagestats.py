@@ -1,4 +1,4 @@
-"""Benchmark: skymatchflow.imagestats.sky_statistic vs stsci.imagestats.ImageStats.
+"""Benchmark: skymatchflow.stats.imagestats.sky_statistic vs stsci.imagestats.ImageStats.
 
 Run:  .venv/bin/python tests/benchmarks/bench_imagestats.py [--repeats N]
 
@@ -23,10 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+REPO = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]  # the package and the test helpers
 
-from skymatchflow.imagestats import sky_statistic  # noqa: E402
 from stsci.imagestats import ImageStats  # noqa: E402
+
+from skymatchflow.stats.imagestats import sky_statistic  # noqa: E402
 
 STATS = ("mode", "mean", "median", "midpt")
 

@@ -29,8 +29,8 @@ from bench_workflow import STEP_CONFIG, make_survey, run_workflow  # noqa: E402
 
 def options(paths, scratch):
     """{label: config changes}: the defaults, then each option alone and the combination."""
-    from astropy.wcs import WCS
     from astropy.io import fits
+    from astropy.wcs import WCS
 
     header = fits.getheader(paths[len(paths) // 2], "SCI")
     ra, dec = WCS(header).all_pix2world([[128.0, 128.0]], 0)[0]

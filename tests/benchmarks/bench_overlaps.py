@@ -1,4 +1,4 @@
-"""Benchmark: overlap discovery (skymatchflow.overlaps) vs the reference's all-pairs loop.
+"""Benchmark: overlap discovery (skymatchflow.geometry.overlaps) vs the reference's all-pairs loop.
 
 Not a test (no ``test_`` prefix).  Run from the repository root::
 
@@ -31,18 +31,13 @@ from pathlib import Path
 import numpy as np
 from astropy.wcs import WCS
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from skymatchflow.footprint import footprint_polygon  # noqa: E402
-from skymatchflow.overlaps import (  # noqa: E402
-    AMBIGUOUS,
-    DISJOINT,
-    OVERLAP,
-    bounding_caps,
-    candidate_pairs,
-    classify_candidates,
-    intersection_areas,
-    overlapping_image_pairs,
-)
+REPO = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]  # the package and the test helpers
+from skymatchflow.geometry.candidates import bounding_caps, candidate_pairs
+from skymatchflow.geometry.classify import AMBIGUOUS, DISJOINT, OVERLAP, classify_candidates
+from skymatchflow.geometry.footprint import footprint_polygon  # noqa: E402
+from skymatchflow.geometry.intersection import intersection_areas
+from skymatchflow.geometry.overlaps import overlapping_image_pairs
 
 SHAPE = (2048, 2048)
 SCALE = 0.06 / 3600.0

@@ -29,13 +29,12 @@ from astropy.wcs import WCS
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_workflow import STEP_CONFIG, make_survey  # noqa: E402  (puts scripts/ on sys.path)
-from skymatchflow import openfiles  # noqa: E402
-from skymatchflow.dqflags import good_pixel_mask  # noqa: E402
-from skymatchflow.exactintersect import PairGeometry  # noqa: E402
-from skymatchflow.footprint import footprint_polygon  # noqa: E402
-from skymatchflow.maskfile import write_mask  # noqa: E402
-from skymatchflow.overlaps import overlapping_image_pairs  # noqa: E402
-from skymatchflow.pairstats import PairImage, pair_record  # noqa: E402
+from skymatchflow.io import openfiles  # noqa: E402
+from skymatchflow.stats.dqflags import good_pixel_mask  # noqa: E402
+from skymatchflow.geometry.footprint import footprint_polygon  # noqa: E402
+from skymatchflow.io.maskfile import write_mask  # noqa: E402
+from skymatchflow.geometry.overlaps import overlapping_image_pairs  # noqa: E402
+from skymatchflow.stats.pairstats import PairImage, pair_record  # noqa: E402
 
 AREA_TOL = 1e-13  # sr (areas of ~1e-7 sr; 64 float spacings of 2 pi is 5.7e-14)
 STAT = {key: STEP_CONFIG[key] for key in ("skystat", "lower", "upper", "nclip", "lsigma", "usigma", "binwidth")}

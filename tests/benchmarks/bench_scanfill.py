@@ -1,4 +1,4 @@
-"""Benchmark: gwcs.region.Polygon.scan vs skymatchflow.scanfill.scan_fill.
+"""Benchmark: gwcs.region.Polygon.scan vs skymatchflow.geometry.scanfill.scan_fill.
 
 Not a test (no ``test_`` prefix).  Run from the repository root::
 
@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 from gwcs.region import Polygon
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from skymatchflow.scanfill import fill_bounding_window, scan_fill  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]  # the package and the test helpers
+from skymatchflow.geometry.scanfill import fill_bounding_window, scan_fill  # noqa: E402
 
 NY = NX = 2048
 

@@ -1,6 +1,6 @@
 """Benchmark: the match solve at survey scale, and its agreement with pinv.
 
-Prints the time of skymatchflow.solve.match_deltas for a 2-D tiling of N
+Prints the time of skymatchflow.solve.skymatch.match_deltas for a 2-D tiling of N
 images with about P pairs (each image overlapping its neighbours, a few
 islands), and for a small system the time and the largest difference
 against the reference's dense numpy.linalg.pinv solution.
@@ -15,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from skymatchflow.solve import Equation, match_deltas  # noqa: E402
-from test_solve import reference_pinv  # noqa: E402  (the reference's dense pinv solve)
+REPO = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]  # the package and the test helpers
+from unit.solve.test_skymatch import reference_pinv  # noqa: E402  (the reference's dense pinv solve)
+
+from skymatchflow.solve.skymatch import Equation, match_deltas  # noqa: E402
 
 
 def tiling_equations(n_images, n_pairs, seed=1):

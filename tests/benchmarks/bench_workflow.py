@@ -83,11 +83,11 @@ SCRIPTS = REPO / "scripts"
 PYTHON = sys.executable
 SEED = 20260808
 
-sys.path.insert(0, str(SCRIPTS))
-from skymatchflow.config import schema_defaults  # noqa: E402
+sys.path[:0] = [str(SCRIPTS), str(REPO / "tests")]  # the package and the test helpers
+from helpers.config import schema_defaults  # noqa: E402
 
 # the step's defaults (from the workflow's schema), every image its own group
-STEP_CONFIG = schema_defaults(REPO / "workflow" / "schemas" / "config.schema.yaml")
+STEP_CONFIG = schema_defaults()
 STEP_CONFIG.pop("demo")
 STEP_CONFIG["groups"] = "none"
 
@@ -157,7 +157,7 @@ import json, sys
 sys.path.insert(0, sys.argv[3])
 import numpy as np
 from astropy.io import fits
-from skymatchflow.imagestats import sky_statistic
+from skymatchflow.stats.imagestats import sky_statistic
 
 out = {}
 for path in json.load(open(sys.argv[1])):

@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
-from skymatchflow.config import schema_defaults  # noqa: E402
-from skymatchflow.pipeline import run_in_process  # noqa: E402
+sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]  # the package and the test helpers
+from helpers.config import schema_defaults  # noqa: E402
+from helpers.in_process import run_in_process  # noqa: E402
 
 M17 = REPO.parent / "shared" / "data" / "m17_2mass"
 MONTAGE_DN = 0.74
@@ -41,18 +41,18 @@ OPTIONS = {
 
 def m17_config(skystat, options):
     paths = sorted(str(p) for p in M17.glob("*.fits.gz"))
-    defaults = schema_defaults(REPO / "workflow" / "schemas" / "config.schema.yaml")
+    defaults = schema_defaults()
     return defaults | {"images": paths, "skymethod": "match", "skystat": skystat} | options
 
 
 def pair_medians(workdir):
     """{(image a, image b): median pixel-wise A - B} over every overlapping pair of tiles."""
-    from skymatchflow.footprint import polygon_from_dict
-    from skymatchflow.imagebatch import batch_spec, product_path, run_image_batch
-    from skymatchflow.inputs import discover_images
-    from skymatchflow.pairdifference import member_difference
-    from skymatchflow.pairstats import load_pair_image
-    from skymatchflow.stagefiles import read_json
+    from skymatchflow.geometry.footprint import polygon_from_dict
+    from skymatchflow.io.inputs import discover_images
+    from skymatchflow.io.stagefiles import read_json
+    from skymatchflow.stages.image_batch import batch_spec, product_path, run_image_batch
+    from skymatchflow.stats.pairdifference import member_difference
+    from skymatchflow.stats.pairstats import load_pair_image
 
     config = m17_config("median", {})
     specs = discover_images(config)

@@ -1,6 +1,6 @@
 """Measurement: recovered-minus-injected sky RMS on the synthetic scenes (issue 19).
 
-For each scene (skymatchflow.scenes: clean, nebula, extended, artefact),
+For each scene (skymatchflow.demo.scenes: clean, nebula, extended, artefact),
 each statistic (mode, median, mean) and each option (the defaults, then
 the opt-in options of issue 19), runs the workflow's stage code in process
 (skymethod match) and prints the RMS of recovered minus injected sky (mean
@@ -16,10 +16,11 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
-from skymatchflow.config import schema_defaults  # noqa: E402
-from skymatchflow.pipeline import run_in_process  # noqa: E402
-from skymatchflow.scenes import SCENES, make_scene, recovered_rms  # noqa: E402
+sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]  # the package and the test helpers
+from helpers.config import schema_defaults  # noqa: E402
+from helpers.in_process import run_in_process  # noqa: E402
+
+from skymatchflow.demo.scenes import SCENES, make_scene, recovered_rms  # noqa: E402
 
 STATISTICS = ("mode", "median", "mean")
 OPTIONS = {
@@ -34,7 +35,7 @@ EXCLUDE = "exclude (artefact.reg)"
 
 def scene_config(paths, skystat, options):
     """A full config for a scene's tiles: the schema's defaults, skymethod match."""
-    defaults = schema_defaults(REPO / "workflow" / "schemas" / "config.schema.yaml")
+    defaults = schema_defaults()
     return defaults | {"images": paths, "skymethod": "match", "skystat": skystat} | options
 
 

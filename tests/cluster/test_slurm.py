@@ -14,8 +14,8 @@ import time
 import numpy as np
 import pytest
 import yaml
-
-from conftest import REPO, write_image
+from helpers.images import write_image
+from helpers.paths import REPO
 
 SNAKEFILE = REPO / "workflow" / "Snakefile"
 

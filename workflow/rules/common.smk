@@ -9,16 +9,16 @@ from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
 
-from skymatchflow.config import check_config, pair_options, stat_kwargs
-from skymatchflow.exclusions import exclusion_params
-from skymatchflow.demonames import demo_file_names
-from skymatchflow.imagebatch import batch_of_image, batch_spec, product_path
-from skymatchflow.inputchecks import stop_on_bad_input
-from skymatchflow.inputs import discover_images
-from skymatchflow.layoutcache import LayoutCache
-from skymatchflow.skylist import read_skylist
-from skymatchflow.skywcs import describe_policy, wcs_policy
-from skymatchflow.stagefiles import stat_signature
+from skymatchflow.jobs.config import check_config, pair_options, stat_kwargs
+from skymatchflow.stats.exclusions import exclusion_params
+from skymatchflow.demo.names import demo_file_names
+from skymatchflow.stages.image_batch import batch_of_image, batch_spec
+from skymatchflow.io.inputchecks import stop_on_bad_input
+from skymatchflow.io.inputs import discover_images
+from skymatchflow.io.layoutcache import LayoutCache
+from skymatchflow.io.skylist import read_skylist
+from skymatchflow.geometry.skywcs import describe_policy, wcs_policy
+from skymatchflow.io.stagefiles import stat_signature
 
 CONFIG_SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
 stop_on_bad_input(check_config, config, CONFIG_SCHEMA)
@@ -52,18 +52,13 @@ wildcard_constraints:
 
 
 def image_batch_of(image):
-    """The per-image batch an image belongs to (a hash bucket of its id)."""
+    """The per-image batch an image belongs to (chosen by a hash of its id alone)."""
     return batch_of_image(image, config["image_batches"])
 
 
 IMAGE_BATCHES = {}  # batch -> member image ids, in input order
 for _image in IMAGES:
     IMAGE_BATCHES.setdefault(image_batch_of(_image), []).append(_image)
-
-
-def image_product(image, product):
-    """Path of an image's footprint, mask or sky inside its batch directory."""
-    return str(product_path(f"results/images/{image_batch_of(image)}", image, product))
 
 
 def image_batch_dirs(images):
@@ -78,11 +73,6 @@ def input_files(images):
         spec = IMAGES[image]
         files.update(path for path in (spec.path, spec.dq_file) if path)
     return sorted(files)
-
-
-def image_batch_files(wildcards):
-    """The input files of one batch of images."""
-    return input_files(IMAGE_BATCHES[wildcards.ibatch])
 
 
 def file_signatures(images):
@@ -106,7 +96,7 @@ def image_batch_params(wildcards):
 
 
 def made_from_params(images):
-    """The image specs and parameters that product keys are computed from (imagebatch.product_keys)."""
+    """The image specs and parameters that product keys are computed from (stages/image_batch.product_keys)."""
     return {
         "images": {i: IMAGES[i].as_params() for i in images},
         "stepsize": config["stepsize"],
@@ -118,83 +108,66 @@ def made_from_params(images):
 
 
 ALL_IMAGE_BATCHES = image_batch_dirs(IMAGES)
-IMAGE_BATCH_DIR = {image: f"results/images/{image_batch_of(image)}" for image in IMAGES}
-
-
-def graph_inputs(wildcards):
-    """The footprints' batch directories and the image files they are made from."""
-    return {
-        "image_batches": ALL_IMAGE_BATCHES,
-        "images": sorted({spec.path for spec in IMAGES.values()}),
-    }
+ALL_INPUT_FILES = sorted({spec.path for spec in IMAGES.values()})
+IMAGE_BATCH_FILES = {
+    batch: input_files(images) for batch, images in IMAGE_BATCHES.items()
+}
 
 
 def graph_params(wildcards):
-    """The image batch of every image (input order), and what its footprint is checked against."""
+    """What every footprint is checked against (the images in input order, and their parameters)."""
+    return {"made_from": made_from_params(IMAGES)}
+
+
+def plan_params(wildcards):
+    """What every pair batch plan holds besides its pairs: the statistic, the batch count, the members' records."""
     return {
+        "stat": PAIR_STAT,
         "pair_batches": config["pair_batches"],
-        "image_batch_dirs": IMAGE_BATCH_DIR,
         "made_from": made_from_params(IMAGES),
     }
 
 
-@functools.lru_cache(maxsize=4)
-def _batches(pairs_path, mtime):
-    # imported here: astropy.table is needed only after the checkpoint
-    from skymatchflow.overlapgraph import read_batches
+@functools.lru_cache(maxsize=4096)
+def _plan(path, mtime):
+    # imported here: the plans exist only after the checkpoint
+    from skymatchflow.stages.pair_batch import read_batch_plan
 
-    return read_batches(pairs_path, verify=True)
+    return stop_on_bad_input(read_batch_plan, path)
 
 
-def pair_batches():
-    """{batch: [pairs]} of the overlap graph (waits for the checkpoint)."""
-    pairs_path = checkpoints.overlap_graph.get().output.pairs
-    return _batches(pairs_path, os.path.getmtime(pairs_path))
+def plan_dir():
+    """The pair batch plans' directory (waits for the checkpoint)."""
+    return checkpoints.pair_batch_plans.get().output[0]
+
+
+def batch_plan(batch):
+    """One pair batch's plan: its pairs and its member images' records."""
+    path = f"{plan_dir()}/{batch}.json"
+    return _plan(path, os.path.getmtime(path))
 
 
 def batch_images(batch):
-    """Member image ids of one batch, in first-use order."""
-    images = {}
-    for pair in pair_batches()[batch]:
-        for image in pair["members_a"] + pair["members_b"]:
-            images.setdefault(image, None)
-    return list(images)
+    """Member image ids of one pair batch, in first-use order."""
+    return list(batch_plan(batch)["made_from"]["images"])
 
 
 def pair_batch_inputs(wildcards):
-    """Every file a batch's pixels and geometry come from: its members' image batches and files."""
+    """The batch's plan, and every file its pixels and geometry come from: its members' image batches and files."""
     images = batch_images(wildcards.batch)
     return {
+        "plan": f"{plan_dir()}/{wildcards.batch}.json",
         "image_batches": image_batch_dirs(images),
         "images": input_files(images),
     }
 
 
-def pair_batch_params(wildcards):
-    """The batch's pairs, its members' files, what their products are made from, and the statistic."""
-    images = batch_images(wildcards.batch)
-    return {
-        "stat": PAIR_STAT,
-        "made_from": made_from_params(images),
-        "batch": {
-            "pairs": pair_batches()[wildcards.batch],
-            "images": {
-                i: {
-                    "file": IMAGES[i].path,
-                    "sci": IMAGES[i].sci,
-                    "footprint": image_product(i, "footprint"),
-                    "mask": image_product(i, "mask"),
-                    "batch_dir": IMAGE_BATCH_DIR[i],
-                }
-                for i in images
-            },
-        },
-    }
-
-
 def pair_batch_dirs(wildcards):
-    """All pair batch directories (the final targets of the pair stage)."""
-    return expand("results/pairs/{batch}", batch=sorted(pair_batches()))
+    """All pair batch directories (the final targets of the pair stage), one per plan."""
+    batches = sorted(
+        name[:-5] for name in os.listdir(plan_dir()) if name.endswith(".json")
+    )
+    return expand("results/pairs/{batch}", batch=batches)
 
 
 def solve_params(wildcards):
@@ -204,9 +177,9 @@ def solve_params(wildcards):
         "match_down": config["match_down"],
         "subtract": config["subtract"],
         "made_from": made_from_params(IMAGES),
-        "image_batch_dirs": IMAGE_BATCH_DIR,
         "products": ["footprint"] if USER_SKIES else ["footprint", "sky"],
         "pair_stat": PAIR_STAT,
+        "pair_batches": config["pair_batches"],
         "config": dict(config),
     }
 
@@ -229,28 +202,6 @@ def apply_params(wildcards):
     }
 
 
-# The solve's inputs, each its own function so that only the pair statistics
-# wait for the overlap-graph checkpoint (the rest is planned before it runs).
-def solve_skylist(wildcards):
-    """The skylist, for skymethod 'user'."""
-    return [config["skylist"]] if USER_SKIES else []
-
-
-def solve_graph_files(name):
-    """The overlap graph's tables, read by the solve when a match is asked for."""
-    return [f"results/overlaps/{name}.ecsv"] if MATCHING else []
-
-
-def solve_pairs(wildcards):
-    """Every pair batch directory, when a match is asked for (waits for the checkpoint)."""
-    return pair_batch_dirs(wildcards) if MATCHING else []
-
-
 def diagnostics_params(wildcards):
-    """Footprint and preview paths (inside the image batch directories), in input order."""
-    return {
-        "footprints": [image_product(i, "footprint") for i in IMAGES],
-        "previews": (
-            {} if USER_SKIES else {i: image_product(i, "preview") for i in IMAGES}
-        ),
-    }
+    """The images in input order, and whether they have previews (not with skymethod 'user')."""
+    return {"images": list(IMAGES), "previews": not USER_SKIES}

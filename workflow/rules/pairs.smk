@@ -1,10 +1,12 @@
-# The overlap graph (a checkpoint: which group pairs exist is known only after
-# it) and the per-pair overlap statistics, computed in stable batches.
+# The overlap graph, the pair batch plans (a checkpoint: which batches exist
+# is known only after it) and the per-pair overlap statistics, computed in
+# stable batches.
 
 
-checkpoint overlap_graph:
+rule overlap_graph:
     input:
-        unpack(graph_inputs),
+        image_batches=ALL_IMAGE_BATCHES,
+        images=ALL_INPUT_FILES,
     output:
         pairs="results/overlaps/pairs.ecsv",
         groups="results/overlaps/groups.ecsv",
@@ -24,6 +26,27 @@ checkpoint overlap_graph:
         "../../scripts/overlap_graph.py"
 
 
+checkpoint pair_batch_plans:
+    input:
+        pairs="results/overlaps/pairs.ecsv",
+    output:
+        directory("results/overlaps/batches"),
+    log:
+        "logs/pair_batch_plans.log",
+    benchmark:
+        "benchmarks/pair_batch_plans.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=CATALOG_MEM_MB,
+        runtime=CATALOG_RUNTIME,
+    params:
+        cfg=plan_params,
+    script:
+        "../../scripts/pair_batch_plans.py"
+
+
 rule pair_batch:
     input:
         unpack(pair_batch_inputs),
@@ -39,7 +62,5 @@ rule pair_batch:
     resources:
         mem_mb=pair_batch_mem_mb,
         runtime=pair_batch_runtime,
-    params:
-        cfg=pair_batch_params,
     script:
         "../../scripts/pair_batch.py"

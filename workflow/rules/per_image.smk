@@ -2,12 +2,12 @@
 # and the whole-image sky, made in a few stable batches of images. A batch
 # directory links its products from the product store: a re-run computes only
 # the products whose key (parameters, input checksums) is new (see
-# scripts/skymatchflow/imagebatch.py and store.py).
+# scripts/skymatchflow/stages/image_batch.py and io/store.py).
 
 
 rule image_batch:
     input:
-        image_batch_files,
+        lookup(dpath="{ibatch}", within=IMAGE_BATCH_FILES),
     output:
         directory("results/images/{ibatch}"),
     log:

@@ -1,16 +1,17 @@
 # Threads, memory (mem_mb) and run time (runtime, minutes) of every rule, for
 # cluster executors: computed from the files each job reads, with the measured
-# peak models and margins of scripts/skymatchflow/jobresources.py. Kept apart
+# peak models and margins of scripts/skymatchflow/jobs/jobresources.py. Kept apart
 # from the rules (which only name these functions) so that the estimates can be
 # changed in one place. Included after common.smk, whose input functions these
 # reuse; nothing here opens a file (only os.stat, when a job is planned).
-from skymatchflow import jobresources
+from skymatchflow.jobs import jobresources
 
 # Rules that run beside Snakemake itself instead of as cluster jobs: the
 # overlap graph and the solve took 7.4 s and 7.7 s (100-110 MB) at 300 images,
 # against 23-32 s of job start inside each SLURM job plus a polling round;
 # both are linear in the images (13 s for the overlap search at 10,000 images,
-# bench_overlaps.py). The demo's comparison is a 16-row table.
+# bench_overlaps.py). Writing the pair batch plans reads one table. The demo's
+# comparison is a 16-row table.
 
 
 localrules:
@@ -18,20 +19,21 @@ localrules:
     matched,
     demo_compare,
     overlap_graph,
+    pair_batch_plans,
     solve_sky,
 
 
 def image_batch_mem_mb(wildcards):
     """One member in memory at a time: the process plus the largest member."""
     return jobresources.image_batch_mem_mb(
-        jobresources.file_sizes_mb(image_batch_files(wildcards))
+        jobresources.file_sizes_mb(IMAGE_BATCH_FILES[wildcards.ibatch])
     )
 
 
 def image_batch_runtime(wildcards):
     """Per member, plus reading every member once."""
     return jobresources.image_batch_runtime(
-        jobresources.file_sizes_mb(image_batch_files(wildcards))
+        jobresources.file_sizes_mb(IMAGE_BATCH_FILES[wildcards.ibatch])
     )
 
 
@@ -44,7 +46,9 @@ def pair_batch_mem_mb(wildcards):
 def pair_batch_runtime(wildcards):
     """Per pair, plus reading the members' overlaps."""
     sizes = jobresources.file_sizes_mb(input_files(batch_images(wildcards.batch)))
-    return jobresources.pair_batch_runtime(len(pair_batches()[wildcards.batch]), sizes)
+    return jobresources.pair_batch_runtime(
+        len(batch_plan(wildcards.batch)["pairs"]), sizes
+    )
 
 
 # The solve reads every pair file; surveys have up to ~10 pairs per image

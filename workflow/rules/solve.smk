@@ -1,13 +1,15 @@
 # The solve: every image's sky from whole-image skies and pair statistics.
+# Only the pair batches wait for the overlap-graph checkpoint; with skymethod
+# 'user' the solve reads the skylist instead of any pair.
 
 
 rule solve_sky:
     input:
         image_batches=ALL_IMAGE_BATCHES,
-        skylist=solve_skylist,
-        groups=solve_graph_files("groups"),
-        pair_list=solve_graph_files("pairs"),
-        pairs=solve_pairs,
+        skylist=branch(USER_SKIES, then=config["skylist"]),
+        graph_groups=branch(MATCHING, then="results/overlaps/groups.ecsv"),
+        graph_pairs=branch(MATCHING, then="results/overlaps/pairs.ecsv"),
+        pair_batches=branch(MATCHING, then=pair_batch_dirs),
     output:
         sky=report(
             "results/sky.ecsv",

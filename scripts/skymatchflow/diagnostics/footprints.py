@@ -11,9 +11,9 @@ import numpy as np
 from matplotlib.collections import PolyCollection
 from matplotlib.lines import Line2D
 
-from .islands import isolated_images, skipped_images
-from .plotting import new_figure, save_png
-from .skymap import setup_map_axes
+from skymatchflow.diagnostics.islands import isolated_images, skipped_images
+from skymatchflow.diagnostics.plotting import new_figure, save_png
+from skymatchflow.diagnostics.skymap import setup_map_axes
 
 ISLAND_COLOURS = [mcolors.to_rgba(c) for c in ("black", "tab:red", "tab:blue", "tab:green", "tab:purple",
                                                "tab:orange", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")]

@@ -13,9 +13,9 @@ import numpy as np
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.lines import Line2D
 
-from .footprints import polygons
-from .plotting import new_figure, note, save_png
-from .skymap import setup_map_axes
+from skymatchflow.diagnostics.footprints import polygons
+from skymatchflow.diagnostics.plotting import new_figure, note, save_png
+from skymatchflow.diagnostics.skymap import setup_map_axes
 
 MAX_EDGES = 20_000
 MANY = 2_000  # above this many images or groups, thinner lines and no centre dots (they would hide the edges)

@@ -21,8 +21,8 @@ import logging
 
 import numpy as np
 
-from .plotting import new_figure, note, save_png
-from .skymap import setup_map_axes
+from skymatchflow.diagnostics.plotting import new_figure, note, save_png
+from skymatchflow.diagnostics.skymap import setup_map_axes
 
 MAX_GRID_PIXELS = 600
 MIN_PREVIEW_PIXELS = 12
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 def grid_for(data):
     """(WCS, shape, scale): a grid over the footprints about as fine as the previews, at most ``MAX_GRID_PIXELS``."""
-    from ..preview import PREVIEW_SIZE
+    from skymatchflow.stages.preview import PREVIEW_SIZE
 
     x0, x1, y0, y1 = data.bounds
     extent = max(x1 - x0, y1 - y0)
@@ -93,7 +93,7 @@ def painted(data, image, window, scale, value):
 
 def coadd_previews(data):
     """(raw mosaic, matched mosaic, (x0, x1, y0, y1) of the grid in degrees); NaN where no image has a value."""
-    from ..preview import PreviewReader
+    from skymatchflow.stages.preview import PreviewReader
 
     reader = PreviewReader()
     wcs, shape, scale = grid_for(data)

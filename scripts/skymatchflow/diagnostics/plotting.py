@@ -6,7 +6,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from ..stagefiles import atomic_path  # noqa: E402
+from skymatchflow.io.stagefiles import atomic_path  # noqa: E402
 
 DPI = 110
 

@@ -3,13 +3,13 @@
 import logging
 import time
 
-from ..stagefiles import atomic_path
-from .footprints import footprint_map
-from .graph import overlap_graph_map
-from .mosaic import mosaic_figure
-from .residuals import residuals_figure
-from .stagedata import load_stage
-from .summary import summary_table
+from skymatchflow.diagnostics.footprints import footprint_map
+from skymatchflow.diagnostics.graph import overlap_graph_map
+from skymatchflow.diagnostics.mosaic import mosaic_figure
+from skymatchflow.diagnostics.residuals import residuals_figure
+from skymatchflow.diagnostics.stagedata import load_stage
+from skymatchflow.diagnostics.summary import summary_table
+from skymatchflow.io.stagefiles import atomic_path
 
 FIGURES = ("footprints", "overlap_graph", "residuals", "mosaic")
 

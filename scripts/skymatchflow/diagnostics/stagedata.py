@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from astropy.table import Table
 
-from ..stagefiles import read_json
-from .skymap import TangentPlane, angle_unit
+from skymatchflow.diagnostics.skymap import TangentPlane, angle_unit
+from skymatchflow.io.stagefiles import read_json
 
 
 @dataclass

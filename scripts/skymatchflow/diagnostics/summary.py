@@ -7,7 +7,7 @@ groups, so both are on one island). Totals are the last row, island "total".
 import numpy as np
 from astropy.table import Table
 
-from .islands import skipped_images
+from skymatchflow.diagnostics.islands import skipped_images
 
 
 def rms(values):

@@ -1,0 +1,1 @@
+"""The embedded demo mosaic and synthetic scenes with injected truth, and their comparison with it."""

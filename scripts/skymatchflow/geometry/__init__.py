@@ -1,0 +1,1 @@
+"""Where images lie on the sky: footprints, the WCS used, pixel scan fill, overlap discovery."""

@@ -1,0 +1,31 @@
+"""The reference's polygon intersection, exactly as stcal's SkyImage computes it.
+
+Kept alone because every other overlap decision is measured against it:
+the overlap graph calls it where the cheap tests cannot decide, and the
+pair stage selects pixels with it.
+"""
+
+import numpy as np
+from spherical_geometry.polygon import MalformedPolygonError, SphericalPolygon
+
+
+def intersect_polygons(a: SphericalPolygon, b: SphericalPolygon) -> SphericalPolygon:
+    """``a ∩ b`` exactly as stcal's ``SkyImage.intersection`` (self=a, other=b).
+
+    spherical_geometry may raise ``MalformedPolygonError`` for nearly identical
+    polygons; stcal (commits 804cf23d / b1178820) then uses a copy of SELF's
+    polygon as the intersection, hence the asymmetry: for such a pair
+    ``intersect_polygons(a, b)`` is ``a`` and ``intersect_polygons(b, a)`` is ``b``.
+    """
+    try:
+        return a.intersection(b)
+    except MalformedPolygonError:
+        return a.copy()
+
+
+def intersection_areas(a: SphericalPolygon, b: SphericalPolygon) -> tuple[float, float]:
+    """(|area(a ∩ b)|, |area(b ∩ a)|) in steradians, as ``SkyImage.calc_sky`` gets them."""
+    return (
+        float(np.fabs(intersect_polygons(a, b).area())),
+        float(np.fabs(intersect_polygons(b, a).area())),
+    )

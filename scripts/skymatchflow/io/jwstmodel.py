@@ -1,0 +1,58 @@
+"""Matched copies of JWST cal files written through stdatamodels, as the step saves them.
+
+A JWST data model keeps its metadata twice: FITS keywords and the ASDF
+extension's tree. stdatamodels reads the FITS keywords over the tree unless
+the tree's FITS hash still matches the file, so keywords alone would
+usually do; writing the copy through ``ImageModel`` sets both, exactly as
+jwst's ``_set_sky_background`` and the step's save do:
+meta.background.{level,subtracted,method} (COMPLETE only),
+meta.cal_step.skymatch, and the data lowered by the sky changes (float32,
+in the reference's order) when subtracting. Used only when stdatamodels is
+installed (the JWST extras).
+"""
+
+import importlib.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from skymatchflow.geometry.skywcs import ASDF_EXTENSION
+
+
+def is_jwst_model_file(hdul, n_images):
+    """True when a file is one JWST data model (one image, an ASDF extension) and stdatamodels is installed."""
+    return n_images == 1 and ASDF_EXTENSION in hdul and importlib.util.find_spec("stdatamodels") is not None
+
+
+def write_matched_model(source, destination, row, skymethod, subtract, changes):
+    """Write ``destination`` from the cal file ``source`` with one sky-table row applied.
+
+    Saved into a hidden directory beside the destination under its final
+    name (the model records its file name), then renamed into place.
+    """
+    from stdatamodels.jwst.datamodels import ImageModel
+
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    workdir = tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent)
+    try:
+        with ImageModel(str(source)) as model:
+            complete = row["status"] == "COMPLETE"
+            if complete:
+                model.meta.background.method = skymethod
+                model.meta.background.level = float(row["sky"])
+                model.meta.background.subtracted = bool(subtract)
+                if subtract:
+                    data = np.array(model.data, dtype=np.float32)
+                    for change in changes:
+                        data -= change
+                    model.data = data
+            model.meta.cal_step.skymatch = "COMPLETE" if complete else "SKIPPED"
+            tmp = Path(workdir) / destination.name
+            model.save(str(tmp))
+        os.replace(tmp, destination)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

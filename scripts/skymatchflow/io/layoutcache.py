@@ -1,0 +1,48 @@
+"""Input layouts remembered between Snakemake starts, so parsing opens no known file.
+
+Every Snakemake start (each cluster job starts one or two) discovers the
+images of every input file. Opening 10,000 FITS files for that is a metadata
+storm on a parallel file system; a file whose stat signature (size, mtime,
+ctime, inode) is unchanged keeps the layout found last time.
+"""
+
+import json
+from pathlib import Path
+
+from skymatchflow.io.stagefiles import atomic_path, stat_signature
+
+CACHE_PATH = ".snakemake/skymatchflow/input_layouts.json"
+
+
+class LayoutCache:
+    """{path: (signature, image HDUs)} read at start and written back when it grew."""
+
+    def __init__(self, path=CACHE_PATH):
+        self.path = Path(path)
+        try:
+            self.entries = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            self.entries = {}
+        self.changed = False
+
+    def image_hdus(self, path, discover):
+        """``discover(path)``'s answer, from the cache while the file is unchanged."""
+        signature = stat_signature(path)
+        entry = self.entries.get(str(path))
+        if entry is not None and entry["signature"] == signature:
+            return [tuple(hdu) for hdu in entry["hdus"]]
+        hdus = discover(path)
+        self.entries[str(path)] = {"signature": signature, "hdus": [list(hdu) for hdu in hdus]}
+        self.changed = True
+        return hdus
+
+    def save(self):
+        """Write the cache back if it learnt something (atomically: jobs may start at once)."""
+        if not self.changed:
+            return
+        try:
+            with atomic_path(self.path) as tmp:
+                tmp.write_text(json.dumps(self.entries))
+        except OSError:  # a read-only or full disk only costs the next start its discovery
+            pass
+        self.changed = False

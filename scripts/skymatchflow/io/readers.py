@@ -1,0 +1,242 @@
+"""Reading one image: SCI pixels, DQ, celestial WCS, and its sky group.
+
+Files are always opened read-only. Every failure is an InputError naming the
+file (and extension) and the reason, so a job dies with one clear line.
+"""
+
+import math
+import re
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from astropy.io import fits
+from astropy.io.fits.verify import VerifyWarning
+from astropy.wcs import WCS, FITSFixedWarning
+
+from skymatchflow.io.errors import InputError
+from skymatchflow.io.inputs import AUTO_DQ, file_stem, first_image_index, parse_extension
+
+# meta.observation attributes of the JWST group id, as FITS keywords, in the
+# order of jwst's attrs_to_group_id.
+JWST_EXPOSURE_KEYWORDS = ("PROGRAM", "OBSERVTN", "VISIT", "VISITGRP", "SEQ_ID", "ACT_ID", "EXPOSURE")
+
+
+@dataclass
+class ImageHeader:
+    """What the footprint needs: shape, celestial WCS, headers."""
+
+    shape: tuple
+    wcs: WCS  # or a skywcs.GwcsAdapter (same two calls)
+    primary: fits.Header
+    sci: fits.Header
+    wcs_kind: str = "fits"  # 'gwcs' or 'fits' (skywcs.choose_wcs)
+    wcs_reason: str = ""
+
+
+def _open(path):
+    try:
+        return fits.open(path, mode="readonly", memmap=False, lazy_load_hdus=True)
+    except FileNotFoundError:
+        raise InputError(path, "file not found") from None
+    except (OSError, ValueError) as err:
+        raise InputError(path, f"not a readable FITS file ({err})") from None
+
+
+def _hdu(hdul, path, ext):
+    try:
+        return hdul[parse_extension(ext)]
+    except (KeyError, IndexError):
+        raise InputError(path, f"no extension {ext!r}") from None
+
+
+def _image_shape(hdu, path, ext):
+    naxis = hdu.header.get("NAXIS", 0)
+    if not getattr(hdu, "is_image", False):
+        kind = hdu.header.get("XTENSION", type(hdu).__name__)
+        raise InputError(path, f"extension {ext!r} is a {str(kind).strip()} table, not an image")
+    if naxis != 2:
+        raise InputError(path, f"extension {ext!r} is not a 2-D image (NAXIS={naxis})")
+    return (hdu.header["NAXIS2"], hdu.header["NAXIS1"])
+
+
+# Primary-WCS keywords that must hold a finite number when present: wcslib
+# drops an unparsable one (CRVAL1 = NAN) and silently uses its default.
+SINGULAR = "the WCS pixel matrix (CD or PC*CDELT) is singular; pixels have no area on the sky"
+WCS_NUMBER_KEYWORD = re.compile(r"^(?:(?:CRVAL|CRPIX|CDELT|CROTA)\d+|(?:CD|PC|PV)\d+_\d+|LONPOLE|LATPOLE)$")
+
+
+def _check_wcs_numbers(header, path, ext):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", VerifyWarning)  # astropy "fixes" NAN to a string
+        for card in header.cards:
+            if not WCS_NUMBER_KEYWORD.match(card.keyword):
+                continue
+            try:
+                value = card.value
+            except Exception:  # astropy's VerifyError for an unparsable value
+                value = card.image[10:].split("/", 1)[0].strip()
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                shown = value.strip("' ") if isinstance(value, str) else value
+                raise InputError(path, f"extension {ext!r}: WCS keyword {card.keyword} = {shown} is not a finite number")
+    cd = [header.get(f"CD{i}_{j}") for i, j in ((1, 1), (1, 2), (2, 1), (2, 2))]
+    if any(value is not None for value in cd):
+        a, b, c, d = (value or 0.0 for value in cd)
+        if a * d - b * c == 0.0:  # wcslib would drop an all-zero CD and use 1-degree pixels
+            raise InputError(path, f"extension {ext!r}: {SINGULAR}")
+
+
+def _check_wcs_matrix(wcs, path, ext):
+    """A singular or non-finite CD/PC matrix maps the image to a point or a line."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        matrix = wcs.pixel_scale_matrix
+    det = float(matrix[0, 0] * matrix[1, 1] - matrix[0, 1] * matrix[1, 0])
+    if not math.isfinite(det) or det == 0.0:
+        raise InputError(path, f"extension {ext!r}: {SINGULAR}")
+
+
+def celestial_wcs(header, path, ext, hdul=None):
+    """The celestial part of the header's FITS WCS (SIP/TPV included)."""
+    _check_wcs_numbers(header, path, ext)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FITSFixedWarning)
+            wcs = WCS(header, fobj=hdul, relax=True)
+    except Exception as err:  # astropy raises several types for bad WCS
+        raise InputError(path, f"extension {ext!r}: unreadable WCS ({err})") from None
+    if not wcs.has_celestial:
+        raise InputError(path, f"extension {ext!r}: no celestial WCS in the header")
+    _check_wcs_matrix(wcs.celestial, path, ext)
+    return wcs.celestial
+
+
+def read_header(spec, wcs_policy="fits"):
+    """Shape, WCS and headers of one image, without reading its pixels.
+
+    ``wcs_policy`` 'gwcs' takes the gwcs of a JWST file's ASDF extension
+    where there is one (skywcs.choose_wcs); 'fits' the header's WCS.
+    """
+    with _open(spec.path) as hdul:
+        hdu = _hdu(hdul, spec.path, spec.sci)
+        shape = _image_shape(hdu, spec.path, spec.sci)
+        wcs = celestial_wcs(hdu.header, spec.path, spec.sci, hdul)
+        chosen = None
+        if wcs_policy != "fits":
+            from skymatchflow.geometry.skywcs import choose_wcs
+
+            chosen = choose_wcs(hdul, spec.path, spec.sci == "SCI", wcs, wcs_policy)
+        header = ImageHeader(shape, wcs, hdul[0].header.copy(), hdu.header.copy())
+        if chosen is not None:
+            header.wcs, header.wcs_kind, header.wcs_reason = chosen.wcs, chosen.kind, chosen.reason
+        else:
+            header.wcs_reason = "the run's WCS policy is 'fits'"
+        return header
+
+
+def _read_array(hdul, path, ext, dtype):
+    hdu = _hdu(hdul, path, ext)
+    _image_shape(hdu, path, ext)
+    try:
+        data = hdu.data
+    except Exception as err:
+        raise InputError(path, f"extension {ext!r}: unreadable data ({err})") from None
+    if dtype == np.uint32:
+        _check_dq_values(data, path, ext)
+    return np.asarray(data, dtype=dtype)
+
+
+def _check_dq_values(data, path, ext):
+    """DQ is a bit field: floating-point or negative values would be cast to other bits."""
+    if data.dtype.kind == "f":
+        raise InputError(
+            path, f"extension {ext!r}: DQ holds floating-point values ({data.dtype.name}); DQ must be an integer bit field"
+        )
+    if data.dtype.kind == "i" and data.size and data.min() < 0:
+        raise InputError(path, f"extension {ext!r}: DQ holds negative values; DQ must be a non-negative bit field")
+    if data.dtype.itemsize > 4 and data.size and data.max() > np.iinfo(np.uint32).max:
+        raise InputError(path, f"extension {ext!r}: DQ holds values above 32 bits; DQ flags are 32-bit")
+
+
+def _first_image_extension(hdul):
+    index = first_image_index(hdu.header.get("NAXIS", 0) if hdu.is_image else 0 for hdu in hdul)
+    return str(index or 0)
+
+
+def read_sci(spec):
+    """SCI of one image as float32 (for stages that already have its mask)."""
+    with _open(spec.path) as hdul:
+        return _read_array(hdul, spec.path, spec.sci, np.float32)
+
+
+def read_sci_dq(spec):
+    """(SCI as float32, DQ as uint32 or None) of one image, read once.
+
+    The DQ comes from an extension of the same file, or from a separate file;
+    its shape must equal SCI's.
+    """
+    with _open(spec.path) as hdul:
+        sci = _read_array(hdul, spec.path, spec.sci, np.float32)
+        dq = None
+        dq_ext = spec.dq
+        if dq_ext == AUTO_DQ:
+            ver = _hdu(hdul, spec.path, spec.sci).ver
+            dq_ext = f"DQ,{ver}" if ("DQ", ver) in hdul else ""
+        if dq_ext and not spec.dq_file:
+            dq = _read_array(hdul, spec.path, dq_ext, np.uint32)
+            dq_source = f"{spec.path}[{dq_ext}]"
+    if spec.dq_file:
+        with _open(spec.dq_file) as dq_hdul:
+            ext = spec.dq if spec.dq not in ("", AUTO_DQ) else _first_image_extension(dq_hdul)
+            dq = _read_array(dq_hdul, spec.dq_file, ext, np.uint32)
+            dq_source = f"{spec.dq_file}[{ext}]"
+    if dq is not None and dq.shape != sci.shape:
+        raise InputError(
+            dq_source, f"DQ shape {dq.shape} differs from SCI shape {sci.shape} of {spec.path}"
+        )
+    return sci, dq
+
+
+def group_id(spec, primary, sci_header, grouping):
+    """The sky group of one image.
+
+    The sheet's explicit group wins. ``exposure``: the JWST group id built
+    from the exposure keywords (all detectors of one exposure together), or
+    the file (all chips of one file together) when the keywords are absent.
+    ``none``: every image alone. Anything else names a header keyword.
+    """
+    if spec.group:
+        return spec.group
+    if grouping == "none":
+        return spec.image_id
+    if grouping == "exposure":
+        values = [primary.get(key) for key in JWST_EXPOSURE_KEYWORDS]
+        if all(value is not None for value in values):
+            prog, obs, visit, visit_group, seq, act, expo = (str(v).strip() for v in values)
+            return f"jw{prog}{obs}{visit}_{visit_group}{seq}{act}_{expo}"
+        return file_stem(spec.path)
+    for header in (primary, sci_header):
+        if grouping in header:
+            return str(header[grouping]).strip()
+    raise InputError(spec.path, f"grouping keyword {grouping!r} is in neither the primary nor the SCI header")
+
+
+def previous_background(primary, sci_header):
+    """BKGLEVEL / BKGSUB left by an earlier sky-matching run (None when absent).
+
+    JWST keeps them in the primary header; a chip of a multi-chip file may
+    carry its own in its SCI header, which then wins.
+    """
+    level = sci_header.get("BKGLEVEL", primary.get("BKGLEVEL"))
+    subtracted = sci_header.get("BKGSUB", primary.get("BKGSUB"))
+    if level is not None and (isinstance(level, (bool, str)) or not math.isfinite(float(level))):
+        raise ValueError(f"BKGLEVEL = {level!r} is not a finite number")
+    if subtracted is not None and not isinstance(subtracted, bool):
+        raise ValueError(f"BKGSUB = {subtracted!r} is not T or F")
+    if (level is None) != (subtracted is None):
+        present, absent = ("BKGLEVEL", "BKGSUB") if subtracted is None else ("BKGSUB", "BKGLEVEL")
+        raise ValueError(f"{present} is set but {absent} is not (inconsistent earlier sky run)")
+    return {
+        "level": None if level is None else float(level),
+        "subtracted": subtracted,
+    }

@@ -1,0 +1,156 @@
+"""Stage files: atomic writes, checksums and provenance records.
+
+Every stage file says which parameters and which input bytes made it, and is
+written under a temporary name then renamed, so a killed job never leaves a
+file that looks complete.
+"""
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+from skymatchflow import __version__
+from skymatchflow.io.errors import InputError
+
+SOFTWARE = ("numpy", "astropy", "spherical-geometry", "scipy")
+
+
+def sha256_file(path):
+    """Hex SHA-256 of a file's bytes (what "the same input" means here)."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def stat_signature(path):
+    """What changes whenever a file's bytes can have changed: size, mtime, ctime, inode.
+
+    A copy with an older mtime (``cp -p``) still gets a new ctime and inode.
+    """
+    info = os.stat(path)
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+
+
+def file_state(path):
+    """{"sha256", "signature"} of a file; the signature is taken before and after hashing."""
+    for _ in range(3):
+        before = stat_signature(path)
+        digest = sha256_file(path)
+        if stat_signature(path) == before:
+            return {"sha256": digest, "signature": before}
+    raise InputError(path, "the file keeps changing while it is read")
+
+
+def unchanged_since(path, state):
+    """True when ``path`` still holds the bytes ``state`` (from file_state) describes.
+
+    Only the stat signature is compared unless it differs; then the file is hashed again.
+    """
+    try:
+        if stat_signature(path) == state["signature"]:
+            return True
+        return sha256_file(path) == state["sha256"]
+    except FileNotFoundError:
+        return False
+
+
+@functools.lru_cache(maxsize=1)
+def _versions():
+    versions = {"skymatchflow": __version__, "python": sys.version.split()[0]}
+    for name in SOFTWARE:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def software_versions():
+    """Versions of this package, Python and the numerical libraries used (read once per process)."""
+    return dict(_versions())
+
+
+def provenance(params, inputs):
+    """Provenance record: parameters, inputs with checksums, software versions.
+
+    ``inputs`` maps a role ("image", "dq", ...) to a path; empty paths are
+    left out. No timestamps, so that a re-run reproduces files bit for bit.
+    """
+    return {
+        "params": params,
+        "inputs": {
+            role: {"path": str(path), "sha256": sha256_file(path)}
+            for role, path in inputs.items()
+            if path
+        },
+        "software": software_versions(),
+    }
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield an unused temporary path beside ``path``; rename it into place on success.
+
+    The temporary name is hidden and ends in ``.tmp``, so a killed job leaves
+    nothing that looks like the output.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    os.unlink(tmp)  # writers (astropy) refuse to overwrite; the random name stays ours
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def atomic_directory(path):
+    """Yield a new hidden directory beside ``path``; move it into place on success.
+
+    A killed job leaves no directory that looks complete: Snakemake does not
+    notice an incomplete directory output of a job behind a checkpoint, so
+    the directory must appear whole or not at all. A directory already at
+    ``path`` (a concurrent copy of the job finished first) is replaced.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        try:
+            os.rename(tmp, path)
+        except OSError:
+            trash = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            os.rename(path, trash / path.name)
+            os.rename(tmp, path)
+            shutil.rmtree(trash, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_json(path, record):
+    """Write a JSON stage file atomically (sorted keys, stable formatting)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(record, indent=1, sort_keys=True, allow_nan=False) + "\n")
+
+
+def read_json(path):
+    """Read a JSON stage file."""
+    return json.loads(Path(path).read_text())
+
+
+def write_ecsv(table, path, meta):
+    """Write an astropy table as ECSV with ``meta`` added, under a temporary name renamed into place."""
+    table.meta.update(meta)
+    with atomic_path(path) as tmp:
+        table.write(tmp, format="ascii.ecsv")

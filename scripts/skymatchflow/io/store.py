@@ -1,0 +1,131 @@
+"""The product store: every product filed under a hash of what it is made from.
+
+Batch outputs are ordinary Snakemake outputs, which Snakemake deletes before
+a job runs and marks incomplete when a job dies. Per-item reuse therefore
+lives here, outside them: a product's key is the SHA-256 of its kind, its
+parameters, its inputs' checksums (or its members' keys) and the package
+version. A job that finds a sound product under its key links it into its
+output directory (a hard link: no second copy on disk) instead of computing
+it; anything missing, damaged or made from something else is computed again.
+
+Products seal themselves, so damage is noticed wherever they are read: JSON
+records carry the SHA-256 of their own content ("checksum"), mask files
+carry FITS CHECKSUM/DATASUM cards and their key in the header.
+"""
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from skymatchflow import __version__
+
+STORE_DIR = "results/store"
+
+
+def product_key(kind, made_from):
+    """Hex SHA-256 of a product's kind, what it is made from, and the package version."""
+    blob = json.dumps({"kind": kind, "made_from": made_from, "code": __version__}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def stored_path(store, kind, item, key, suffix):
+    """Where the product of ``item`` (an image or a pair) with ``key`` is filed."""
+    return Path(store) / kind / item / f"{key}{suffix}"
+
+
+def _content_digest(record):
+    body = {name: value for name, value in record.items() if name != "checksum"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, allow_nan=False).encode()).hexdigest()
+
+
+def seal(record):
+    """The record with the checksum of its own content added."""
+    return dict(record, checksum=_content_digest(record))
+
+
+def read_sealed(path, key=None):
+    """A sealed JSON record, or None when it is missing, damaged or (with ``key``) made from something else."""
+    try:
+        record = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("checksum") != _content_digest(record):
+        return None
+    if key is not None and record.get("key") != key:
+        return None
+    return record
+
+
+def write_sealed(path, record):
+    """Write a JSON record with its seal, atomically."""
+    from skymatchflow.io.stagefiles import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(seal(record), indent=1, sort_keys=True, allow_nan=False) + "\n")
+
+
+def seal_fits(hdul, key):
+    """Name ``key`` in the last HDU's header (PRODKEY) and add CHECKSUM/DATASUM to every HDU.
+
+    The checksum cards get a fixed comment, not astropy's timestamp, so the
+    same product gives the same bytes.
+    """
+    hdul[-1].header["PRODKEY"] = key
+    for hdu in hdul:
+        hdu.add_checksum(when="seal of this HDU")
+    return hdul
+
+
+def fits_is_sound(path, key):
+    """True when a FITS product exists, its checksums hold, and it was made under ``key``."""
+    import warnings
+
+    from astropy.io import fits
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with fits.open(path, mode="readonly", memmap=False) as hdul:
+                return hdul[-1].header.get("PRODKEY") == key and all(hdu.verify_checksum() == 1 for hdu in hdul)
+    except (OSError, KeyError, ValueError, TypeError, IndexError):
+        return False
+
+
+def link_into(source, destination):
+    """Make ``destination`` the same file as ``source`` (hard link; a copy where links fail), atomically."""
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent)
+    os.close(handle)
+    os.unlink(tmp)
+    try:
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copy2(source, tmp)
+        os.replace(tmp, destination)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def prune_unlinked(folder, keep):
+    """Delete the products in ``folder`` other than ``keep`` that no output links to any more.
+
+    Keeps the store the size of what the outputs hold: a product made for
+    parameters no longer asked for goes once its output directory is gone.
+    A product still linked from an output (or being linked) stays.
+    """
+    folder = Path(folder)
+    keep = {Path(path).name for path in keep}
+    with contextlib.suppress(FileNotFoundError):
+        for entry in folder.iterdir():
+            if entry.name in keep or entry.name.startswith("."):
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                if entry.stat().st_nlink == 1:
+                    entry.unlink()

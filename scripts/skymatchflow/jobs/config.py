@@ -1,0 +1,100 @@
+"""Config checks that stop a run before any job, with one line naming the key.
+
+The JSON schema (workflow/schemas/config.schema.yaml) is the single source of
+allowed keys, types and ranges; here its errors are turned into readable
+messages, and the checks a schema cannot express are added.
+"""
+
+import math
+from pathlib import Path
+
+# The parameters of the sky statistic (names as in the config and the step).
+STAT_KEYS = ("skystat", "lower", "upper", "nclip", "lsigma", "usigma", "binwidth")
+# Numbers that YAML can spell as .nan or .inf (or 1e400), which a JSON schema
+# cannot refuse: NaN compares false with every bound.
+FINITE_KEYS = ("lower", "upper", "lsigma", "usigma", "binwidth")
+
+
+def stat_kwargs(params):
+    """The statistic's keyword arguments picked out of a rule's params dict."""
+    return {key: params[key] for key in STAT_KEYS}
+
+
+# The opt-in options beyond the reference (issue 19), with the values that keep its behaviour.
+PAIR_OPTIONS = {"pair_statistic": "reference"}
+MATCH_OPTIONS = {"match_weights": "reference", "robust_loss": "huber", "anchor": None}
+
+
+def pair_options(config):
+    """The pair stage's opt-in options that differ from the reference ({} for the defaults).
+
+    Empty for the defaults so that the pair stage's params and keys (and
+    thus its files) stay exactly what they were without these options.
+    """
+    return {k: config[k] for k, default in PAIR_OPTIONS.items() if config.get(k, default) != default}
+
+
+def match_options(config):
+    """The solve's opt-in options, with their defaults."""
+    return {k: config.get(k, default) for k, default in MATCH_OPTIONS.items()}
+
+
+class ConfigError(ValueError):
+    """A wrong config value; the message names the key and what is allowed."""
+
+
+def _schema_message(error, schema):
+    path = [str(part) for part in error.absolute_path]
+    where = f"config key '{'.'.join(path)}'" if path else "config"
+    if error.validator == "additionalProperties":
+        allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        return f"{where}: {error.message}; allowed keys: {allowed}"
+    described = schema["properties"].get(path[0], {}).get("description", "") if path else ""
+    hint = f"; allowed: {described}" if described else ""
+    return f"{where}: {error.message}{hint}"
+
+
+def check_config(config, schema_path):
+    """Raise ConfigError for the first problem found in ``config``."""
+    # imported here: rule jobs import this module for stat_kwargs only
+    import yaml
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    error = best_match(Draft202012Validator(schema).iter_errors(config))
+    if error is not None:
+        raise ConfigError(_schema_message(error, schema))
+    for key in FINITE_KEYS:
+        value = config.get(key)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"config key '{key}': {value} is not a finite number; allowed: {schema['properties'][key]['description']}")
+    given = [key for key in ("images", "image_sheet", "associations") if config.get(key)]
+    if len(given) != 1:
+        raise ConfigError("config keys 'images', 'image_sheet' and 'associations': give exactly one of them")
+    dqbits = config.get("dqbits", 0)
+    if isinstance(dqbits, str):
+        # astropy passes integers and null through unchanged; only a string
+        # needs its parser, whose import costs every Snakemake start ~0.6 s
+        from skymatchflow.stats.dqflags import interpret_dqbits
+
+        try:
+            interpret_dqbits(dqbits)
+        except ValueError as err:
+            raise ConfigError(f"config key 'dqbits': {err}") from None
+    if config.get("exclude"):
+        from skymatchflow.io.errors import InputError
+        from skymatchflow.stats.exclusions import exclusion_params
+
+        try:
+            exclusion_params(config)
+        except InputError as err:
+            raise ConfigError(str(err)) from None
+    if config.get("skymethod") == "user" and not config.get("skylist"):
+        raise ConfigError("config key 'skylist': skymethod 'user' needs a skylist file (file name and sky per line)")
+    lower, upper = config.get("lower"), config.get("upper")
+    if lower is not None and upper is not None and lower > upper:
+        raise ConfigError(
+            f"config keys 'lower'/'upper': lower ({lower}) is above upper ({upper}); "
+            "every statistic would fail"
+        )

@@ -1,0 +1,86 @@
+"""Matched copies: the input file with the sky keywords set (and the sky subtracted).
+
+As jwst's ``_set_sky_background``: a COMPLETE image gets BKGMETH, BKGLEVEL,
+BKGSUB and, with ``subtract``, its SCI lowered by the sky changes in the
+order the reference applies them (match stage, then global/local stage, each
+in float32); a SKIPPED image keeps data and background keywords; S_SKYMAT
+says which. Every other HDU and card is copied unchanged; the input is
+never modified. A JWST cal file (ASDF extension, stdatamodels installed) is
+written through its data model instead (jwstmodel), so the ASDF tree agrees.
+"""
+
+import bz2
+import gzip
+import math
+
+import numpy as np
+from astropy.io import fits
+
+from skymatchflow.io.inputs import parse_extension
+from skymatchflow.io.jwstmodel import is_jwst_model_file
+from skymatchflow.io.stagefiles import atomic_path
+
+
+def _keyword_header(hdul, ext, single):
+    """Where an image's sky keywords go: the primary header (JWST) or its own SCI header."""
+    return hdul[0].header if single else hdul[parse_extension(ext)].header
+
+
+def _changes(row, skymethod):
+    """The sky changes applied to the data, in the reference's order ('user': the listed sky)."""
+    if skymethod == "user":
+        return [float(row["sky"])]
+    return [float(row[col]) for col in ("delta_match", "sky_global") if not math.isnan(row[col])]
+
+
+def write_matched_copy(source, destination, rows, skymethod, subtract):
+    """Write ``destination``: ``source`` with the sky results of its ``rows`` applied.
+
+    ``rows``: the sky-table rows of the images of this file. S_SKYMAT (primary
+    header) is COMPLETE only if every image of the file is.
+    """
+    with fits.open(source, mode="readonly", memmap=False) as hdul:
+        hdul = fits.HDUList([hdu.copy() for hdu in hdul])
+    if is_jwst_model_file(hdul, len(rows)):  # the data model's ASDF tree must say the same
+        from skymatchflow.io.jwstmodel import write_matched_model
+
+        return write_matched_model(source, destination, rows[0], skymethod, subtract, _changes(rows[0], skymethod))
+    single = len(rows) == 1
+    statuses = []
+    for row in rows:
+        header = _keyword_header(hdul, row["sci"], single)
+        complete = row["status"] == "COMPLETE"
+        statuses.append(complete)
+        if not complete:
+            continue
+        header["BKGMETH"] = (skymethod, "Background computation method")
+        header["BKGLEVEL"] = (float(row["sky"]), "Computed constant background level")
+        header["BKGSUB"] = (bool(subtract), "Has background been subtracted from data?")
+        if subtract:
+            hdu = hdul[parse_extension(row["sci"])]
+            data = np.array(hdu.data, dtype=np.float32)
+            for change in _changes(row, skymethod):
+                data -= change
+            hdu.data = data
+    hdul[0].header["S_SKYMAT"] = ("COMPLETE" if all(statuses) else "SKIPPED", "Sky Matching")
+    with atomic_path(destination) as tmp:
+        with _open_output(tmp, destination) as handle:
+            hdul.writeto(handle, output_verify="silentfix", checksum=_had_checksums(hdul))
+
+
+# The matched copy keeps its input's name, so a compressed name gets a
+# compressed file (astropy picks compression from the name it writes to,
+# which here is the temporary one).
+COMPRESSED_WRITERS = {".gz": gzip.open, ".bz2": bz2.open}  # of the whole-file compressions, those written
+
+
+def _had_checksums(hdul):
+    """An input with CHECKSUM/DATASUM gets them recomputed; copied ones would be stale."""
+    return any("CHECKSUM" in hdu.header or "DATASUM" in hdu.header for hdu in hdul)
+
+
+def _open_output(tmp, destination):
+    for suffix, open_compressed in COMPRESSED_WRITERS.items():
+        if str(destination).lower().endswith(suffix):
+            return open_compressed(tmp, "wb")
+    return open(tmp, "wb")

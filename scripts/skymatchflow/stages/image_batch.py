@@ -1,0 +1,247 @@
+"""One batch of images: footprint, good-pixel mask and whole-image sky per image.
+
+Every Python job pays about a second of imports (astropy.wcs alone), so the
+per-image stage runs as a few batch jobs rather than three jobs per image.
+A batch is a batch of the image id, so adding an image changes one
+batch only. The batch directory is an ordinary output, remade whole by each
+job; its products are hard links into the product store (store.py), so a
+product whose key (parameters, input checksums, code version) is unchanged
+is linked, not computed. A new stepsize thus computes footprints only, a new
+dqbits masks and skies, a new statistic skies only, and a replaced file only
+that image's products.
+
+Beside the products, ``inputs.json`` records the state (checksum and stat
+signature) of every file the batch read, so later stages can tell that an
+input changed after its products were made.
+"""
+
+import json
+import logging
+from pathlib import Path
+
+from skymatchflow.geometry.skywcs import wcs_policy
+from skymatchflow.io.errors import InputError
+from skymatchflow.io.inputs import ImageSpec
+from skymatchflow.io.stagefiles import atomic_directory, file_state, software_versions
+from skymatchflow.io.store import (
+    STORE_DIR,
+    fits_is_sound,
+    link_into,
+    product_key,
+    prune_unlinked,
+    read_sealed,
+    stored_path,
+    write_sealed,
+)
+from skymatchflow.jobs.batches import batch_name
+from skymatchflow.jobs.config import stat_kwargs
+from skymatchflow.stages.preview import PREVIEW_SIZE, write_image_preview
+
+PRODUCTS = ("footprint", "mask", "sky", "preview")
+SUFFIXES = {"footprint": ".footprint.json", "mask": ".mask.fits", "sky": ".sky.json", "preview": ".preview.fits"}
+INPUT_STATES = "inputs.json"
+
+
+def batch_of_image(image_id, n_batches):
+    """The batch of an image: a batch of its id (stable under additions)."""
+    return batch_name(image_id, n_batches, "i")
+
+
+def product_path(batch_dir, image_id, product):
+    """Where one product of one image lives inside its batch directory."""
+    return Path(batch_dir) / f"{image_id}{SUFFIXES[product]}"
+
+
+def batch_spec(images, config):
+    """The spec of one batch: {id: ImageSpec} of its images and the full config.
+
+    Everything its products depend on, as one dict (the rule's params, so a
+    change re-runs the batch); 'user' needs footprints only.
+    """
+    return {
+        "images": {image: spec.as_params() for image, spec in images.items()},
+        "products": ["footprint"] if config["skymethod"] == "user" else list(PRODUCTS),
+        "stepsize": config["stepsize"],
+        "groups": config["groups"],
+        "wcs": wcs_policy(config.get("wcs", "auto"))[0],
+        "dqbits": config["dqbits"],
+        "stat": stat_kwargs(config),
+    } | _exclusions(config)
+
+
+def _exclusions(config):
+    """{"exclude": ...} when the config excludes regions or masked pixels (issue 19), else {}."""
+    from skymatchflow.stats.exclusions import exclusion_params
+
+    params = exclusion_params(config)
+    return {"exclude": params} if params else {}
+
+
+def made_from(spec_params, cfg, checksums):
+    """{product: {"params", "inputs"}}: what each product of one image is made from.
+
+    ``checksums`` maps "image" (and "dq" for a separate DQ file) to
+    {"path", "sha256"}; ``cfg`` holds stepsize, groups, dqbits and the
+    statistic's parameters (flat or under "stat").
+    """
+    image_only = {"image": checksums["image"]}
+    stat = stat_kwargs(cfg.get("stat", cfg))
+    excl = {"exclude": cfg["exclude"]} if cfg.get("exclude") else {}
+    return as_json(
+        {
+            "footprint": {
+                "params": dict(spec_params, stepsize=cfg["stepsize"], groups=cfg["groups"], wcs=cfg.get("wcs", "fits")),
+                "inputs": image_only,
+            },
+            "mask": {"params": dict(spec_params, dqbits=cfg["dqbits"], **excl), "inputs": checksums},
+            "sky": {"params": dict(spec_params, dqbits=cfg["dqbits"], **stat, **excl), "inputs": checksums},
+            "preview": {"params": dict(spec_params, dqbits=cfg["dqbits"], size=PREVIEW_SIZE, **excl), "inputs": checksums},
+        }
+    )
+
+
+def made_from_states(spec_params, cfg, states):
+    """made_from, with the checksums taken from the files' states (see input_states)."""
+    checksums = {role: {"path": s["path"], "sha256": s["sha256"]} for role, s in states.items()}
+    return made_from(spec_params, cfg, checksums)
+
+
+def keys_of(made):
+    """{product: key} for what each product is made from (made_from's answer)."""
+    return {product: product_key(product, record) for product, record in made.items()}
+
+
+def product_keys(spec_params, cfg, states):
+    """{product: key} of one image's products, from its files' states (see input_states)."""
+    return keys_of(made_from_states(spec_params, cfg, states))
+
+
+def input_states(spec):
+    """{"image": state, "dq": state}: path, SHA-256 and stat signature of an image's files."""
+    files = {"image": spec.path, "dq": spec.dq_file}
+    states = {}
+    for role, path in files.items():
+        if not path:
+            continue
+        try:
+            states[role] = {"path": str(path), **file_state(path)}
+        except FileNotFoundError:
+            raise InputError(path, "file not found") from None
+        except IsADirectoryError:
+            raise InputError(path, "is a directory, not a FITS file") from None
+    return states
+
+
+def read_input_states(batch_dir):
+    """{image id: {role: state}} recorded by an image batch, or None when missing or damaged."""
+    record = read_sealed(Path(batch_dir) / INPUT_STATES)
+    return None if record is None else record["images"]
+
+
+def repair_hint(batch_dir):
+    """The command that remakes a batch directory's files."""
+    return f"run: snakemake --forcerun {batch_dir}"
+
+
+def image_batch_dirs(batch_dirs, images):
+    """{image: its batch directory} for ``images`` (input order), from the directories' own records.
+
+    A stage is given the image batch directories as declared inputs; which
+    image is in which directory is what each directory's inputs.json says.
+    """
+    holder = {}
+    for batch_dir in batch_dirs:
+        states = read_input_states(batch_dir)
+        if states is None:
+            raise InputError(f"{batch_dir}/{INPUT_STATES}", f"missing or damaged; {repair_hint(batch_dir)}")
+        holder.update({image: str(batch_dir) for image in states})
+    missing = [image for image in images if image not in holder]
+    if missing:
+        raise InputError(f"image {missing[0]}", "is in no image batch; run: snakemake --forcerun image_batch")
+    return {image: holder[image] for image in images}
+
+
+def product_is_sound(path, product, key):
+    """True when a product file exists, is intact and was made under ``key``."""
+    if Path(path).suffix == ".fits":
+        return fits_is_sound(path, key)
+    return read_sealed(path, key) is not None
+
+
+def _make_products(spec, todo, made, keys, paths):
+    """Compute and store the products in ``todo`` for one image (SCI read once)."""
+    from skymatchflow.io.maskfile import write_mask
+    from skymatchflow.stages.image_products import footprint_record, sci_and_mask, sky_record
+    from skymatchflow.stages.image_sky import whole_image_sky
+
+    software = software_versions()
+    records = {}
+    if "footprint" in todo:
+        params = made["footprint"]["params"]
+        records["footprint"] = footprint_record(spec, params["stepsize"], params["groups"], params["wcs"])
+    stat = stat_kwargs(made["sky"]["params"])
+    if "mask" in todo or "preview" in todo:
+        mask_params = made["mask"]["params"]
+        sci, mask = sci_and_mask(spec, mask_params["dqbits"], mask_params.get("exclude"))
+        if "mask" in todo:
+            provenance = dict(made["mask"], key=keys["mask"], software=software)
+            write_mask(paths["mask"], mask, spec.image_id, provenance, keys["mask"])
+        if "preview" in todo:
+            provenance = dict(made["preview"], key=keys["preview"], software=software)
+            write_image_preview(paths["preview"], spec, sci, mask, provenance, keys["preview"])
+        if "sky" in todo:
+            records["sky"] = sky_record(spec, sci, mask, stat)
+    elif "sky" in todo:
+        records["sky"] = whole_image_sky(spec, paths["mask"], stat)
+    for product, record in records.items():
+        record.update(key=keys[product], provenance=dict(made[product], software=software))
+        write_sealed(paths[product], record)
+
+
+def run_image_batch(spec, outdir, store=STORE_DIR):
+    """Link (computing where needed) the products of every image of ``spec`` into ``outdir``.
+
+    ``spec``: {"images": {id: ImageSpec params}, "products": [...],
+    "stepsize", "groups", "dqbits", "stat": {...}}. ``outdir`` appears whole
+    (made beside it, then renamed) or not at all. Returns {product: (made,
+    kept)}. A bad image (InputError) does not stop the others, whose
+    products go to the store; the errors are logged one line each and the
+    last is raised when the batch is done, leaving no ``outdir``.
+    """
+    products = [p for p in PRODUCTS if p in spec["products"]]
+    counts = {product: [0, 0] for product in products}
+    errors, states_by_image = [], {}
+    with atomic_directory(outdir) as building:
+        for image_id, params in spec["images"].items():
+            image = ImageSpec.from_params(params)
+            try:
+                states = input_states(image)
+                made = made_from_states(params, spec, states)
+                keys = keys_of(made)
+                stored = {p: stored_path(store, "images", image_id, keys[p], SUFFIXES[p]) for p in products}
+                todo = {p for p in products if not product_is_sound(stored[p], p, keys[p])}
+                _make_products(image, todo, made, keys, stored)
+            except InputError as err:  # the other images of the batch are still made
+                errors.append(err)
+                continue
+            states_by_image[image_id] = states
+            for product in products:
+                link_into(stored[product], product_path(building, image_id, product))
+                counts[product][product not in todo] += 1
+            prune_unlinked(Path(store) / "images" / image_id, stored.values())
+        if errors:
+            for err in errors[:-1]:
+                logging.error("%s", err)
+            raise errors[-1]
+        write_sealed(building / INPUT_STATES, {"images": states_by_image})
+    return {product: tuple(made_kept) for product, made_kept in counts.items()}
+
+
+def describe_counts(counts):
+    """'footprint 2 made / 5 kept, ...' for the job log."""
+    return ", ".join(f"{product} {made} made / {kept} kept" for product, (made, kept) in counts.items())
+
+
+def as_json(value):
+    """A value as a JSON stage file stores it (tuples become lists), to compare with what was recorded."""
+    return json.loads(json.dumps(value))

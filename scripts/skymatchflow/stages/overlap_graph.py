@@ -1,0 +1,172 @@
+"""The overlap graph stage: which sky groups overlap.
+
+Reads every footprint record, finds the overlapping image pairs with a
+spatial pre-filter plus the exact spherical intersection (geometry/), and
+aggregates them into sky-group pairs with stable ids. Two tables, each
+carrying the SHA-256 of its rows so a reader can tell it is as written:
+pairs.ecsv and groups.ecsv (the sky groups in the reference's element
+order). How pairs are batched into jobs is not decided here (jobs/batches.py),
+so the batch count never re-runs this stage.
+"""
+
+import hashlib
+import json
+import math
+from pathlib import Path
+
+from astropy.table import Table
+
+from skymatchflow.geometry.overlaps import group_pairs, overlapping_image_pairs
+from skymatchflow.io.errors import InputError
+from skymatchflow.io.inputchecks import MAX_NAME, UNSAFE_NAME_CHARS, short_name
+from skymatchflow.io.store import STORE_DIR, product_key, read_sealed, write_sealed
+from skymatchflow.stages.image_products import group_order
+
+
+def safe_name(group):
+    """A group id as it may appear in a file name, one to one.
+
+    A safe, short id is kept; one with other characters (``x y``) gets them
+    replaced and a hash of the id added, so it cannot meet another group's
+    name (``x_y``); a long one is cut (see inputs.short_name).
+    """
+    group = str(group)
+    safe = UNSAFE_NAME_CHARS.sub("_", group)
+    if safe != group:
+        digest = hashlib.sha256(group.encode()).hexdigest()[:10]
+        safe = f"{safe[: MAX_NAME - 11]}-{digest}"
+    return short_name(safe)
+
+
+def pair_id(group_a, group_b):
+    """Stable, readable id of a group pair (``~`` never occurs in safe names)."""
+    return f"{safe_name(group_a)}~{safe_name(group_b)}"
+
+
+def build_graph(records, polygons):
+    """(pairs, groups) from footprint records (input order) and their polygons.
+
+    ``pairs``: one dict per overlapping group pair, with the two groups in
+    order of first appearance (the reference's element order), the members
+    of each side that overlap the other group, the summed intersection area
+    and the pair id.
+    """
+    members = group_order(records)
+    ids = [record["image"] for record in records]
+    groups = [record["group"] for record in records]
+    safe = {}
+    for group in members:
+        other = safe.setdefault(safe_name(group), group)
+        if other != group:
+            raise InputError(f"sky groups {other!r} and {group!r}", "they have the same file-safe name; rename one")
+    pairs = []
+    # Clear overlaps get float64 areas (informational; the pair stage measures
+    # its own); candidates too close to call cheaply are listed with a NaN
+    # area and settled by the pair stage's exact intersection, which marks a
+    # pair without overlap as giving no equation.
+    found = overlapping_image_pairs(polygons, exact=False, defer_ambiguous=True)
+    for entry in group_pairs(found, groups):
+        a, b = entry["group_a"], entry["group_b"]
+        side_a = {ids[i] if groups[i] == a else ids[j] for i, j in entry["members"]}
+        side_b = {ids[j] if groups[j] == b else ids[i] for i, j in entry["members"]}
+        pairs.append(
+            {
+                "pair": pair_id(a, b),
+                "group_a": a,
+                "group_b": b,
+                "area_sr": float(entry["area_sr"]),
+                "members_a": [m for m in members[a] if m in side_a],
+                "members_b": [m for m in members[b] if m in side_b],
+            }
+        )
+    return pairs, members
+
+
+def stored_graph(records, polygons, store=STORE_DIR):
+    """(pairs, groups, reused): the graph of these footprints, from the product store when it is there.
+
+    The graph depends only on the footprint records in input order, so a
+    re-run after a change that leaves every footprint as it was (a mask or
+    statistic parameter, the batch counts) reads it back instead of
+    intersecting again. The store keeps the latest graph only.
+    """
+    key = product_key("graph", [[record["image"], record["key"]] for record in records])
+    path = Path(store) / "graph" / f"{key}.json"
+    stored = read_sealed(path, key)
+    if stored is not None:
+        pairs = [dict(pair, area_sr=math.nan if pair["area_sr"] is None else pair["area_sr"]) for pair in stored["pairs"]]
+        return pairs, dict(stored["groups"]), True
+    pairs, groups = build_graph(records, polygons)
+    finite = [dict(pair, area_sr=pair["area_sr"] if math.isfinite(pair["area_sr"]) else None) for pair in pairs]
+    write_sealed(path, {"key": key, "pairs": finite, "groups": list(groups.items())})  # a list keeps group order
+    for other in path.parent.glob("*.json"):
+        if other != path:
+            other.unlink(missing_ok=True)
+    return pairs, groups, False
+
+
+PAIR_FIELDS = ("pair", "group_a", "group_b", "members_a", "members_b")
+GROUP_FIELDS = ("image", "file", "sci", "group", "group_index")
+
+
+def rows_digest(rows):
+    """SHA-256 of a table's rows as dicts: lets a reader tell the table is as the overlap graph wrote it."""
+    return hashlib.sha256(json.dumps(list(rows), sort_keys=True).encode()).hexdigest()
+
+
+def pairs_table(pairs):
+    """The readable pair list (results/overlaps/pairs.ecsv)."""
+    table = Table(
+        rows=[
+            (p["pair"], p["group_a"], p["group_b"], p["area_sr"], ",".join(p["members_a"]), ",".join(p["members_b"]))
+            for p in pairs
+        ],
+        names=("pair", "group_a", "group_b", "area_sr", "members_a", "members_b"),
+        dtype=(str, str, str, float, str, str),
+    )
+    table["area_sr"].unit = "sr"
+    table.meta["description"] = "Overlapping sky-group pairs (exact spherical intersections)"
+    table.meta["rows_sha256"] = rows_digest({name: p[name] for name in PAIR_FIELDS} for p in pairs)
+    return table
+
+
+def groups_table(records, members):
+    """Images with their sky group and the group's order (results/overlaps/groups.ecsv)."""
+    order = {group: index for index, group in enumerate(members)}
+    rows = [dict(image=r["image"], file=r["file"], sci=r["sci"], group=r["group"], group_index=order[r["group"]])
+            for r in records]
+    table = Table(rows=[tuple(row.values()) for row in rows], names=GROUP_FIELDS, dtype=(str, str, str, str, int))
+    table.meta["description"] = "Images in input order with their sky group and the group's element index"
+    table.meta["rows_sha256"] = rows_digest(rows)
+    return table
+
+
+def _read_verified(path, rows):
+    table = Table.read(path, format="ascii.ecsv")
+    rows = [rows(row) for row in table]
+    if table.meta.get("rows_sha256") != rows_digest(rows):
+        raise InputError(path, "changed since the overlap graph wrote it; run: snakemake --forcerun overlap_graph")
+    return rows
+
+
+def read_pairs(pairs_path):
+    """[pair dicts] from results/overlaps/pairs.ecsv in table order; a table not as written is refused."""
+    return _read_verified(pairs_path, lambda row: {
+        "pair": str(row["pair"]),
+        "group_a": str(row["group_a"]),
+        "group_b": str(row["group_b"]),
+        "members_a": str(row["members_a"]).split(","),
+        "members_b": str(row["members_b"]).split(","),
+    })
+
+
+def read_groups(groups_path):
+    """{group: [member image ids]} in element order, from results/overlaps/groups.ecsv."""
+    rows = _read_verified(groups_path, lambda row: {
+        "image": str(row["image"]), "file": str(row["file"]), "sci": str(row["sci"]),
+        "group": str(row["group"]), "group_index": int(row["group_index"]),
+    })
+    members = {}
+    for row in sorted(rows, key=lambda row: row["group_index"]):
+        members.setdefault(row["group"], []).append(row["image"])
+    return members

@@ -1,0 +1,216 @@
+"""One batch of pair statistics: one JSON file per group pair, from the product store.
+
+A pair's key is made from its definition, the statistic's parameters and
+its members' footprint and mask keys, which follow from the image specs,
+the per-image parameters and the input checksums an image batch recorded
+(imagebatch.product_keys). A pair found sound under its key in the store is
+linked into the batch directory; any other is computed, after checking
+that the products it reads are intact and were made under the keys
+expected, and that the image files did not change since.
+"""
+
+import json
+import logging
+from pathlib import Path
+
+from skymatchflow.io.errors import InputError
+from skymatchflow.io.openfiles import held_files_closed
+from skymatchflow.io.stagefiles import atomic_directory, read_json, software_versions, unchanged_since
+from skymatchflow.io.store import (
+    STORE_DIR,
+    link_into,
+    product_key,
+    prune_unlinked,
+    read_sealed,
+    stored_path,
+    write_sealed,
+)
+from skymatchflow.jobs.batches import batch_pairs
+from skymatchflow.jobs.progress import tracked
+from skymatchflow.stages.image_batch import (
+    image_batch_dirs,
+    product_is_sound,
+    product_keys,
+    product_path,
+    read_input_states,
+    repair_hint,
+)
+
+
+class MemberKeys:
+    """Expected product keys and input states of member images, read once per image batch."""
+
+    def __init__(self, made_from, images):
+        self.made_from = made_from
+        self.images = images
+        self._states = {}
+        self._keys = {}
+
+    def states(self, image):
+        batch_dir = self.images[image]["batch_dir"]
+        if batch_dir not in self._states:
+            self._states[batch_dir] = read_input_states(batch_dir)
+        states = self._states[batch_dir]
+        if states is None or image not in states:
+            raise InputError(f"{batch_dir}/inputs.json", f"missing or damaged; {repair_hint(batch_dir)}")
+        return states[image]
+
+    def keys(self, image):
+        """{"footprint": key, "mask": key, "sky": key} expected for ``image``."""
+        if image not in self._keys:
+            spec_params = self.made_from["images"][image]
+            self._keys[image] = product_keys(spec_params, self.made_from, self.states(image))
+        return self._keys[image]
+
+
+def unsound_product(path, batch_dir):
+    """The one-line error for a stage file that is missing, damaged or made from other inputs."""
+    reason = "missing" if not Path(path).exists() else "damaged or made from other inputs"
+    return InputError(path, f"{reason}; {repair_hint(batch_dir)}")
+
+
+def checked_product(path, product, key, batch_dir):
+    """``path`` if the product there is intact and made under ``key``; else a one-line error."""
+    if not product_is_sound(path, product, key):
+        raise unsound_product(path, batch_dir)
+    return path
+
+
+def check_unchanged(image, state):
+    """A one-line error when an input file no longer holds the bytes its products were made from."""
+    if not unchanged_since(state["path"], state):
+        raise InputError(
+            state["path"],
+            f"changed after the products of image {image} were made (replaced during the run?); "
+            "run snakemake again",
+        )
+
+
+def members_made_from(pair, member_keys):
+    """{member: {"footprint": key, "mask": key}}: what a pair's pixels and geometry come from."""
+    members = sorted(pair["members_a"] + pair["members_b"])
+    return {m: {p: member_keys.keys(m)[p] for p in ("footprint", "mask")} for m in members}
+
+
+def pair_key(pair, stat_params, member_keys):
+    """The store key of one pair record."""
+    return product_key(
+        "pair", {"pair": pair, "stat": stat_params, "members": members_made_from(pair, member_keys)}
+    )
+
+
+def write_batch_plans(pairs, made_from, stat_params, n_batches, outdir):
+    """One plan file per pair batch in ``outdir``: its pairs, the statistic, and what its members are made from.
+
+    Why files and not job parameters: at survey scale a batch's pair list and
+    member records weigh megabytes, which Snakemake would store, compare and
+    print for every job at every start. A plan file is an ordinary input,
+    compared by checksum: a batch whose plan keeps its bytes does not re-run.
+    ``outdir`` appears whole or not at all.
+    """
+    common = {name: value for name, value in made_from.items() if name != "images"}
+    with atomic_directory(outdir) as building:
+        for batch, members in batch_pairs(pairs, n_batches).items():
+            images = {}
+            for pair in members:
+                for image in pair["members_a"] + pair["members_b"]:
+                    images.setdefault(image, made_from["images"][image])
+            plan = {"batch": batch, "stat": stat_params, "made_from": common | {"images": images}, "pairs": members}
+            (building / f"{batch}.json").write_text(json.dumps(plan, indent=1) + "\n")
+    return len(list(Path(outdir).iterdir()))
+
+
+def read_batch_plan(path):
+    """A pair batch's plan (see write_batch_plans); member images in first-use order."""
+    try:
+        plan = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as err:
+        raise InputError(path, f"missing or damaged ({type(err).__name__}); run: snakemake --forcerun pair_batch_plans") from None
+    return plan
+
+
+def batch_spec(pairs, made_from, image_batches):
+    """{"pairs", "images": {id: {"file", "sci", "footprint", "mask", "batch_dir"}}} of one pair batch.
+
+    The member images' products are found in the image batch directories the
+    job declares as inputs (``image_batches``), not in parameters.
+    """
+    images = made_from["images"]
+    dirs = image_batch_dirs(image_batches, list(images))
+    return {
+        "pairs": pairs,
+        "images": {
+            image: {
+                "file": images[image]["file"],
+                "sci": images[image]["sci"],
+                "footprint": str(product_path(dirs[image], image, "footprint")),
+                "mask": str(product_path(dirs[image], image, "mask")),
+                "batch_dir": dirs[image],
+            }
+            for image in images
+        },
+    }
+
+
+def run_batch(cfg, outdir, store=STORE_DIR):
+    """Link (computing where needed) every pair file of a batch into ``outdir``; return (computed, kept).
+
+    ``outdir`` appears whole (made beside it, then renamed) or not at all.
+
+    ``cfg``: the rule's params: "stat", "made_from" (image specs, stepsize,
+    groups, dqbits) and "batch" ({"pairs", "images": {id: {"file", "sci",
+    "footprint", "mask", "batch_dir"}}}).
+    """
+    stat_params, spec = cfg["stat"], cfg["batch"]
+    member_keys = MemberKeys(cfg["made_from"], spec["images"])
+    loaded = {}
+    computed = kept = 0
+    with atomic_directory(outdir) as building, held_files_closed():
+        for pair in tracked(spec["pairs"], "pairs"):  # a log line every 5 %, with pairs per second
+            key = pair_key(pair, stat_params, member_keys)
+            stored = stored_path(store, "pairs", pair["pair"], key, ".json")
+            if read_sealed(stored, key) is not None:
+                kept += 1
+            else:
+                record = _compute_pair(pair, stat_params, spec["images"], member_keys, loaded)
+                record.update(
+                    pair=pair["pair"],
+                    key=key,
+                    provenance={
+                        "params": stat_params,
+                        "members": members_made_from(pair, member_keys),
+                        "software": software_versions(),
+                    },
+                )
+                if not record["valid"]:
+                    logging.warning("pair %s gives no equation: %s", pair["pair"], record["reason"])
+                write_sealed(stored, record)
+                computed += 1
+            link_into(stored, building / f"{pair['pair']}.json")
+            prune_unlinked(stored.parent, [stored])
+    return computed, kept
+
+
+def _compute_pair(pair, stat_params, images, member_keys, loaded):
+    """The statistics record of one pair; member images are checked and loaded once per batch."""
+    from skymatchflow.geometry.footprint import polygon_from_dict  # heavy (WCS, spherical geometry): only when
+    from skymatchflow.stats.pairstats import load_pair_image, pair_record  # a pair is computed
+
+    for image in pair["members_a"] + pair["members_b"]:
+        if image in loaded:
+            continue
+        info, keys = images[image], member_keys.keys(image)
+        footprint = checked_product(info["footprint"], "footprint", keys["footprint"], info["batch_dir"])
+        mask = checked_product(info["mask"], "mask", keys["mask"], info["batch_dir"])
+        check_unchanged(image, member_keys.states(image)["image"])
+        record = read_json(footprint)
+        polygon = polygon_from_dict(record["polygon"])
+        loaded[image] = load_pair_image(image, info["file"], info["sci"], polygon, mask, record.get("wcs", "fits"))
+    record = pair_record(
+        pair["group_a"], [loaded[m] for m in pair["members_a"]],
+        pair["group_b"], [loaded[m] for m in pair["members_b"]],
+        stat_params,
+    )
+    for image in pair["members_a"] + pair["members_b"]:  # pixels read since the check: still the same file?
+        check_unchanged(image, member_keys.states(image)["image"])
+    return record

@@ -1,0 +1,57 @@
+"""The solve's check of everything it reads: present, intact, made from the current inputs.
+
+Snakemake re-runs a job when its declared inputs or parameters change, but
+a file deleted or edited by hand inside a batch directory, or an input
+replaced while a run goes on, escapes it. So the solve recomputes every
+product key it expects (from the image specs, the parameters and the input
+checksums its image batches recorded, after checking that each input still
+holds those bytes) and reads only records sealed under those keys. Anything
+else stops the solve with one line naming the file and the command that
+repairs it.
+"""
+
+from pathlib import Path
+
+from skymatchflow.io.store import read_sealed
+from skymatchflow.jobs.batches import batch_pairs
+from skymatchflow.stages.image_batch import image_batch_dirs, product_path
+from skymatchflow.stages.overlap_graph import read_pairs
+from skymatchflow.stages.pair_batch import MemberKeys, check_unchanged, pair_key, unsound_product
+
+
+def _checked_record(path, key, batch_dir):
+    record = read_sealed(path, key)
+    if record is None:
+        raise unsound_product(path, batch_dir)
+    return record
+
+
+def read_checked_images(made_from, batch_dirs, products):
+    """({product: [records in input order]}, MemberKeys) for the images of ``made_from``.
+
+    ``batch_dirs``: the image batch directories (declared inputs) that hold them.
+    """
+    batch_dirs = image_batch_dirs(batch_dirs, made_from["images"])
+    member_keys = MemberKeys(made_from, {image: {"batch_dir": d} for image, d in batch_dirs.items()})
+    records = {product: [] for product in products}
+    for image, batch_dir in batch_dirs.items():
+        for state in member_keys.states(image).values():
+            check_unchanged(image, state)
+        keys = member_keys.keys(image)
+        for product in products:
+            path = product_path(batch_dir, image, product)
+            records[product].append(_checked_record(path, keys[product], batch_dir))
+    return records, member_keys
+
+
+def read_checked_pairs(pairs_path, pair_dirs, stat_params, member_keys, n_batches):
+    """Every pair record of the overlap graph, each checked against the key its members give."""
+    batches = batch_pairs(read_pairs(pairs_path), n_batches)
+    dirs = {Path(d).name: d for d in pair_dirs}
+    records = []
+    for batch, pairs in batches.items():
+        batch_dir = dirs.get(batch, f"results/pairs/{batch}")
+        for pair in pairs:
+            path = Path(batch_dir) / f"{pair['pair']}.json"
+            records.append(_checked_record(path, pair_key(pair, stat_params, member_keys), batch_dir))
+    return records

@@ -1,0 +1,1 @@
+"""Shared test helpers: paths, one synthetic image builder, runners for Snakemake and the reference."""

@@ -1,0 +1,212 @@
+"""Diagnostics: the map projection, the summary table, the mosaic resampling and the figure files."""
+
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+from astropy.coordinates import SkyCoord
+from astropy.table import Table
+from helpers.images import tan_wcs
+
+from skymatchflow.diagnostics.mosaic import cutout, resample
+from skymatchflow.diagnostics.skymap import TangentPlane, mean_direction
+from skymatchflow.diagnostics.stage import FIGURES, make_diagnostics
+from skymatchflow.diagnostics.summary import summary_table
+from skymatchflow.geometry.footprint import footprint_polygon
+from skymatchflow.io.stagefiles import write_json
+from skymatchflow.stages.preview import PreviewReader, make_preview, read_preview, write_preview
+
+
+def square(ra, dec, side_deg, rotation=0.0):
+    """The 4-corner outline (closed) of a square image centred on (ra, dec)."""
+    shape = (100, 100)
+    wcs = tan_wcs(shape, crval=(ra, dec), scale_arcsec=side_deg * 36, rotation_deg=rotation)
+    _, ras, decs = footprint_polygon(shape, wcs)
+    return ras, decs, wcs
+
+
+def planar_distance(plane, ra, dec):
+    x, y = plane.project(ra, dec)
+    return np.hypot(np.diff(x), np.diff(y))
+
+
+@pytest.mark.parametrize(
+    "centres",
+    [[(359.95, 10.0), (0.05, 10.0), (0.0, 10.08)], [(45.0, 89.9), (225.0, 89.9), (135.0, 89.95)]],
+    ids=["ra-wrap", "pole"],
+)
+def test_map_is_right_across_ra_zero_and_near_a_pole(centres):
+    outlines = [square(ra, dec, 0.1, rotation=20) for ra, dec in centres]
+    ra = np.concatenate([o[0] for o in outlines])
+    dec = np.concatenate([o[1] for o in outlines])
+    plane = TangentPlane(ra, dec)
+    x, y = plane.project(ra, dec)
+    # the map spans the footprints (a fraction of a degree), not 360 degrees of RA
+    assert np.ptp(x) < 0.5 and np.ptp(y) < 0.5 and np.all(np.isfinite(x))
+    # tangent-plane distances equal the angular distances at this scale
+    coords = SkyCoord(ra, dec, unit="deg")
+    angular = coords[:-1].separation(coords[1:]).deg
+    np.testing.assert_allclose(planar_distance(plane, ra, dec), angular, rtol=2e-5, atol=1e-9)
+    # east is +x, north is +y at the centre
+    c_ra, c_dec = plane.centre
+    xe, ye = plane.project(*_offset(c_ra, c_dec, 90.0))
+    xn, yn = plane.project(*_offset(c_ra, c_dec, 0.0))
+    assert xe > 0 and abs(ye) < 1e-6 and yn > 0 and abs(xn) < 1e-6
+
+
+def _offset(ra, dec, position_angle):
+    import astropy.units as u
+
+    point = SkyCoord(ra, dec, unit="deg").directional_offset_by(position_angle * u.deg, 0.01 * u.deg)
+    return point.ra.deg, point.dec.deg
+
+
+def test_mean_direction_wraps_and_handles_the_pole():
+    ra, dec = mean_direction([359.0, 1.0], [0.0, 0.0])
+    assert min(ra, 360 - ra) < 1e-9 and abs(dec) < 1e-9
+    assert mean_direction([0.0, 90.0, 180.0, 270.0], [89.0] * 4)[1] == pytest.approx(90.0)
+
+
+def test_resampling_equals_reproject_interp():
+    from reproject import reproject_interp
+
+    shape = (60, 60)
+    image_wcs = tan_wcs(shape, crval=(0.001, 30.0), scale_arcsec=1.0, rotation_deg=25)
+    rng = np.random.default_rng(3)
+    sci = rng.normal(1.0, 0.1, shape).astype(np.float32) + np.linspace(0, 1, 60)[None, :]
+    mask = rng.random(shape) > 0.05
+    preview, preview_wcs, _ = make_preview(sci, mask, image_wcs, size=20)
+    _, ras, decs = footprint_polygon(shape, image_wcs)
+    plane = TangentPlane(ras, decs)
+    x, y = plane.project(ras, decs)
+    grid, grid_shape = plane.grid((x.min() - 0.002, x.max() + 0.002, y.min() - 0.002, y.max() + 0.002), 40)
+    window = (slice(0, grid_shape[0]), slice(0, grid_shape[1]))
+    ours = resample(preview, preview_wcs, grid, window)
+    theirs = reproject_interp((preview, preview_wcs), grid, shape_out=grid_shape, order="bilinear",
+                              return_footprint=False)
+    assert np.isfinite(ours).sum() > 100
+    np.testing.assert_array_equal(np.isfinite(ours), np.isfinite(theirs))
+    np.testing.assert_allclose(ours[np.isfinite(ours)], theirs[np.isfinite(theirs)], rtol=1e-5)
+
+
+def test_preview_reader_gives_the_file_wcs(tmp_path):
+    shape = (200, 300)
+    wcs = tan_wcs(shape, crval=(359.99, -89.9), rotation_deg=40, sip=True)
+    path = tmp_path / "p.preview.fits"
+    write_preview(path, np.ones(shape, np.float32), np.ones(shape, bool), wcs, "p", {"params": {}, "inputs": {}})
+    _, expected, _ = read_preview(path)
+    reader = PreviewReader()
+    data, keywords = reader.read(path)
+    got = reader.point(keywords)
+    x, y = np.meshgrid(np.arange(data.shape[1]), np.arange(data.shape[0]))
+    np.testing.assert_allclose(got.wcs_pix2world(x, y, 0), expected.wcs_pix2world(x, y, 0), rtol=0, atol=1e-10)
+
+
+# A small stage: two islands, a SKIPPED image, an isolated image and a pair without a value.
+GROUPS = {"a1": "A", "a2": "A", "b1": "B", "c1": "C", "d1": "D", "e1": "E"}
+ISLANDS = {"A": 0, "B": 0, "C": 1, "D": 1, "E": 2}
+POSITIONS = {"a1": (0.0, 0.0), "a2": (0.02, 0.0), "b1": (0.01, 0.01), "c1": (0.06, 0.0), "d1": (0.07, 0.01),
+             "e1": (0.10, 0.05)}
+SKIES = {"A": 1.0, "B": 1.3, "C": 0.8, "D": 0.9, "E": 1.1}
+
+
+@pytest.fixture(scope="module")
+def stage(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("stage")
+    footprints, previews, rows = [], {}, []
+    rng = np.random.default_rng(5)
+    for image, group in GROUPS.items():
+        ra, dec = POSITIONS[image]
+        ras, decs, wcs = square(359.99 + ra, 20.0 + dec, 0.015)
+        path = tmp / f"{image}.footprint.json"
+        write_json(path, {"image": image, "group": group, "ra": ras.tolist(), "dec": decs.tolist()})
+        footprints.append(str(path))
+        sci = (SKIES[group] + rng.normal(0, 0.01, (100, 100))).astype(np.float32)
+        previews[image] = str(tmp / f"{image}.preview.fits")
+        write_preview(previews[image], sci, np.ones(sci.shape, bool), wcs, image, {}, bunit="MJy/sr", size=20)
+        skipped = image == "d1"
+        rows.append((image, f"{image}.fits", "SCI", group, np.nan if skipped else SKIES[group],
+                     SKIES[group] - 0.8, 0.8, SKIES[group], "SKIPPED" if skipped else "COMPLETE",
+                     ISLANDS[group], 100, 0.0))
+    sky = Table(rows=rows, names=("image", "file", "sci", "group", "sky", "delta_match", "sky_global",
+                                  "sky_whole_image", "status", "island", "npix", "sky_initial"))
+    pairs = Table(
+        rows=[("A~B", "A", "B", True, 1.0, 1.3, 10, 10, -0.3, 0.001, ""),
+              ("C~D", "C", "D", True, 0.8, 0.9, 10, 10, -0.1, -0.002, ""),
+              ("B~C", "B", "C", False, 1.3, np.nan, 10, 0, np.nan, np.nan, "no good pixels in the overlap")],
+        names=("pair", "group_a", "group_b", "valid", "sky_a", "sky_b", "npix_a", "npix_b",
+               "difference_before", "difference_after", "reason"))
+    sky.write(tmp / "sky.ecsv", format="ascii.ecsv")
+    pairs.write(tmp / "pairs.ecsv", format="ascii.ecsv")
+    outputs = {name: tmp / "diagnostics" / f"{name}.png" for name in FIGURES}
+    outputs["summary"] = tmp / "summary.ecsv"
+    make_diagnostics(tmp / "sky.ecsv", tmp / "pairs.ecsv", footprints, previews, outputs)
+    return sky, pairs, outputs
+
+
+def test_summary_per_island_and_total(stage):
+    sky, pairs, outputs = stage
+    summary = Table.read(outputs["summary"], format="ascii.ecsv")
+    assert list(summary["island"]) == ["0", "1", "2", "total"]
+    assert list(summary["n_images"]) == [3, 2, 1, 6] and list(summary["n_groups"]) == [2, 2, 1, 5]
+    assert list(summary["n_pairs"]) == [1, 1, 0, 2] and list(summary["n_pairs_without_value"]) == [1, 0, 0, 1]
+    assert list(summary["n_skipped"]) == [0, 1, 0, 1]
+    assert summary["rms_before"][0] == pytest.approx(0.3) and summary["rms_after"][1] == pytest.approx(0.002)
+    assert np.isnan(summary["rms_before"][2])
+    assert summary["rms_before"][3] == pytest.approx(np.sqrt((0.3**2 + 0.1**2) / 2))
+    assert summary["rms_after"][3] == pytest.approx(np.sqrt((0.001**2 + 0.002**2) / 2))
+
+
+def test_summary_of_a_method_without_match():
+    sky = Table({"image": ["x", "y"], "group": ["x", "y"], "island": [-1, -1], "status": ["COMPLETE"] * 2})
+    pairs = Table(names=("group_a", "valid", "difference_before", "difference_after"), dtype=(str, bool, float, float))
+    summary = summary_table(sky, pairs)
+    assert list(summary["island"]) == ["-1", "total"] and list(summary["n_pairs"]) == [0, 0]
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_each_figure_is_a_png_and_not_blank(stage, name):
+    _, _, outputs = stage
+    path = outputs[name]
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    pixels = mpimg.imread(path)
+    assert pixels.shape[0] > 300 and pixels.shape[1] > 300
+    assert pixels[..., :3].std() > 0.05  # drawn, not a blank canvas
+
+
+def test_mosaic_shows_the_seams_before_and_not_after(stage):
+    """The coadded previews step between islands by the sky differences; after the match they are flat."""
+    from skymatchflow.diagnostics.mosaic import coadd_previews
+    from skymatchflow.diagnostics.stagedata import load_stage
+
+    sky, pairs, outputs = stage
+    tmp = outputs["summary"].parent
+    data = load_stage(tmp / "sky.ecsv", tmp / "pairs.ecsv", sorted(str(p) for p in tmp.glob("*.footprint.json")),
+                      {p.name.split(".")[0]: str(p) for p in tmp.glob("*.preview.fits")})
+    assert data.bunit == "MJy/sr"
+    raw, matched, extent = coadd_previews(data)
+    finite = np.isfinite(raw)
+    assert np.ptp(raw[finite]) > 0.4  # 0.8 .. 1.3 before
+    skipped = np.zeros(raw.shape, bool)  # the SKIPPED image keeps its sky
+    skipped[cutout(data, "d1", (extent[1] - extent[0]) / raw.shape[1], raw.shape)] = True
+    good = np.isfinite(matched) & ~skipped
+    assert good.sum() > 0.5 * finite.sum() and np.ptp(matched[good]) < 0.1
+
+
+def test_a_method_without_match_or_previews_still_gets_every_figure(tmp_path):
+    """skymethod 'user' (no previews, no pairs, islands -1): the figures say what is missing."""
+    footprints, rows = [], []
+    for k, image in enumerate(("u1", "u2")):
+        ras, decs, _ = square(10.0 + 0.02 * k, -5.0, 0.015)
+        write_json(tmp_path / f"{image}.footprint.json", {"image": image, "ra": ras.tolist(), "dec": decs.tolist()})
+        footprints.append(str(tmp_path / f"{image}.footprint.json"))
+        rows.append((image, image, 1.0 + k, np.nan, -1, "COMPLETE", 0.0, np.nan))
+    Table(rows=rows, names=("image", "group", "sky", "delta_match", "island", "status", "sky_initial",
+                            "sky_whole_image")).write(tmp_path / "sky.ecsv", format="ascii.ecsv")
+    Table(names=("pair", "group_a", "group_b", "valid", "difference_before", "difference_after", "reason"),
+          dtype=(str, str, str, bool, float, float, str)).write(tmp_path / "pairs.ecsv", format="ascii.ecsv")
+    outputs = {name: tmp_path / f"{name}.png" for name in FIGURES}
+    outputs["summary"] = tmp_path / "summary.ecsv"
+    summary = make_diagnostics(tmp_path / "sky.ecsv", tmp_path / "pairs.ecsv", footprints, {}, outputs)
+    assert list(summary["island"]) == ["-1", "total"] and np.isnan(summary["rms_before"][-1])
+    for name in FIGURES:
+        assert mpimg.imread(outputs[name])[..., :3].std() > 0.05, name

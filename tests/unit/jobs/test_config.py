@@ -1,0 +1,124 @@
+"""Config validation: wrong values stop the run with one line naming the key."""
+
+import copy
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+from helpers.paths import REPO
+from snakemake.utils import validate
+
+from skymatchflow.jobs.config import ConfigError, check_config
+
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+SHIPPED = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+def with_changes(**changes):
+    config = copy.deepcopy(SHIPPED)
+    config.update(changes)
+    return config
+
+
+def test_shipped_config_is_valid():
+    check_config(SHIPPED, SCHEMA)
+
+
+def test_defaults_are_the_step_defaults():
+    config = {"images": ["a.fits"]}
+    validate(config, str(SCHEMA))
+    assert config == {
+        "images": ["a.fits"],
+        "associations": None,
+        "wcs": "auto",
+        "groups": "exposure",
+        "skymethod": "global+match",
+        "skylist": None,
+        "match_down": True,
+        "subtract": False,
+        "stepsize": None,
+        "skystat": "mode",
+        "dqbits": 0,
+        "lower": None,
+        "upper": None,
+        "nclip": 5,
+        "lsigma": 4.0,
+        "usigma": 4.0,
+        "binwidth": 0.1,
+        "pair_statistic": "reference",
+        "match_weights": "reference",
+        "robust_loss": "huber",
+        "anchor": None,
+        "exclude": None,
+        "image_batches": 4,
+        "pair_batches": 4,
+        "demo": {"seed": 20261123, "detector_size": 1024},
+    }
+
+
+@pytest.mark.parametrize(
+    "changes, pattern",
+    [
+        ({"lsigma": 0}, r"config key 'lsigma': 0 is less than or equal to the minimum of 0; allowed: .*every statistic fail"),
+        ({"usigma": 0.0}, r"config key 'usigma'"),
+        ({"binwidth": 0}, r"config key 'binwidth'"),
+        ({"stepsize": 0}, r"config key 'stepsize'.*positive integer"),
+        ({"stepsize": 2.5}, r"config key 'stepsize'"),
+        ({"nclip": -1}, r"config key 'nclip'.*from 0 to 100"),
+        ({"nclip": 1_000_000_000}, r"config key 'nclip': 1000000000 is greater than the maximum of 100; allowed: .*settles"),
+        ({"lower": float("nan")}, r"config key 'lower': nan is not a finite number"),
+        ({"upper": float("-inf")}, r"config key 'upper': -inf is not a finite number"),
+        ({"lsigma": float("inf")}, r"config key 'lsigma': inf is not a finite number"),
+        ({"usigma": float("nan")}, r"config key 'usigma': nan is not a finite number"),
+        ({"binwidth": float("inf")}, r"config key 'binwidth': inf is not a finite number"),
+        ({"lower": float("nan"), "upper": 1.0}, r"config key 'lower': nan"),
+        ({"demo": {"seed": -1}}, r"config key 'demo.seed'"),
+        ({"demo": {"detector_size": 100000}}, r"config key 'demo.detector_size'"),
+        ({"skymethod": "median"}, r"config key 'skymethod'.*local, global, match, global\+match, user"),
+        ({"skymethod": "user"}, r"config key 'skylist': skymethod 'user' needs a skylist"),
+        ({"skystat": "average"}, r"config key 'skystat'"),
+        ({"match_down": "yes"}, r"config key 'match_down'"),
+        ({"dqbits": 1.5}, r"config key 'dqbits'"),
+        ({"dqbits": "DO_NOT_USE+BOGUS"}, r"config key 'dqbits'.*BOGUS"),
+        ({"lower": "low"}, r"config key 'lower'"),
+        ({"lower": 5.0, "upper": 1.0}, r"'lower'/'upper'.*above upper"),
+        ({"groups": "by-file"}, r"config key 'groups'"),
+        ({"images": []}, r"exactly one"),
+        ({"image_sheet": "images.tsv"}, r"exactly one"),
+        ({"associations": ["a_asn.json"]}, r"exactly one"),
+        ({"associations": "a_asn.json"}, r"config key 'associations'"),
+        ({"wcs": "gwcs"}, r"config key 'wcs'.*auto.*fits"),
+        ({"skymetod": "match"}, r"config: .*'skymetod' was unexpected.*allowed keys"),
+        ({"demo": {"size": 3}}, r"config key 'demo'"),
+    ],
+)
+def test_bad_values_name_the_key(changes, pattern):
+    with pytest.raises(ConfigError, match=pattern) as info:
+        check_config(with_changes(**changes), SCHEMA)
+    assert "\n" not in str(info.value)
+
+
+def test_sheet_users_may_set_images_null():
+    """The README tells sheet users to set ``images: null`` over the shipped list."""
+    check_config(with_changes(images=None, image_sheet="images.tsv"), SCHEMA)
+
+
+@pytest.mark.parametrize("dqbits", [0, 4, "~DO_NOT_USE+NON_SCIENCE", None, "JUMP_DET"])
+def test_good_dqbits_accepted(dqbits):
+    check_config(with_changes(dqbits=dqbits), SCHEMA)
+
+
+def test_integer_dqbits_are_checked_without_importing_the_bitmask_parser():
+    """Every Snakemake start runs check_config; astropy.nddata would add ~0.6 s to each."""
+    code = (
+        "import sys; from skymatchflow.jobs.config import check_config; from helpers.config import schema_defaults; "
+        f"schema = {str(SCHEMA)!r}; "
+        "check_config(dict(schema_defaults(schema), images=['x.fits'], dqbits=4), schema); "
+        "print('astropy.nddata' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=REPO, env={**os.environ, "PYTHONPATH": f"{REPO / 'scripts'}:{REPO / 'tests'}"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

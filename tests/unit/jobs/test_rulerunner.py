@@ -1,0 +1,53 @@
+"""The rule runner: a bad input is one line in the log and on stderr; a bug keeps its traceback."""
+
+import subprocess
+import sys
+import textwrap
+
+from helpers.paths import REPO
+
+SCRIPT = textwrap.dedent("""
+    import sys, types
+    from skymatchflow.io.errors import InputError
+    from skymatchflow.jobs.rulerunner import run_rule
+
+    def bad_input(smk):
+        raise InputError("x.fits", "not a FITS file")
+
+    def bug(smk):
+        {}["missing"]
+
+    def fine(smk):
+        import logging
+        logging.info("made it")
+
+    smk = types.SimpleNamespace(log=[sys.argv[2]])
+    run_rule({"bad_input": bad_input, "bug": bug, "fine": fine}[sys.argv[1]], smk)
+""")
+
+
+def run(tmp_path, which):
+    log = tmp_path / f"{which}.log"
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT, which, str(log)], capture_output=True, text=True,
+        env={"PYTHONPATH": str(REPO / "scripts")},
+    )
+    return result, log.read_text()
+
+
+def test_a_bad_input_is_one_line_in_the_log_and_on_stderr(tmp_path):
+    result, log = run(tmp_path, "bad_input")
+    assert result.returncode == 1
+    assert log.count("\n") == 1 and "ERROR x.fits: not a FITS file" in log
+    assert "x.fits: not a FITS file" in result.stderr and "Traceback" not in result.stderr + log
+
+
+def test_a_bug_keeps_its_traceback_in_the_log(tmp_path):
+    result, log = run(tmp_path, "bug")
+    assert result.returncode == 1
+    assert "unexpected error (a bug" in log and "KeyError: 'missing'" in log and "Traceback" in log
+
+
+def test_success_logs_and_exits_0(tmp_path):
+    result, log = run(tmp_path, "fine")
+    assert result.returncode == 0 and "INFO made it" in log

@@ -1,0 +1,97 @@
+"""The overlap graph stage: group pairs with stable ids, and tables a reader can trust."""
+
+import math
+
+import pytest
+from helpers.images import tan_wcs, write_image
+
+from skymatchflow.geometry.footprint import polygon_from_dict
+from skymatchflow.io.errors import InputError
+from skymatchflow.io.inputs import ImageSpec
+from skymatchflow.io.stagefiles import write_ecsv
+from skymatchflow.stages.image_products import footprint_record
+from skymatchflow.stages.overlap_graph import (
+    build_graph,
+    groups_table,
+    pair_id,
+    pairs_table,
+    read_groups,
+    read_pairs,
+    safe_name,
+    stored_graph,
+)
+
+SHAPE = (40, 50)
+
+
+def records(tmp_path, layout):
+    """Footprint records of images at RA offsets (arcsec) in groups: [(name, offset, group), ...]."""
+    out = []
+    for name, offset, group in layout:
+        path = write_image(tmp_path / f"{name}.fits", shape=SHAPE,
+                           wcs=tan_wcs(SHAPE, crval=(150.0 + offset / 3600.0, 2.0)))
+        spec = ImageSpec(image_id=name, path=str(path), sci="SCI", group=group)
+        out.append(footprint_record(spec, None, "none"))
+    return out
+
+
+def graph(tmp_path, layout):
+    recs = records(tmp_path, layout)
+    pairs, members = build_graph(recs, [polygon_from_dict(r["polygon"]) for r in recs])
+    return recs, pairs, members
+
+
+def test_pairs_of_different_groups_in_element_order(tmp_path):
+    # a and c share group g1; b (g2) overlaps both; d is far away
+    _, pairs, members = graph(tmp_path, [("a", 0, "g1"), ("b", 10, "g2"), ("c", 20, "g1"), ("d", 900, "g3")])
+    assert members == {"g1": ["a", "c"], "g2": ["b"], "g3": ["d"]}
+    assert [(p["pair"], p["members_a"], p["members_b"]) for p in pairs] == [("g1~g2", ["a", "c"], ["b"])]
+    assert not pairs[0]["area_sr"] <= 0  # informational: > 0, or NaN when the pair stage settles it
+
+
+def test_tables_round_trip_and_refuse_edits(tmp_path):
+    recs, pairs, members = graph(tmp_path, [("a", 0, "g1"), ("b", 10, "g2"), ("c", 5, "g3")])
+    write_ecsv(pairs_table(pairs), tmp_path / "pairs.ecsv", {})
+    write_ecsv(groups_table(recs, members), tmp_path / "groups.ecsv", {})
+    fields = ("pair", "group_a", "group_b", "members_a", "members_b")
+    assert read_pairs(tmp_path / "pairs.ecsv") == [{k: p[k] for k in fields} for p in pairs]
+    assert read_groups(tmp_path / "groups.ecsv") == members
+    text = (tmp_path / "pairs.ecsv").read_text()
+    (tmp_path / "pairs.ecsv").write_text(text.replace("g1~g2", "g1~gX"))
+    with pytest.raises(InputError, match="changed since the overlap graph wrote it"):
+        read_pairs(tmp_path / "pairs.ecsv")
+
+
+def test_file_safe_group_names_are_one_to_one():
+    assert safe_name("jw01_nrca1") == "jw01_nrca1"
+    assert safe_name("x y") != safe_name("x_y") and " " not in safe_name("x y")
+    assert "~" not in safe_name("a~b") and pair_id("a", "b") == "a~b"
+    assert len(safe_name("g" * 500)) <= 100
+
+
+def test_two_groups_with_one_safe_name_are_refused(tmp_path):
+    recs = records(tmp_path, [("a", 0, "x y"), ("b", 10, "x_y")])
+    recs[1]["group"] = safe_name("x y")  # a group literally named like the other's safe name
+    with pytest.raises(InputError, match="same file-safe name"):
+        build_graph(recs, [polygon_from_dict(r["polygon"]) for r in recs])
+
+
+def test_the_graph_of_unchanged_footprints_is_read_back_from_the_store(tmp_path):
+    recs = records(tmp_path, [("a", 0, "g2"), ("b", 10, "g1"), ("c", 5, "g3")])
+    for k, record in enumerate(recs):
+        record["key"] = f"k{k}"
+    polygons = [polygon_from_dict(r["polygon"]) for r in recs]
+    store = tmp_path / "store"
+    first = stored_graph(recs, polygons, store)
+    again = stored_graph(recs, polygons, store)
+    assert first[2] is False and again[2] is True
+    assert again[1] == first[1] and list(again[1]) == ["g2", "g1", "g3"]  # element order kept
+    same = lambda pairs: [{k: v for k, v in p.items() if k != "area_sr"} for p in pairs]  # noqa: E731
+    assert same(again[0]) == same(first[0])
+    assert [math.isnan(p["area_sr"]) or p["area_sr"] for p in again[0]] == \
+        [math.isnan(p["area_sr"]) or p["area_sr"] for p in first[0]]
+    recs[2]["key"] = "changed"  # another footprint: computed again, and the old graph dropped
+    assert stored_graph(recs, polygons, store)[2] is False
+    assert len(list((store / "graph").iterdir())) == 1
+    (next((store / "graph").iterdir())).write_text("{}")  # damaged: computed again
+    assert stored_graph(recs, polygons, store)[2] is False

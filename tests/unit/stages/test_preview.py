@@ -1,0 +1,75 @@
+"""The binned per-image preview: masked pixels excluded, bounded size, a WCS of the binned grid."""
+
+import numpy as np
+import pytest
+from helpers.images import tan_wcs
+
+from skymatchflow.stages.preview import (
+    PREVIEW_SIZE,
+    bin_factor,
+    binned_median,
+    make_preview,
+    read_preview,
+    write_preview,
+)
+
+
+def test_bin_factor_bounds_the_longer_side():
+    assert bin_factor((2048, 2048)) == 43 and bin_factor((30, 20)) == 1
+    for shape in [(2048, 2048), (1024, 4096), (100, 97), (48, 48), (49, 10)]:
+        factor = bin_factor(shape)
+        assert -(-max(shape) // factor) <= PREVIEW_SIZE
+        assert factor == 1 or -(-max(shape) // (factor - 1)) > PREVIEW_SIZE
+
+
+def test_binned_median_excludes_masked_pixels_and_pads_with_nan():
+    sci = np.arange(7 * 5, dtype=np.float32).reshape(7, 5)
+    mask = np.ones_like(sci, bool)
+    mask[0, 0] = mask[0, 1] = False
+    sci[0, 0] = sci[0, 1] = 1e9  # masked outliers must not leak
+    out = binned_median(sci, mask, 2)
+    assert out.shape == (4, 3) and out.dtype == np.float32
+    assert out[0, 0] == np.median([5, 6])
+    assert out[1, 1] == np.median(sci[2:4, 2:4])
+    assert out[3, 2] == sci[6, 4]  # the padded last bin holds one pixel
+    mask[:] = False
+    assert np.isnan(binned_median(sci, mask, 2)).all()
+
+
+@pytest.mark.parametrize("crval", [(150.1, 2.2), (0.001, -30.0), (45.0, 89.9)], ids=["plain", "ra0", "pole"])
+def test_binned_wcs_follows_the_image_wcs(crval):
+    shape = (300, 410)
+    wcs = tan_wcs(shape, crval=crval, scale_arcsec=0.2, rotation_deg=30, sip=True)
+    sci = np.zeros(shape, np.float32)
+    data, binned, factor = make_preview(sci, np.ones(shape, bool), wcs)
+    assert factor == 9 and data.shape == (34, 46)
+    jj, ii = np.meshgrid(np.arange(data.shape[1]), np.arange(data.shape[0]))
+    inside = (factor * jj + (factor - 1) / 2 < shape[1]) & (factor * ii + (factor - 1) / 2 < shape[0])
+    ra, dec = binned.all_pix2world(jj[inside], ii[inside], 0)
+    ra0, dec0 = wcs.all_pix2world(factor * jj[inside] + (factor - 1) / 2, factor * ii[inside] + (factor - 1) / 2, 0)
+    sep = np.degrees(np.arccos(np.clip(
+        np.sin(np.radians(dec)) * np.sin(np.radians(dec0))
+        + np.cos(np.radians(dec)) * np.cos(np.radians(dec0)) * np.cos(np.radians(ra - ra0)), -1, 1)))
+    assert sep.max() * 3600 < 0.1 * factor * 0.2  # a tenth of a preview pixel
+
+
+def test_preview_file_is_small_and_round_trips(tmp_path):
+    shape = (1024, 1024)
+    rng = np.random.default_rng(1)
+    sci = rng.normal(3.0, 0.1, shape).astype(np.float32)
+    mask = rng.random(shape) > 0.1
+    path = tmp_path / "a.preview.fits"
+    write_preview(path, sci, mask, tan_wcs(shape), "a", {"params": {"x": 1}, "inputs": {}}, bunit="MJy/sr")
+    assert path.stat().st_size < 16_000
+    data, wcs, header = read_preview(path)
+    assert data.shape == (47, 47) and header["BUNIT"] == "MJy/sr" and header["BINNING"] == 22
+    assert wcs.has_celestial and np.nanmedian(data) == pytest.approx(3.0, abs=0.01)
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_strip_one_bin_wide_gets_a_wcs():
+    shape = (10, 2000)
+    data, wcs, factor = make_preview(np.ones(shape, np.float32), np.ones(shape, bool), tan_wcs(shape))
+    assert data.shape == (1, 48) and factor == 42
+    ra, dec = wcs.all_pix2world([0, 47], [0, 0], 0)
+    assert np.all(np.isfinite(ra)) and abs(ra[1] - ra[0]) > 0

@@ -1,0 +1,419 @@
+"""Catalog of bad and unusual inputs: each gets one clear line naming it, or works.
+
+A new bad input costs one row. Rows of ``START`` are refused before any job:
+they are checked through the functions the Snakefile calls at start (config
+check, input discovery, skylist), and one real Snakemake run shows such a
+refusal on the console with nothing made. Rows of ``JOB`` need the pixels or
+the WCS: one Snakemake run of an image sheet holding all of them reports each
+in the job's log and on the console, makes no output for them, and leaves
+every input unchanged (by checksum).
+"""
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from astropy.io import fits
+from helpers.config import schema_defaults
+from helpers.images import tan_wcs, write_image
+from helpers.paths import REPO
+from helpers.workflow_runner import run_snakemake, write_config
+
+from skymatchflow.io.errors import InputError
+from skymatchflow.io.inputs import discover_images
+from skymatchflow.io.skylist import read_skylist
+from skymatchflow.jobs.config import ConfigError, check_config
+
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def set_raw_card(path, keyword, raw_value):
+    """Write a card value astropy refuses to write (e.g. ``NAN``) straight into the file."""
+    data = bytearray(Path(path).read_bytes())
+    start = data.find(keyword.ljust(8).encode() + b"= ")
+    assert start >= 0
+    data[start:start + 80] = f"{keyword.ljust(8)}= {raw_value}".ljust(80).encode()
+    Path(path).write_bytes(bytes(data))
+    return path
+
+
+def cd_only_image(path, cd):
+    """An image whose WCS has a CD matrix and nothing else (no PC/CDELT)."""
+    header = fits.Header()
+    cards = {"CTYPE1": "RA---TAN", "CTYPE2": "DEC--TAN", "CRVAL1": 150.1, "CRVAL2": 2.2,
+             "CRPIX1": 40.5, "CRPIX2": 32.5, "CD1_1": cd[0], "CD1_2": cd[1], "CD2_1": cd[2], "CD2_2": cd[3]}
+    header.update(cards)
+    hdus = [fits.PrimaryHDU(), fits.ImageHDU(np.ones((64, 80), np.float32), header=header, name="SCI")]
+    fits.HDUList(hdus).writeto(path)
+    return path
+
+
+def table_only(path):
+    table = fits.BinTableHDU.from_columns([fits.Column(name="x", format="E", array=np.arange(3.0))])
+    fits.HDUList([fits.PrimaryHDU(), table]).writeto(path)
+    return path
+
+
+def write_sheet(path, rows):
+    lines = ["\t".join(("path", "sci", "dq", "group"))] + ["\t".join(row) for row in rows]
+    Path(path).write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+# ---------------------------------------------------------------------------
+# refused before any job: name -> (make(tmp) -> config changes, message fragment)
+# ---------------------------------------------------------------------------
+def _braces(tmp):
+    return {"images": [str(write_image(tmp / "a{x}.fits"))]}
+
+
+def _symlink(tmp):
+    target = write_image(tmp / "target.fits")
+    (tmp / "link.fits").symlink_to(target)
+    return {"images": [str(target), str(tmp / "link.fits")]}
+
+
+def _hardlink(tmp):
+    target = write_image(tmp / "target.fits")
+    os.link(target, tmp / "hard.fits")
+    return {"images": [str(target), str(tmp / "hard.fits")]}
+
+
+def _sheet_sci(tmp):
+    image = write_image(tmp / "a.fits")
+    return {"images": None, "image_sheet": write_sheet(tmp / "s.tsv", [(str(image), "SCI,abc", "", "")])}
+
+
+def _sheet_dq(tmp):
+    image = write_image(tmp / "a.fits")
+    return {"images": None, "image_sheet": write_sheet(tmp / "s.tsv", [(str(image), "SCI", ",1", "")])}
+
+
+def _table_only(tmp):
+    return {"images": [str(table_only(tmp / "table.fits"))]}
+
+
+def _skylist_nan(tmp):
+    image = write_image(tmp / "a.fits")
+    (tmp / "sky.txt").write_text("a.fits nan\n")
+    return {"images": [str(image)], "skymethod": "user", "skylist": str(tmp / "sky.txt")}
+
+
+def _skylist_overflow(tmp):
+    image = write_image(tmp / "a.fits")
+    (tmp / "sky.txt").write_text("a.fits 1e39\n")
+    return {"images": [str(image)], "skymethod": "user", "skylist": str(tmp / "sky.txt")}
+
+
+def _sheet_latin1(tmp):
+    image = write_image(tmp / "a.fits")
+    sheet = tmp / "s.tsv"
+    sheet.write_bytes(f"path\tgroup\n{image}\tg\xe9\n".encode("latin-1"))
+    return {"images": None, "image_sheet": str(sheet)}
+
+
+def _sheet_directory(tmp):
+    (tmp / "sheetdir").mkdir()
+    return {"images": None, "image_sheet": str(tmp / "sheetdir")}
+
+
+def _skylist_latin1(tmp):
+    image = write_image(tmp / "a.fits")
+    (tmp / "sky.txt").write_bytes("a.fits 1.0 # caf\xe9\n".encode("latin-1"))
+    return {"images": [str(image)], "skymethod": "user", "skylist": str(tmp / "sky.txt")}
+
+
+def _config(**changes):
+    def make(tmp):
+        return {"images": [str(write_image(tmp / "a.fits"))], **changes}
+
+    return make
+
+
+START = {
+    "brace in file name": (_braces, "a{x}.fits: a file name with '{' or '}' cannot be used"),
+    "symbolic link and its target": (_symlink, "link.fits: is the same file as"),
+    "hard link and its target": (_hardlink, "hard.fits: is the same file as"),
+    "sheet sci SCI,abc": (_sheet_sci, "s.tsv: line 2: sci 'SCI,abc' is not an extension"),
+    "sheet dq ,1": (_sheet_dq, "s.tsv: line 2: dq ',1' is not an extension"),
+    "table-only file": (_table_only, "table.fits: no SCI extension and no 2-D image HDU"),
+    "skylist sky nan": (_skylist_nan, "sky.txt: line 1: sky 'nan' is not a finite number"),
+    "skylist sky beyond float32": (_skylist_overflow, "sky.txt: line 1: sky '1e39' is not a finite number"),
+    "sheet not UTF-8": (_sheet_latin1, "s.tsv: image sheet is not UTF-8 text (byte"),
+    "sheet is a directory": (_sheet_directory, "sheetdir: image sheet cannot be read (Is a directory)"),
+    "skylist not UTF-8": (_skylist_latin1, "sky.txt: skylist is not UTF-8 text (byte"),
+    "lower nan": (_config(lower=float("nan")), "config key 'lower': nan is not a finite number"),
+    "lsigma inf": (_config(lsigma=float("inf")), "config key 'lsigma': inf is not a finite number"),
+    "nclip 1e9": (_config(nclip=10**9), "config key 'nclip': 1000000000 is greater than the maximum of 100"),
+}
+
+
+def start_checks(config):
+    """What the Snakefile runs before any job (workflow/rules/common.smk)."""
+    check_config(config, SCHEMA)
+    images = discover_images(config)
+    if config["skymethod"] == "user":
+        read_skylist(config["skylist"], sorted({spec.path for spec in images.values()}))
+
+
+@pytest.mark.parametrize("name", sorted(START))
+def test_refused_before_any_job(tmp_path, name):
+    make, fragment = START[name]
+    config = dict(schema_defaults(SCHEMA), **make(tmp_path))
+    before = {p: sha256(p) for p in tmp_path.iterdir() if p.is_file()}
+    with pytest.raises((InputError, ConfigError)) as info:
+        start_checks(config)
+    assert fragment in str(info.value)
+    assert "\n" not in str(info.value)
+    assert {p: sha256(p) for p in before} == before
+
+
+def test_a_start_refusal_reaches_the_console_and_makes_nothing(tmp_path):
+    """One real run: the brace file used to give a WildcardError naming no file; now exactly one line."""
+    write_config(tmp_path, **_braces(tmp_path))
+    result = run_snakemake(tmp_path, timeout=300)
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("Using workflow specific profile")]
+    assert len(lines) == 1 and START["brace in file name"][1] in lines[0], result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+# ---------------------------------------------------------------------------
+# reported by the image job: name -> (make(tmp) -> sheet row, message fragment)
+# ---------------------------------------------------------------------------
+def _crval_nan(tmp):
+    return (str(set_raw_card(write_image(tmp / "crvalnan.fits"), "CRVAL1", "NAN")), "", "", "")
+
+
+def _crpix_text(tmp):
+    return (str(set_raw_card(write_image(tmp / "crpixtext.fits"), "CRPIX2", "'middle'")), "", "", "")
+
+
+def _singular_cd(tmp):
+    return (str(cd_only_image(tmp / "singular.fits", (1e-4, 1e-4, 1e-4, 1e-4))), "", "", "")
+
+
+def _zero_cd(tmp):
+    return (str(cd_only_image(tmp / "zerocd.fits", (0.0, 0.0, 0.0, 0.0))), "", "", "")
+
+
+def _float_dq(tmp):
+    dq = np.full((64, 80), 0.5, np.float32)
+    return (str(write_image(tmp / "floatdq.fits", dq=dq)), "", "", "")
+
+
+def _negative_dq(tmp):
+    dq = np.zeros((64, 80), np.int16)
+    dq[0, 0] = -1
+    return (str(write_image(tmp / "negdq.fits", dq=dq)), "", "", "")
+
+
+def _latpole_nan(tmp):
+    return (str(set_raw_card(write_image(tmp / "latpole.fits"), "LATPOLE", "NAN")), "", "", "")
+
+
+def _dq_beyond_32_bits(tmp):
+    dq = np.zeros((64, 80), np.int64)
+    dq[1, 1] = 2**40
+    return (str(write_image(tmp / "dq64.fits", dq=dq)), "", "", "")
+
+
+def _bkglevel_alone(tmp):
+    return (str(write_image(tmp / "bkglevel.fits", primary_cards={"BKGLEVEL": 1.5})), "", "", "")
+
+
+def _bkgsub_alone(tmp):
+    return (str(write_image(tmp / "bkgsub.fits", primary_cards={"BKGSUB": True})), "", "", "")
+
+
+def _bkglevel_text(tmp):
+    cards = {"BKGLEVEL": "high", "BKGSUB": False}
+    return (str(write_image(tmp / "bkgtext.fits", primary_cards=cards)), "", "", "")
+
+
+def _table_as_sci(tmp):
+    path = tmp / "tablesci.fits"
+    image = write_image(tmp / "tmp_for_table.fits")
+    with fits.open(image) as hdul:
+        table = fits.BinTableHDU.from_columns([fits.Column(name="x", format="E", array=np.arange(3.0))])
+        fits.HDUList([hdul[0].copy(), hdul[1].copy(), table]).writeto(path)
+    image.unlink()
+    return (str(path), "2", "", "")
+
+
+JOB = {
+    "CRVAL1 = NAN": (_crval_nan, "crvalnan.fits: extension 'SCI': WCS keyword CRVAL1 = NAN is not a finite number"),
+    "CRPIX2 a string": (_crpix_text, "crpixtext.fits: extension 'SCI': WCS keyword CRPIX2 = middle is not a finite"),
+    "singular CD matrix": (_singular_cd, "singular.fits: extension 'SCI': the WCS pixel matrix (CD or PC*CDELT) is singular"),
+    "zero CD matrix": (_zero_cd, "zerocd.fits: extension 'SCI': the WCS pixel matrix (CD or PC*CDELT) is singular"),
+    "floating-point DQ": (_float_dq, "floatdq.fits: extension 'DQ,1': DQ holds floating-point values (float32)"),
+    "negative DQ": (_negative_dq, "negdq.fits: extension 'DQ,1': DQ holds negative values"),
+    "LATPOLE = NAN": (_latpole_nan, "latpole.fits: extension 'SCI': WCS keyword LATPOLE = NAN is not a finite number"),
+    "DQ beyond 32 bits": (_dq_beyond_32_bits, "dq64.fits: extension 'DQ,1': DQ holds values above 32 bits"),
+    "BKGLEVEL without BKGSUB": (_bkglevel_alone, "bkglevel.fits[SCI]: BKGLEVEL is set but BKGSUB is not"),
+    "BKGSUB without BKGLEVEL": (_bkgsub_alone, "bkgsub.fits[SCI]: BKGSUB is set but BKGLEVEL is not"),
+    "BKGLEVEL not a number": (_bkglevel_text, "bkgtext.fits[SCI]: BKGLEVEL = 'high' is not a finite number"),
+    "table as sci": (_table_as_sci, "tablesci.fits: extension '2' is a BINTABLE table, not an image"),
+}
+
+
+def image_id(path):
+    return Path(path).name.split(".")[0]
+
+
+def test_image_job_reports_each_bad_input_in_its_log_and_on_the_console(tmp_path):
+    good = write_image(tmp_path / "good.fits", dq=np.zeros((64, 80), np.uint32))
+    rows = [(str(good), "", "", "")] + [make(tmp_path) for make, _ in JOB.values()]
+    sheet = write_sheet(tmp_path / "images.tsv", rows)
+    write_config(tmp_path, images=None, image_sheet=sheet, image_batches=1, skymethod="local")
+    inputs = {Path(row[0]): sha256(row[0]) for row in rows}
+    result = run_snakemake(tmp_path, "--keep-going", timeout=600)
+    assert result.returncode != 0
+    (log,) = [path.read_text() for path in (tmp_path / "logs" / "image_batch").glob("*.log")]
+    assert "Traceback" not in log and "Traceback" not in result.stderr
+    assert log.count("ERROR") == len(JOB)
+    for name, (_, fragment) in JOB.items():
+        assert fragment in log, name
+        assert fragment in result.stderr, name
+    made = [p for p in (tmp_path / "results").rglob("*") if p.is_file()]
+    for row in rows[1:]:
+        assert not [p for p in made if p.name.startswith(image_id(row[0]) + ".")], row[0]
+    assert not (tmp_path / "results" / "sky.ecsv").exists()
+    assert not [p for p in made if p.name.endswith(".tmp")]
+    assert {p: sha256(p) for p in inputs} == inputs
+
+
+# ---------------------------------------------------------------------------
+# the rule runner: every error reaches the rule's log and the console
+# ---------------------------------------------------------------------------
+def run_in_rule(tmp_path, main, capsys):
+    from types import SimpleNamespace
+
+    from skymatchflow.jobs.rulerunner import run_rule
+
+    log = tmp_path / "rule.log"
+    with pytest.raises(SystemExit) as info:
+        run_rule(main, SimpleNamespace(log=[str(log)]))
+    assert info.value.code == 1
+    return log.read_text(), capsys.readouterr().err
+
+
+def test_a_bad_input_is_one_line_in_the_log_and_on_the_console(tmp_path, capsys):
+    def main(smk):
+        raise InputError("x.fits", "no celestial WCS")
+
+    log, err = run_in_rule(tmp_path, main, capsys)
+    for text in (log, err):
+        assert text.count("\n") == 1 and "ERROR x.fits: no celestial WCS" in text
+
+
+def test_an_unexpected_error_writes_its_traceback_to_the_log_too(tmp_path, capsys):
+    def main(smk):
+        {}["missing"]
+
+    log, err = run_in_rule(tmp_path, main, capsys)
+    for text in (log, err):
+        assert "unexpected error" in text and "KeyError: 'missing'" in text
+        assert "Traceback" in text and "in main" in text
+
+
+# ---------------------------------------------------------------------------
+# names: sky groups and images with any name give distinct, short file names
+# ---------------------------------------------------------------------------
+def test_group_file_names_are_one_to_one_and_short():
+    from skymatchflow.stages.overlap_graph import pair_id, safe_name
+
+    assert safe_name("jw01234001001_02101_00001") == "jw01234001001_02101_00001"  # unchanged
+    assert safe_name("x y") != safe_name("x_y") == "x_y"
+    assert safe_name("x y") == safe_name("x y")  # stable
+    long_a, long_b = "a" * 240 + "1", "a" * 240 + "2"
+    assert safe_name(long_a) != safe_name(long_b)
+    assert safe_name(long_a).startswith("a" * 80)
+    assert len(pair_id(long_a + " ", long_b).encode()) + len(".json") <= 255
+
+
+def test_a_sheet_saved_with_a_byte_order_mark_works(tmp_path):
+    image = write_image(tmp_path / "a.fits")
+    sheet = tmp_path / "s.tsv"
+    sheet.write_text(f"\ufeffpath\tgroup\n{image}\tmine\n", encoding="utf-8")
+    (spec,) = discover_images({"image_sheet": str(sheet)}).values()
+    assert (spec.path, spec.group) == (str(image), "mine")
+
+
+def test_long_file_names_give_short_distinct_image_ids(tmp_path):
+    paths = [write_image(tmp_path / ("L" * 230 + f"{k}.fits")) for k in range(2)]
+    images = discover_images({"images": [str(p) for p in paths]})
+    ids = list(images)
+    assert len(set(ids)) == 2 and all(len(i) <= 200 for i in ids)
+    assert all(i.startswith("L" * 150) for i in ids)
+
+
+def test_all_masked_image_message_does_not_promise_skipped(tmp_path, caplog):
+    """global+match gives such an image the global sky (COMPLETE), as the reference does."""
+    from skymatchflow.io.inputs import ImageSpec
+    from skymatchflow.stages.image_products import sci_and_mask
+
+    path = write_image(tmp_path / "masked.fits", dq=np.ones((64, 80), np.uint32))
+    with caplog.at_level("WARNING"):
+        sci_and_mask(ImageSpec("masked", str(path), "SCI", "DQ"), 0)
+    (message,) = [r.getMessage() for r in caplog.records if "masked" in r.getMessage()]
+    assert "every pixel is masked" in message and "will be SKIPPED" not in message
+    assert "SKIPPED unless skymethod has a global stage" in message
+
+
+# ---------------------------------------------------------------------------
+# unusual inputs that must simply work, in one small real run
+# ---------------------------------------------------------------------------
+def _stored(path, dx, store):
+    """A 64x80 image 'dx' arcsec east, its SCI float, scaled int16, tile-compressed or gzipped."""
+    shape = (64, 80)
+    header = tan_wcs(shape, crval=(150.1 + dx / 3600, 2.2)).to_header()
+    sci = np.random.default_rng(dx).normal(10.0 + dx / 10, 0.5, shape).astype(np.float32)
+    if store == "scaled":
+        hdu = fits.ImageHDU(sci.copy(), header=header, name="SCI")
+        hdu.scale("int16", bscale=0.001, bzero=10.0)
+    elif store == "tiles":
+        hdu = fits.CompImageHDU(sci, header=header, name="SCI", quantize_level=0.0, compression_type="GZIP_2")
+    else:
+        hdu = fits.ImageHDU(sci, header=header, name="SCI")
+    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(path)
+    return path
+
+
+def test_archive_layouts_and_awkward_names_work_end_to_end(tmp_path):
+    """Scaled integers, tile compression, gzip, groups that differ only in unsafe characters,
+    and names long enough that a pair file named after two of them would exceed 255 bytes."""
+    long_a, long_b = "L" * 170 + "a.fits", "L" * 170 + "b.fits"
+    rows = [
+        (str(_stored(tmp_path / "scaled.fits", 0, "scaled")), "", "", "x y"),
+        (str(_stored(tmp_path / "tiles.fits.fz", 15, "tiles")), "", "", "x_y"),
+        (str(_stored(tmp_path / "zipped.fits.gz", 30, "float")), "", "", ""),
+        (str(_stored(tmp_path / long_a, 45, "float")), "", "", ""),
+        (str(_stored(tmp_path / long_b, 60, "float")), "", "", ""),
+    ]
+    sheet = write_sheet(tmp_path / "images.tsv", rows)
+    write_config(tmp_path, images=None, image_sheet=sheet, image_batches=1, pair_batches=1, skystat="median")
+    inputs = {Path(row[0]): sha256(row[0]) for row in rows}
+    result = run_snakemake(tmp_path, "all", "matched", timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    from astropy.table import Table
+
+    sky = Table.read(tmp_path / "results" / "sky.ecsv", format="ascii.ecsv")
+    assert list(sky["status"]) == ["COMPLETE"] * 5
+    pairs = list((tmp_path / "results" / "pairs").rglob("*.json"))
+    assert all(len(p.name) <= 255 for p in pairs)
+    assert [p for p in pairs if p.name.count("L" * 80) == 2]  # the pair of the two long names
+    # the skies follow the injected levels 10 + dx/10 (noise 0.5 per pixel, small overlaps)
+    levels = np.array([0.0, 1.5, 3.0, 4.5, 6.0])
+    assert np.allclose(np.array(sky["sky"]) - sky["sky"][0], levels, atol=0.15)
+    matched = tmp_path / "results" / "matched"
+    assert (matched / "zipped.fits.gz").read_bytes()[:2] == b"\x1f\x8b"
+    with fits.open(matched / "tiles.fits.fz") as hdul:
+        assert isinstance(hdul["SCI"], fits.CompImageHDU) and hdul[0].header["S_SKYMAT"] == "COMPLETE"
+    assert {p: sha256(p) for p in inputs} == inputs
