@@ -56,7 +56,7 @@ def geometries():
     a = footprint_polygon(shape, base)[0]
     width = 256 * 0.5 / 3600.0
     for name, dx, rot in (("sliver", width * 0.999, 0.0), ("touching", width, 0.0), ("tiny-shift", 1e-9, 0.0),
-                          ("identical", 0.0, 0.0), ("rotated-same-centre", 0.0, 45.0), ("half", width / 2, 0.0)):
+                          ("identical", 0.0, 0.0), ("rotated-same-centre", 0.0, 45.0), ("half", width / 2, 0.0), ("disjoint", width * 1.5, 0.0)):
         wcs = tan_wcs(shape, crval=(10.0 + dx, 5.0), scale_arcsec=0.5, rotation_deg=rot)
         out.append((name, a, footprint_polygon(shape, wcs)[0]))
     small = tan_wcs((40, 40), crval=(10.0, 5.0), scale_arcsec=0.5, rotation_deg=30.0)
