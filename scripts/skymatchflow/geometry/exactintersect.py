@@ -24,8 +24,10 @@ FAR_EXCESS = 1e-8
 _library_intersects_point = great_circle_arc.intersects_point
 
 
-def _length(a, b):
-    return np.arctan2(np.linalg.norm(np.cross(a, b), axis=-1), np.sum(a * b, axis=-1))
+def _chord_angle(a, c):
+    """Angles (rad) from unit vector ``a`` to the rows of ``c``, from chords: accurate below ~3 rad."""
+    d = c - a
+    return 2.0 * np.arcsin(np.minimum(1.0, 0.5 * np.sqrt(np.einsum("ij,ij->i", d, d))))
 
 
 def intersects_point(A, B, C):
@@ -33,9 +35,13 @@ def intersects_point(A, B, C):
     A, B, C = np.asarray(A, dtype=float), np.asarray(B, dtype=float), np.asarray(C, dtype=float)
     if A.shape != (3,) or B.shape != (3,) or C.ndim != 2 or C.shape[1] != 3:
         return _library_intersects_point(A, B, C)
-    a, b = A / np.linalg.norm(A), B / np.linalg.norm(B)
-    c = C / np.linalg.norm(C, axis=1)[:, None]
-    excess = _length(a, c) + _length(c, b) - _length(a, b)
+    a, b = A / np.sqrt(A @ A), B / np.sqrt(B @ B)
+    c = C / np.sqrt(np.einsum("ij,ij->i", C, C))[:, None]
+    ab = _chord_angle(a, b[None, :])[0]
+    if not ab < 1.0:  # long arcs: leave every node to the library
+        return _library_intersects_point(A, B, C)
+    excess = _chord_angle(a, c) + _chord_angle(b, c) - ab
+    # a chord angle near pi loses precision, but such a node is ~pi - 1 rad off the arc
     near = ~(excess > FAR_EXCESS)  # NaN stays with the library
     # the arc's own end nodes: the graph skips them whatever the answer (no two
     # nodes share a position), so the library need not be asked
