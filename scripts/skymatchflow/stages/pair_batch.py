@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 
 from skymatchflow.io.errors import InputError
+from skymatchflow.io.openfiles import held_files_closed
 from skymatchflow.io.stagefiles import atomic_directory, read_json, software_versions, unchanged_since
 from skymatchflow.io.store import (
     STORE_DIR,
@@ -164,7 +165,7 @@ def run_batch(cfg, outdir, store=STORE_DIR):
     member_keys = MemberKeys(cfg["made_from"], spec["images"])
     loaded = {}
     computed = kept = 0
-    with atomic_directory(outdir) as building:
+    with atomic_directory(outdir) as building, held_files_closed():
         for pair in tracked(spec["pairs"], "pairs"):  # a log line every 5 %, with pairs per second
             key = pair_key(pair, stat_params, member_keys)
             stored = stored_path(store, "pairs", pair["pair"], key, ".json")

@@ -14,12 +14,12 @@ import numpy as np
 from astropy.io import fits
 from astropy.wcs import NoConvergence
 
+from skymatchflow.geometry.exactintersect import PairGeometry
 from skymatchflow.geometry.intersection import intersect_polygons
 from skymatchflow.geometry.scanfill import fill_bounding_window, scan_fill
 from skymatchflow.io.errors import InputError
-from skymatchflow.io.fitsregion import read_file_region
 from skymatchflow.io.inputs import WHOLE_FILE_COMPRESSION, ImageSpec, parse_extension
-from skymatchflow.io.maskfile import read_mask
+from skymatchflow.io.openfiles import read_window
 from skymatchflow.io.readers import read_header
 from skymatchflow.jobs.config import stat_kwargs
 from skymatchflow.stats.imagestats import sky_statistic
@@ -103,8 +103,8 @@ def _read_window(image, window):
             image.pixels = _read_full(image)
         sci = image.pixels[row0:row1, col0:col1]
     else:
-        sci = read_file_region(image.path, image.sci, window, np.float32)
-    return sci, read_mask(image.mask_path, window)
+        sci = read_window(image.path, image.sci, window, np.float32)
+    return sci, read_window(image.mask_path, "MASK", window, bool)
 
 
 def _union_window(windows):
@@ -132,9 +132,17 @@ def pixel_coordinates(image, pieces):
     return out
 
 
-def member_overlap_stat(image, other_polygons, stat_params):
-    """The statistic of ``image``'s good pixels inside its overlap with ``other_polygons``."""
-    area, pieces = overlap_pieces(image.polygon, other_polygons)
+def member_overlap_stat(image, other_polygons, stat_params, geometry=None):
+    """The statistic of ``image``'s good pixels inside its overlap with ``other_polygons``.
+
+    ``geometry``: an exactintersect.PairGeometry (the same intersections,
+    computed once per pair and faster); None: as the reference, one
+    intersection per member and side.
+    """
+    if geometry is None:
+        area, pieces = overlap_pieces(image.polygon, other_polygons)
+    else:
+        area, pieces = geometry.overlap_pieces(image.polygon, other_polygons)
     if area == 0.0:
         return MemberStat(image.image_id, None, 0, 0.0, "no overlap")
     pixel_pieces = pixel_coordinates(image, pieces)
@@ -158,7 +166,7 @@ def member_overlap_stat(image, other_polygons, stat_params):
     return MemberStat(image.image_id, float(stat.value), int(stat.npix), float(area))
 
 
-def group_side(members, other_members, stat_params):
+def group_side(members, other_members, stat_params, geometry=None):
     """One side of a pair: each member against the whole other group.
 
     Returns (sky or None, weight, area, [MemberStat]); sky is the npix-weighted
@@ -166,7 +174,7 @@ def group_side(members, other_members, stat_params):
     order as the reference sums them.
     """
     others = [image.polygon for image in other_members]
-    stats = [member_overlap_stat(image, others, stat_params) for image in members]
+    stats = [member_overlap_stat(image, others, stat_params, geometry) for image in members]
     weighted = 0.0
     weight = 0
     area = 0.0
@@ -180,20 +188,23 @@ def group_side(members, other_members, stat_params):
     return weighted / weight, weight, area, stats
 
 
-def pair_record(group_a, members_a, group_b, members_b, stat_params):
+def pair_record(group_a, members_a, group_b, members_b, stat_params, exact=False):
     """Both sides of a group pair, and whether the pair gives an equation.
 
     Valid as in the reference's overlap matrix: both areas > 0 and both skies
     defined (then both weights are > 0). With ``pair_statistic: difference``
     in ``stat_params`` the pair is measured on pixel-wise differences instead
-    (see pairdifference).
+    (see pairdifference). ``exact``: every intersection computed as the
+    reference does, per side (the same rings and pixels; kept for the
+    parity tests and benchmarks).
     """
     if stat_params.get("pair_statistic", "reference") == "difference":
         from skymatchflow.stats.pairdifference import difference_record
 
         return difference_record(group_a, members_a, group_b, members_b, stat_params)
-    sky_a, npix_a, area_a, stats_a = group_side(members_a, members_b, stat_params)
-    sky_b, npix_b, area_b, stats_b = group_side(members_b, members_a, stat_params)
+    geometry = None if exact else PairGeometry()
+    sky_a, npix_a, area_a, stats_a = group_side(members_a, members_b, stat_params, geometry)
+    sky_b, npix_b, area_b, stats_b = group_side(members_b, members_a, stat_params, geometry)
     reasons = []
     for name, sky, area, stats in ((group_a, sky_a, area_a, stats_a), (group_b, sky_b, area_b, stats_b)):
         if sky is None or area == 0.0:

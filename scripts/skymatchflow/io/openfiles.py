@@ -1,0 +1,58 @@
+"""FITS files held open (memory-mapped) across the pairs of a batch.
+
+A pair batch reads a window of each member's SCI and mask once per pair it
+is in (about five pairs per image in a survey); opening the file and parsing
+its headers each time cost more than reading the window. Handles are kept
+in a small least-recently-used set, keyed by the file's identity (inode,
+size, mtime) so that a file replaced under the same name is opened afresh.
+Scaled and compressed HDUs, which a memory map cannot serve lazily, are
+read as fitsregion reads them.
+"""
+
+import contextlib
+import os
+from collections import OrderedDict
+
+from astropy.io import fits
+
+from skymatchflow.io.fitsregion import is_scaled, read_file_region, read_region
+
+#: open files at most (two per image: SCI and mask), well under the usual limit of 1024
+MAX_OPEN = 128
+
+_open = OrderedDict()
+
+
+def _identity(path):
+    info = os.stat(path)
+    return (str(path), info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def read_window(path, ext, window, dtype):
+    """``read_file_region(path, ext, window, dtype)``, from a handle kept open while the file is unchanged."""
+    key = _identity(path)
+    hdul = _open.pop(key, None)
+    if hdul is None:
+        hdul = fits.open(path, mode="readonly", memmap=True)
+    _open[key] = hdul
+    while len(_open) > MAX_OPEN:
+        _open.popitem(last=False)[1].close()
+    hdu = hdul[ext]
+    if is_scaled(hdu) or isinstance(hdu, fits.CompImageHDU):
+        return read_file_region(path, ext, window, dtype)
+    return read_region(hdu, window, dtype)
+
+
+def close_all():
+    """Close every held file (end of a batch)."""
+    while _open:
+        _open.popitem()[1].close()
+
+
+@contextlib.contextmanager
+def held_files_closed():
+    """Close the files held open by :func:`read_window` when the block ends."""
+    try:
+        yield
+    finally:
+        close_all()
