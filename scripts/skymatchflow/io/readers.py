@@ -32,6 +32,11 @@ class ImageHeader:
     sci: fits.Header
     wcs_kind: str = "fits"  # 'gwcs' or 'fits' (skywcs.choose_wcs)
     wcs_reason: str = ""
+    fits_wcs: WCS = None  # the header's own celestial WCS, whichever ``wcs`` the policy chose
+
+    def __post_init__(self):
+        if self.fits_wcs is None:
+            self.fits_wcs = self.wcs
 
 
 def _open(path):

@@ -35,7 +35,7 @@ from skymatchflow.io.store import (
 )
 from skymatchflow.jobs.batches import batch_name
 from skymatchflow.jobs.config import stat_kwargs
-from skymatchflow.stages.preview import PREVIEW_SIZE, write_image_preview
+from skymatchflow.stages.preview import PREVIEW_SIZE, PREVIEW_WCS, write_image_preview
 
 PRODUCTS = ("footprint", "mask", "sky", "preview")
 SUFFIXES = {"footprint": ".footprint.json", "mask": ".mask.fits", "sky": ".sky.json", "preview": ".preview.fits"}
@@ -95,7 +95,10 @@ def made_from(spec_params, cfg, checksums):
             },
             "mask": {"params": dict(spec_params, dqbits=cfg["dqbits"], **excl), "inputs": checksums},
             "sky": {"params": dict(spec_params, dqbits=cfg["dqbits"], **stat, **excl), "inputs": checksums},
-            "preview": {"params": dict(spec_params, dqbits=cfg["dqbits"], size=PREVIEW_SIZE, **excl), "inputs": checksums},
+            "preview": {
+                "params": dict(spec_params, dqbits=cfg["dqbits"], size=PREVIEW_SIZE, wcs=PREVIEW_WCS, **excl),
+                "inputs": checksums,
+            },
         }
     )
 
@@ -169,26 +172,31 @@ def product_is_sound(path, product, key):
 
 
 def _make_products(spec, todo, made, keys, paths):
-    """Compute and store the products in ``todo`` for one image (SCI read once)."""
+    """Compute and store the products in ``todo`` for one image (header and SCI read once)."""
     from skymatchflow.io.maskfile import write_mask
+    from skymatchflow.io.readers import read_header
     from skymatchflow.stages.image_products import footprint_record, sci_and_mask, sky_record
     from skymatchflow.stages.image_sky import whole_image_sky
 
     software = software_versions()
     records = {}
+    header = None
     if "footprint" in todo:
         params = made["footprint"]["params"]
-        records["footprint"] = footprint_record(spec, params["stepsize"], params["groups"], params["wcs"])
+        header = read_header(spec, params["wcs"])
+        records["footprint"] = footprint_record(spec, params["stepsize"], params["groups"], params["wcs"], header)
     stat = stat_kwargs(made["sky"]["params"])
     if "mask" in todo or "preview" in todo:
         mask_params = made["mask"]["params"]
-        sci, mask = sci_and_mask(spec, mask_params["dqbits"], mask_params.get("exclude"))
+        if header is None and ("preview" in todo or mask_params.get("exclude")):
+            header = read_header(spec)  # its FITS WCS is all the mask and preview use
+        sci, mask = sci_and_mask(spec, mask_params["dqbits"], mask_params.get("exclude"), header)
         if "mask" in todo:
             provenance = dict(made["mask"], key=keys["mask"], software=software)
             write_mask(paths["mask"], mask, spec.image_id, provenance, keys["mask"])
         if "preview" in todo:
             provenance = dict(made["preview"], key=keys["preview"], software=software)
-            write_image_preview(paths["preview"], spec, sci, mask, provenance, keys["preview"])
+            write_image_preview(paths["preview"], header, sci, mask, spec.image_id, provenance, keys["preview"])
         if "sky" in todo:
             records["sky"] = sky_record(spec, sci, mask, stat)
     elif "sky" in todo:

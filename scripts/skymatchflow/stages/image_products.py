@@ -11,9 +11,12 @@ from skymatchflow.io.readers import group_id, previous_background, read_header, 
 from skymatchflow.jobs.config import stat_kwargs
 
 
-def footprint_record(spec, stepsize, grouping, wcs_policy="fits"):
-    """One image's footprint record (without provenance): polygon, group, previous background, WCS used."""
-    header = read_header(spec, wcs_policy)
+def footprint_record(spec, stepsize, grouping, wcs_policy="fits", header=None):
+    """One image's footprint record (without provenance): polygon, group, previous background, WCS used.
+
+    ``header``: the image's readers.ImageHeader under ``wcs_policy``, when the caller already read it.
+    """
+    header = header or read_header(spec, wcs_policy)
     polygon, ra, dec = footprint_polygon(header.shape, header.wcs, stepsize)
     if not (np.all(np.isfinite(ra)) and np.all(np.isfinite(dec))):
         raise InputError(spec.path, f"extension {spec.sci!r}: the WCS gives no sky position for the image outline")
@@ -41,10 +44,11 @@ def footprint_record(spec, stepsize, grouping, wcs_policy="fits"):
     }
 
 
-def sci_and_mask(spec, dqbits, exclude=None):
+def sci_and_mask(spec, dqbits, exclude=None, header=None):
     """(SCI, good-pixel mask) of one image; no good pixel at all is logged, not an error.
 
     ``exclude``: exclusions.exclusion_params (regions and mask files), removed from the mask.
+    ``header``: the image's readers.ImageHeader, when the caller already read it.
     """
     from skymatchflow.stats.dqflags import good_pixel_mask, interpret_dqbits  # heavy: only mask making needs it
 
@@ -53,7 +57,7 @@ def sci_and_mask(spec, dqbits, exclude=None):
     if exclude:
         from skymatchflow.stats.exclusions import excluded_pixels
 
-        mask &= ~excluded_pixels(spec, sci.shape, read_header(spec).wcs, exclude)
+        mask &= ~excluded_pixels(spec, sci.shape, (header or read_header(spec)).fits_wcs, exclude)
     if not mask.any():
         logging.warning(
             "%s[%s]: every pixel is masked (dqbits=%r); it has no sky of its own "

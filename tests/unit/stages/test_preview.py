@@ -8,6 +8,7 @@ from skymatchflow.stages.preview import (
     PREVIEW_SIZE,
     bin_factor,
     binned_median,
+    binned_wcs,
     make_preview,
     read_preview,
     write_preview,
@@ -36,10 +37,11 @@ def test_binned_median_excludes_masked_pixels_and_pads_with_nan():
     assert np.isnan(binned_median(sci, mask, 2)).all()
 
 
+@pytest.mark.parametrize("sip", [True, False], ids=["fitted", "rebinned"])
 @pytest.mark.parametrize("crval", [(150.1, 2.2), (0.001, -30.0), (45.0, 89.9)], ids=["plain", "ra0", "pole"])
-def test_binned_wcs_follows_the_image_wcs(crval):
+def test_binned_wcs_follows_the_image_wcs(crval, sip):
     shape = (300, 410)
-    wcs = tan_wcs(shape, crval=crval, scale_arcsec=0.2, rotation_deg=30, sip=True)
+    wcs = tan_wcs(shape, crval=crval, scale_arcsec=0.2, rotation_deg=30, sip=sip)
     sci = np.zeros(shape, np.float32)
     data, binned, factor = make_preview(sci, np.ones(shape, bool), wcs)
     assert factor == 9 and data.shape == (34, 46)
@@ -51,6 +53,25 @@ def test_binned_wcs_follows_the_image_wcs(crval):
         np.sin(np.radians(dec)) * np.sin(np.radians(dec0))
         + np.cos(np.radians(dec)) * np.cos(np.radians(dec0)) * np.cos(np.radians(ra - ra0)), -1, 1)))
     assert sep.max() * 3600 < 0.1 * factor * 0.2  # a tenth of a preview pixel
+    if not sip:  # a rebinned linear WCS is exact (arccos above resolves only ~1e-8 rad)
+        dra = (ra - ra0 + 180) % 360 - 180
+        assert np.max(np.abs(dec - dec0)) < 1e-10 and np.max(np.abs(dra * np.cos(np.radians(dec0)))) < 1e-10
+    assert (binned.sip is None) and (binned.wcs.ctype[0] == "RA---TAN")
+
+
+def test_a_cd_matrix_is_rebinned_too():
+    wcs = tan_wcs((64, 64), rotation_deg=10)
+    header = wcs.to_header()
+    for i, j in ((1, 1), (1, 2), (2, 1), (2, 2)):
+        header[f"CD{i}_{j}"] = header.pop(f"PC{i}_{j}", float(i == j)) * header[f"CDELT{i}"]
+    del header["CDELT1"], header["CDELT2"]
+    from astropy.wcs import WCS
+
+    cd_wcs = WCS(header)
+    assert cd_wcs.wcs.has_cd()
+    binned = binned_wcs(cd_wcs, (64, 64), 4)
+    np.testing.assert_allclose(binned.all_pix2world([[0, 0], [15, 15]], 0),
+                               cd_wcs.all_pix2world([[1.5, 1.5], [61.5, 61.5]], 0), rtol=0, atol=1e-12)
 
 
 def test_preview_file_is_small_and_round_trips(tmp_path):
