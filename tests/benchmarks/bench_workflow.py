@@ -6,12 +6,13 @@ repository root::
     .venv/bin/python tests/benchmarks/bench_workflow.py            # full run
     .venv/bin/python tests/benchmarks/bench_workflow.py --quick    # smoke run
     .venv/bin/python tests/benchmarks/bench_workflow.py --survey-n 500 --skip-survey --keep /tmp/bw
+    .venv/bin/python tests/benchmarks/bench_workflow.py --skip-survey --mosaic-side 8   # 64 x 2048x2048
 
 Everything is measured in one run on the same machine and printed as ONE
 Markdown table (wall time, CPU time, peak RSS, ratios), then a profile of the
 cold workflow run of case 1(b).
 
-Case 1, a JWST-like mosaic: 16 images of 2048x2048 (0.06"/px) on a 4x4 grid
+Case 1, a JWST-like mosaic: 16 images of 2048x2048 (0.06"/px) on a 4x4 grid (``--mosaic-side``)
 with ~10 % overlap between neighbours, one sky group per image (``groups:
 none``), SCI float32 = sky offset + noise + stars, DQ uint32 with a few flagged
 pixels, TAN WCS; ``skymethod: global+match``, ``skystat: mode``, ``dqbits: 0``.
@@ -569,10 +570,13 @@ def main(argv=None):
     parser.add_argument("--data", type=Path, default=None, metavar="DIR",
                         help="generated data go here (reused if present); default: a temporary directory")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds for each snakemake call (timeout -s KILL)")
+    parser.add_argument("--mosaic-side", type=int, default=None, metavar="K",
+                        help="case 1 on a K x K grid of 2048x2048 images (default 4: 16 images; 8: 64)")
     parser.add_argument("--survey-timeout", type=int, default=2700, help="seconds for the survey workflow run")
     args = parser.parse_args(argv)
 
     n_side, size = (2, 512) if args.quick else (4, 2048)
+    n_side = args.mosaic_side or n_side
     survey_n = args.survey_n or (60 if args.quick else 2000)
     n1, n2 = args.ref_subsets or ((20, 40) if args.quick else (100, 200))
     n1, n2 = min(n1, survey_n), min(n2, survey_n)
