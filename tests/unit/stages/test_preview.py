@@ -37,6 +37,23 @@ def test_binned_median_excludes_masked_pixels_and_pads_with_nan():
     assert np.isnan(binned_median(sci, mask, 2)).all()
 
 
+@pytest.mark.parametrize("shape, factor", [((64, 48), 4), ((61, 47), 5), ((10, 3), 3), ((9, 9), 1)])
+def test_binned_median_equals_numpys_nanmedian(shape, factor):
+    rng = np.random.default_rng(sum(shape))
+    sci = rng.normal(size=shape).astype(np.float32)
+    sci[rng.random(shape) < 0.05] = np.nan  # NaN under a good mask is not a value either
+    sci[rng.random(shape) < 0.02] = np.inf
+    mask = rng.random(shape) > 0.3
+    mask[:factor, :factor] = False  # one bin without any good pixel
+    by, bx = -(-shape[0] // factor), -(-shape[1] // factor)
+    padded = np.full((by * factor, bx * factor), np.nan, np.float32)
+    padded[:shape[0], :shape[1]] = np.where(mask, sci, np.nan)
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        expected = np.nanmedian(padded.reshape(by, factor, bx, factor).transpose(0, 2, 1, 3)
+                                .reshape(by, bx, -1), axis=2).astype(np.float32)
+    np.testing.assert_array_equal(binned_median(sci, mask, factor), expected)
+
+
 @pytest.mark.parametrize("sip", [True, False], ids=["fitted", "rebinned"])
 @pytest.mark.parametrize("crval", [(150.1, 2.2), (0.001, -30.0), (45.0, 89.9)], ids=["plain", "ra0", "pole"])
 def test_binned_wcs_follows_the_image_wcs(crval, sip):
