@@ -37,6 +37,9 @@ from skymatchflow.stages.image_batch import (
 )
 
 
+PAIR_DEFINITION = ("pair", "group_a", "group_b", "members_a", "members_b")
+
+
 class MemberKeys:
     """Expected product keys and input states of member images, read once per image batch."""
 
@@ -94,8 +97,9 @@ def members_made_from(pair, member_keys):
 
 def pair_key(pair, stat_params, member_keys):
     """The store key of one pair record."""
+    definition = {name: pair[name] for name in PAIR_DEFINITION}  # not its position: that only picks the batch
     return product_key(
-        "pair", {"pair": pair, "stat": stat_params, "members": members_made_from(pair, member_keys)}
+        "pair", {"pair": definition, "stat": stat_params, "members": members_made_from(pair, member_keys)}
     )
 
 
