@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 
 from skymatchflow.io.errors import InputError
-from skymatchflow.io.openfiles import held_files_closed
+from skymatchflow.io.openfiles import held_files_closed, held_fits_is_sound
 from skymatchflow.io.stagefiles import atomic_directory, read_json, software_versions, unchanged_since
 from skymatchflow.io.store import (
     STORE_DIR,
@@ -205,7 +205,9 @@ def _compute_pair(pair, stat_params, images, member_keys, loaded):
             continue
         info, keys = images[image], member_keys.keys(image)
         footprint = checked_product(info["footprint"], "footprint", keys["footprint"], info["batch_dir"])
-        mask = checked_product(info["mask"], "mask", keys["mask"], info["batch_dir"])
+        if not held_fits_is_sound(info["mask"], keys["mask"]):  # held open: the pairs read its windows
+            raise unsound_product(info["mask"], info["batch_dir"])
+        mask = info["mask"]
         check_unchanged(image, member_keys.states(image)["image"])
         record = read_json(footprint)
         polygon = polygon_from_dict(record["polygon"])
