@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-CELL_SIDES = 4  # a cell's side, in units of the footprint size rounded up to a power of two
+CELL_SIDES = 2  # a cell's side, in units of the footprint size rounded up to a power of two
 GRID_OFFSET = 0.3819660112501051  # in cell sides: keeps cell faces off the equator and the 0/90/180/270 meridians
 
 
