@@ -108,8 +108,9 @@ def celestial_wcs(header, path, ext, hdul=None):
         raise InputError(path, f"extension {ext!r}: unreadable WCS ({err})") from None
     if not wcs.has_celestial:
         raise InputError(path, f"extension {ext!r}: no celestial WCS in the header")
-    _check_wcs_matrix(wcs.celestial, path, ext)
-    return wcs.celestial
+    celestial = wcs.celestial  # a new WCS at each access: made once
+    _check_wcs_matrix(celestial, path, ext)
+    return celestial
 
 
 def read_header(spec, wcs_policy="fits", hdul=None):
