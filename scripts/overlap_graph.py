@@ -21,7 +21,7 @@ def main(smk):
         "software": software_versions(),
     }
     write_ecsv(groups_table(records, members), smk.output.groups, {"provenance": record})
-    write_ecsv(pairs_table(pairs), smk.output.pairs, {"provenance": record})
+    write_ecsv(pairs_table(pairs, records), smk.output.pairs, {"provenance": record})
 
 
 run_rule(main, snakemake)  # noqa: F821

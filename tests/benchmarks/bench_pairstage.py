@@ -12,7 +12,15 @@ the files) and the default ``pair_record`` (exactintersect: each
 intersection once per pair, far nodes decided in float64; files held open
 across the batch). Every record is compared: the same pixels (npix) and
 statistics, areas within 1e-13 sr (their round-off). Prints one Markdown table of time
-per pair (wall and CPU: the machine's cores are shared) and the ratio,.
+per pair (wall and CPU: the machine's cores are shared) and the ratio.
+
+With ``--workdir`` (a finished run of that survey, e.g. bench_scaling.py
+``--keep``), the whole pair stage instead: every pair batch's ``run_batch``
+in this process with an empty store, the pairs batched by their first
+group's id (as before issue 17a) and by sky cell (jobs/batches.py): CPU per
+pair, member images loaded, and every record compared with the run's own::
+
+    .venv/bin/python tests/benchmarks/bench_pairstage.py --workdir /tmp/x/work_2000
 """
 
 import argparse
@@ -22,7 +30,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 from astropy.io import fits
 from astropy.wcs import WCS
 
@@ -30,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_workflow import STEP_CONFIG, make_survey  # noqa: E402  (puts scripts/ on sys.path)
 from skymatchflow.io import openfiles  # noqa: E402
+from skymatchflow.jobs.batches import batch_name  # noqa: E402
 from skymatchflow.stats.dqflags import good_pixel_mask  # noqa: E402
 from skymatchflow.geometry.footprint import footprint_polygon  # noqa: E402
 from skymatchflow.io.maskfile import write_mask  # noqa: E402
@@ -80,12 +88,106 @@ def same_record(a, b):
     return (a["valid"], a["reason"]) == (b["valid"], b["reason"])
 
 
+def by_group_id(pair, n_batches):
+    """The pair batches before issue 17a: a hash of the first group's id."""
+    return batch_name(pair["group_a"], n_batches, "b")
+
+
+def run_pairs(workdir):
+    """(pairs with their positions, made_from, stat, image batch dirs, {pair: record}) of a finished run."""
+    import json
+
+    from astropy.table import Table
+
+    from skymatchflow.stages.overlap_graph import pair_positions
+
+    results = Path(workdir) / "results"
+    footprints = [json.loads(p.read_text()) for p in sorted(results.glob("images/*/*.footprint.json"))]
+    pairs = [{"pair": str(r["pair"]), "group_a": str(r["group_a"]), "group_b": str(r["group_b"]),
+              "members_a": str(r["members_a"]).split(","), "members_b": str(r["members_b"]).split(",")}
+             for r in Table.read(results / "overlaps" / "pairs.ecsv", format="ascii.ecsv")]
+    positions = pair_positions(pairs, footprints)
+    pairs = [p | positions[p["pair"]] for p in pairs]
+    plans = [json.loads(p.read_text()) for p in sorted((results / "overlaps" / "batches").glob("*.json"))]
+    made_from = {k: v for k, v in plans[0]["made_from"].items() if k != "images"} | {"images": {}}
+    for plan in plans:
+        made_from["images"].update(plan["made_from"]["images"])
+    records = {p.stem: json.loads(p.read_text()) for p in results.glob("pairs/*/*.json")}
+    image_batches = sorted(str(p) for p in (results / "images").iterdir() if p.is_dir())
+    return pairs, made_from, plans[0]["stat"], image_batches, records
+
+
+def touching(record):
+    """An invalid pair without area or pixels on either side: footprints that only touch.
+
+    Whether spherical_geometry returns an empty or a degenerate ring for them
+    follows its set iteration order (PYTHONHASHSEED), in the reference too, so
+    their reason ("no overlap", "covers no pixel", "not finite") varies from
+    one process to the next.
+    """
+    sides = [record[side] for side in ("a", "b")]
+    return not record["valid"] and all(s["area_sr"] == 0.0 and s["npix"] == 0 for s in sides)
+
+
+def batch_stage(workdir, n_batches, scratch):
+    """{way: (CPU s, pairs, images loaded, records differing, touching pairs whose reason differs)} of a finished run."""
+    import json
+
+    from skymatchflow.jobs.batches import pair_batch_of
+    from skymatchflow.stages.pair_batch import batch_spec, run_batch
+
+    pairs, made_from, stat, image_batches, reference = run_pairs(workdir)
+    out = {}
+    for way, choose in (("by first group's id (before)", by_group_id), ("by sky cell (now)", pair_batch_of)):
+        batches = {}
+        for pair in pairs:
+            batches.setdefault(choose(pair, n_batches), []).append(pair)
+        store, cpu, loaded, differing, reason_only = scratch / f"store_{choose.__name__}", 0.0, 0, 0, 0
+        for batch, members in sorted(batches.items()):
+            images = {m: made_from["images"][m] for p in members for m in p["members_a"] + p["members_b"]}
+            made = made_from | {"images": images}
+            spec = batch_spec(members, made, image_batches)
+            outdir = scratch / choose.__name__ / batch
+            start = time.process_time()
+            run_batch({"stat": stat, "made_from": made, "batch": spec}, outdir, store)
+            cpu += time.process_time() - start
+            loaded += len(images)
+            for pair in members:
+                record = json.loads((outdir / f"{pair['pair']}.json").read_text())
+                ref = reference[pair["pair"]]
+                if same_record(record, ref) and record["key"] == ref["key"]:
+                    continue
+                if touching(record) and touching(ref) and record["key"] == ref["key"]:
+                    reason_only += 1
+                else:
+                    differing += 1
+        out[way] = (cpu, len(pairs), loaded, differing, reason_only)
+    return out
+
+
+def main_workdir(args):
+    scratch = Path(tempfile.mkdtemp(prefix="bench_pairstage_"))
+    result = batch_stage(args.workdir, args.pair_batches, scratch)
+    print(f"\npair stage of {args.workdir}, {args.pair_batches} pair batches, in one process, empty store\n")
+    print("| pairs batched | CPU ms / pair | member images loaded | records differing | touching pairs, reason differs |")
+    print("|---|---:|---:|---:|---:|")
+    for way, (cpu, n, loaded, differing, reason_only) in result.items():
+        print(f"| {way} | {cpu / n * 1e3:.2f} | {loaded} | {differing} of {n} | {reason_only} |")
+    (before, *_), (now, *_) = result.values()
+    print(f"\nCPU ratio now / before: {now / before:.3f}")
+    return 1 if any(r[3] for r in result.values()) else 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=2000, help="survey size (default 2000)")
     parser.add_argument("--pairs", type=int, default=400, help="pairs measured (default 400; 0: all)")
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of the default path")
+    parser.add_argument("--workdir", type=Path, help="a finished run of the survey: measure its whole pair stage")
+    parser.add_argument("--pair-batches", type=int, default=4, help="with --workdir: the batch count (default 4)")
     args = parser.parse_args(argv)
+    if args.workdir:
+        return main_workdir(args)
     scratch = Path(tempfile.mkdtemp(prefix="bench_pairstage_"))
     paths = make_survey(scratch / "data", args.n, seed=12)
     images = pair_images(paths, scratch)

@@ -6,15 +6,18 @@ its headers each time cost more than reading the window. Handles are kept
 in a small least-recently-used set, keyed by the file's identity (inode,
 size, mtime) so that a file replaced under the same name is opened afresh.
 Scaled and compressed HDUs, which a memory map cannot serve lazily, are
-read as fitsregion reads them.
+read as fitsregion reads them. The pair stage also checks a mask's seal and
+reads an image's header and WCS through the same handle (one open per file).
 """
 
 import contextlib
 import os
+import warnings
 from collections import OrderedDict
 
 from astropy.io import fits
 
+from skymatchflow.io.errors import InputError
 from skymatchflow.io.fitsregion import is_scaled, read_file_region, read_region
 
 #: open files at most (two per image: SCI and mask), well under the usual limit of 1024
@@ -28,16 +31,35 @@ def _identity(path):
     return (str(path), info.st_ino, info.st_size, info.st_mtime_ns)
 
 
-def read_window(path, ext, window, dtype):
-    """``read_file_region(path, ext, window, dtype)``, from a handle kept open while the file is unchanged."""
+def held(path):
+    """The HDUList of ``path`` (memory-mapped), opened once while the file is unchanged; do not close it."""
     key = _identity(path)
     hdul = _open.pop(key, None)
     if hdul is None:
-        hdul = fits.open(path, mode="readonly", memmap=True)
+        try:
+            hdul = fits.open(path, mode="readonly", memmap=True)
+        except (OSError, ValueError) as err:
+            raise InputError(path, f"not a readable FITS file ({err})") from None
     _open[key] = hdul
     while len(_open) > MAX_OPEN:
         _open.popitem(last=False)[1].close()
-    hdu = hdul[ext]
+    return hdul
+
+
+def held_fits_is_sound(path, key):
+    """``store.fits_is_sound(path, key)`` on the held handle, so that the pairs' reads do not open it again."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            hdul = held(path)
+            return hdul[-1].header.get("PRODKEY") == key and all(hdu.verify_checksum() == 1 for hdu in hdul)
+    except (InputError, OSError, KeyError, ValueError, TypeError, IndexError):
+        return False
+
+
+def read_window(path, ext, window, dtype):
+    """``read_file_region(path, ext, window, dtype)``, from a handle kept open while the file is unchanged."""
+    hdu = held(path)[ext]
     if is_scaled(hdu) or isinstance(hdu, fits.CompImageHDU):
         return read_file_region(path, ext, window, dtype)
     return read_region(hdu, window, dtype)

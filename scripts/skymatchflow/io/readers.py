@@ -4,6 +4,7 @@ Files are always opened read-only. Every failure is an InputError naming the
 file (and extension) and the reason, so a job dies with one clear line.
 """
 
+import contextlib
 import math
 import re
 import warnings
@@ -112,17 +113,19 @@ def celestial_wcs(header, path, ext, hdul=None):
         raise InputError(path, f"extension {ext!r}: unreadable WCS ({err})") from None
     if not wcs.has_celestial:
         raise InputError(path, f"extension {ext!r}: no celestial WCS in the header")
-    _check_wcs_matrix(wcs.celestial, path, ext)
-    return wcs.celestial
+    celestial = wcs.celestial  # a new WCS at each access: made once
+    _check_wcs_matrix(celestial, path, ext)
+    return celestial
 
 
-def read_header(spec, wcs_policy="fits"):
+def read_header(spec, wcs_policy="fits", hdul=None):
     """Shape, WCS and headers of one image, without reading its pixels.
 
     ``wcs_policy`` 'gwcs' takes the gwcs of a JWST file's ASDF extension
     where there is one (skywcs.choose_wcs); 'fits' the header's WCS.
+    ``hdul``: the file already open (left open), else it is opened here.
     """
-    with _open(spec.path) as hdul:
+    with contextlib.nullcontext(hdul) if hdul is not None else _open(spec.path) as hdul:
         hdu = _hdu(hdul, spec.path, spec.sci)
         shape = _image_shape(hdu, spec.path, spec.sci)
         wcs = celestial_wcs(hdu.header, spec.path, spec.sci, hdul)

@@ -17,9 +17,11 @@ from pathlib import Path
 from astropy.table import Table
 
 from skymatchflow.geometry.overlaps import group_pairs, overlapping_image_pairs
+from skymatchflow.geometry.skycells import centre_and_size
 from skymatchflow.io.errors import InputError
 from skymatchflow.io.inputchecks import MAX_NAME, UNSAFE_NAME_CHARS, short_name
 from skymatchflow.io.store import STORE_DIR, product_key, read_sealed, write_sealed
+from skymatchflow.jobs.batches import PAIR_POSITION
 from skymatchflow.stages.image_products import group_order
 
 
@@ -114,19 +116,37 @@ def rows_digest(rows):
     return hashlib.sha256(json.dumps(list(rows), sort_keys=True).encode()).hexdigest()
 
 
-def pairs_table(pairs):
-    """The readable pair list (results/overlaps/pairs.ecsv)."""
+def pair_positions(pairs, records):
+    """{pair id: {"ra_a", "dec_a", "size_a"}}: where each pair's first side lies (degrees; jobs/batches.py).
+
+    From the footprints of the members of side a that overlap side b: they
+    change only when the pair itself does, so an added image moves no pair.
+    """
+    points = {r["image"]: [part["points"] for part in r["polygon"]["parts"]] for r in records}
+    return {
+        p["pair"]: dict(zip(PAIR_POSITION, centre_and_size([pts for m in p["members_a"] for pts in points[m]])))
+        for p in pairs
+    }
+
+
+def pairs_table(pairs, records):
+    """The readable pair list (results/overlaps/pairs.ecsv), with where each pair is (pair_positions)."""
+    positions = pair_positions(pairs, records)
+    pairs = [p | positions[p["pair"]] for p in pairs]
     table = Table(
         rows=[
-            (p["pair"], p["group_a"], p["group_b"], p["area_sr"], ",".join(p["members_a"]), ",".join(p["members_b"]))
+            (p["pair"], p["group_a"], p["group_b"], p["area_sr"], ",".join(p["members_a"]), ",".join(p["members_b"]),
+             *(p[name] for name in PAIR_POSITION))
             for p in pairs
         ],
-        names=("pair", "group_a", "group_b", "area_sr", "members_a", "members_b"),
-        dtype=(str, str, str, float, str, str),
+        names=("pair", "group_a", "group_b", "area_sr", "members_a", "members_b", *PAIR_POSITION),
+        dtype=(str, str, str, float, str, str, float, float, float),
     )
     table["area_sr"].unit = "sr"
-    table.meta["description"] = "Overlapping sky-group pairs (exact spherical intersections)"
-    table.meta["rows_sha256"] = rows_digest({name: p[name] for name in PAIR_FIELDS} for p in pairs)
+    for name in PAIR_POSITION:
+        table[name].unit = "deg"
+    table.meta["description"] = "Overlapping sky-group pairs (exact spherical intersections) and where side a lies"
+    table.meta["rows_sha256"] = rows_digest({name: p[name] for name in PAIR_FIELDS + PAIR_POSITION} for p in pairs)
     return table
 
 
@@ -151,13 +171,18 @@ def _read_verified(path, rows):
 
 def read_pairs(pairs_path):
     """[pair dicts] from results/overlaps/pairs.ecsv in table order; a table not as written is refused."""
-    return _read_verified(pairs_path, lambda row: {
-        "pair": str(row["pair"]),
-        "group_a": str(row["group_a"]),
-        "group_b": str(row["group_b"]),
-        "members_a": str(row["members_a"]).split(","),
-        "members_b": str(row["members_b"]).split(","),
-    })
+    try:
+        return _read_verified(pairs_path, lambda row: {
+            "pair": str(row["pair"]),
+            "group_a": str(row["group_a"]),
+            "group_b": str(row["group_b"]),
+            "members_a": str(row["members_a"]).split(","),
+            "members_b": str(row["members_b"]).split(","),
+            **{name: float(row[name]) for name in PAIR_POSITION},
+        })
+    except KeyError as err:
+        raise InputError(pairs_path, f"has no column {err} (an older version wrote it); "
+                         "run: snakemake --forcerun overlap_graph") from None
 
 
 def read_groups(groups_path):

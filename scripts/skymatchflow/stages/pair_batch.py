@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 
 from skymatchflow.io.errors import InputError
-from skymatchflow.io.openfiles import held_files_closed
+from skymatchflow.io.openfiles import held_files_closed, held_fits_is_sound
 from skymatchflow.io.stagefiles import atomic_directory, read_json, software_versions, unchanged_since
 from skymatchflow.io.store import (
     STORE_DIR,
@@ -35,6 +35,9 @@ from skymatchflow.stages.image_batch import (
     read_input_states,
     repair_hint,
 )
+
+
+PAIR_DEFINITION = ("pair", "group_a", "group_b", "members_a", "members_b")
 
 
 class MemberKeys:
@@ -94,8 +97,9 @@ def members_made_from(pair, member_keys):
 
 def pair_key(pair, stat_params, member_keys):
     """The store key of one pair record."""
+    definition = {name: pair[name] for name in PAIR_DEFINITION}  # not its position: that only picks the batch
     return product_key(
-        "pair", {"pair": pair, "stat": stat_params, "members": members_made_from(pair, member_keys)}
+        "pair", {"pair": definition, "stat": stat_params, "members": members_made_from(pair, member_keys)}
     )
 
 
@@ -201,7 +205,9 @@ def _compute_pair(pair, stat_params, images, member_keys, loaded):
             continue
         info, keys = images[image], member_keys.keys(image)
         footprint = checked_product(info["footprint"], "footprint", keys["footprint"], info["batch_dir"])
-        mask = checked_product(info["mask"], "mask", keys["mask"], info["batch_dir"])
+        if not held_fits_is_sound(info["mask"], keys["mask"]):  # held open: the pairs read its windows
+            raise unsound_product(info["mask"], info["batch_dir"])
+        mask = info["mask"]
         check_unchanged(image, member_keys.states(image)["image"])
         record = read_json(footprint)
         polygon = polygon_from_dict(record["polygon"])

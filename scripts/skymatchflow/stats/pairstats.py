@@ -19,7 +19,7 @@ from skymatchflow.geometry.intersection import intersect_polygons
 from skymatchflow.geometry.scanfill import fill_bounding_window, scan_fill
 from skymatchflow.io.errors import InputError
 from skymatchflow.io.inputs import WHOLE_FILE_COMPRESSION, ImageSpec, parse_extension
-from skymatchflow.io.openfiles import read_window
+from skymatchflow.io.openfiles import held, read_window
 from skymatchflow.io.readers import read_header
 from skymatchflow.jobs.config import stat_kwargs
 from skymatchflow.stats.imagestats import sky_statistic
@@ -44,8 +44,11 @@ def load_pair_image(image_id, path, sci, polygon, mask_path, wcs_kind="fits"):
 
     ``wcs_kind``: the WCS its footprint was made with ('gwcs' or 'fits', the
     footprint record's "wcs"), so that overlaps map back through the same one.
+    The header is read through the handle its windows will be read from
+    (io/openfiles), except in a compressed file, read whole once.
     """
-    header = read_header(ImageSpec(image_id, path, sci), wcs_kind)
+    compressed = path.lower().endswith(WHOLE_FILE_COMPRESSION)
+    header = read_header(ImageSpec(image_id, path, sci), wcs_kind, None if compressed else held(path))
     if header.wcs_kind != wcs_kind:
         raise InputError(
             path, f"the footprint used the {wcs_kind} WCS but it is the {header.wcs_kind} one now "

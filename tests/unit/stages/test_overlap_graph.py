@@ -9,11 +9,13 @@ from skymatchflow.geometry.footprint import polygon_from_dict
 from skymatchflow.io.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.io.stagefiles import write_ecsv
+from skymatchflow.jobs.batches import PAIR_POSITION
 from skymatchflow.stages.image_products import footprint_record
 from skymatchflow.stages.overlap_graph import (
     build_graph,
     groups_table,
     pair_id,
+    pair_positions,
     pairs_table,
     read_groups,
     read_pairs,
@@ -51,10 +53,13 @@ def test_pairs_of_different_groups_in_element_order(tmp_path):
 
 def test_tables_round_trip_and_refuse_edits(tmp_path):
     recs, pairs, members = graph(tmp_path, [("a", 0, "g1"), ("b", 10, "g2"), ("c", 5, "g3")])
-    write_ecsv(pairs_table(pairs), tmp_path / "pairs.ecsv", {})
+    write_ecsv(pairs_table(pairs, recs), tmp_path / "pairs.ecsv", {})
     write_ecsv(groups_table(recs, members), tmp_path / "groups.ecsv", {})
     fields = ("pair", "group_a", "group_b", "members_a", "members_b")
-    assert read_pairs(tmp_path / "pairs.ecsv") == [{k: p[k] for k in fields} for p in pairs]
+    read = read_pairs(tmp_path / "pairs.ecsv")
+    assert [{k: p[k] for k in fields} for p in read] == [{k: p[k] for k in fields} for p in pairs]
+    positions = pair_positions(pairs, recs)  # where side a lies, exactly as computed (it picks the batch)
+    assert [{k: p[k] for k in PAIR_POSITION} for p in read] == [positions[p["pair"]] for p in pairs]
     assert read_groups(tmp_path / "groups.ecsv") == members
     text = (tmp_path / "pairs.ecsv").read_text()
     (tmp_path / "pairs.ecsv").write_text(text.replace("g1~g2", "g1~gX"))

@@ -154,7 +154,8 @@ def test_batch_plans_hold_each_batch_pairs_and_only_its_members(tmp_path):
     from skymatchflow.stages.pair_batch import read_batch_plan, write_batch_plans
 
     pairs = [{"pair": f"g{a}~g{b}", "group_a": f"g{a}", "group_b": f"g{b}", "members_a": [f"i{a}"],
-              "members_b": [f"i{b}"]} for a in range(6) for b in range(a + 1, 6)]
+              "members_b": [f"i{b}"], "ra_a": 10.0 + 5.0 * a, "dec_a": 0.0, "size_a": 0.1}
+             for a in range(6) for b in range(a + 1, 6)]
     made_from = {"images": {f"i{k}": {"image": f"i{k}"} for k in range(7)}, "stepsize": None, "dqbits": 0}
     assert write_batch_plans(pairs, made_from, {"skystat": "mode"}, 3, tmp_path / "plans") == 3
     seen = []
