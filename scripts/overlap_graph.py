@@ -13,9 +13,14 @@ def main(smk):
     cfg = smk.params.cfg
     records = read_checked_images(cfg["made_from"], smk.input.image_batches, ["footprint"])[0]["footprint"]
     polygons = [polygon_from_dict(record["polygon"]) for record in records]
-    pairs, members, reused = stored_graph(records, polygons)
-    logging.info("%d images in %d sky groups; %d overlapping group pairs%s", len(records), len(members), len(pairs),
-                 " (the footprints are unchanged: graph read from the product store)" if reused else "")
+    pairs, members, reused, pairs_reused = stored_graph(records, polygons)
+    if reused:
+        how = " (the footprints are unchanged: graph read from the product store)"
+    elif pairs_reused:
+        how = f" ({pairs_reused} image pairs of unchanged footprints taken from the stored graph)"
+    else:
+        how = ""
+    logging.info("%d images in %d sky groups; %d overlapping group pairs%s", len(records), len(members), len(pairs), how)
     record = {
         "footprints": {r["image"]: r["key"] for r in records},
         "software": software_versions(),
