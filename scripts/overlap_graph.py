@@ -5,7 +5,7 @@ import logging
 from skymatchflow.geometry.footprint import polygon_from_dict
 from skymatchflow.io.stagefiles import software_versions, write_ecsv
 from skymatchflow.jobs.rulerunner import run_rule
-from skymatchflow.stages.overlap_graph import groups_table, pairs_table, stored_graph
+from skymatchflow.stages.overlap_graph import groups_table, pairs_table, rows_digest, stored_graph
 from skymatchflow.stages.solve_inputs import read_checked_images
 
 
@@ -13,15 +13,21 @@ def main(smk):
     cfg = smk.params.cfg
     records = read_checked_images(cfg["made_from"], smk.input.image_batches, ["footprint"])[0]["footprint"]
     polygons = [polygon_from_dict(record["polygon"]) for record in records]
-    pairs, members, reused = stored_graph(records, polygons)
-    logging.info("%d images in %d sky groups; %d overlapping group pairs%s", len(records), len(members), len(pairs),
-                 " (the footprints are unchanged: graph read from the product store)" if reused else "")
-    record = {
-        "footprints": {r["image"]: r["key"] for r in records},
-        "software": software_versions(),
-    }
+    pairs, members, reused, pairs_reused = stored_graph(records, polygons)
+    if reused:
+        how = " (the footprints are unchanged: graph read from the product store)"
+    elif pairs_reused:
+        how = f" ({pairs_reused} image pairs of unchanged footprints taken from the stored graph)"
+    else:
+        how = ""
+    logging.info("%d images in %d sky groups; %d overlapping group pairs%s", len(records), len(members), len(pairs), how)
+    footprints = {r["image"]: r["key"] for r in records}
+    record = {"footprints": footprints, "software": software_versions()}
     write_ecsv(groups_table(records, members), smk.output.groups, {"provenance": record})
-    write_ecsv(pairs_table(pairs, records), smk.output.pairs, {"provenance": record})
+    # the pair list names the footprints by a digest of groups.ecsv's mapping: a header of one line per
+    # image is YAML that the pair batch plans and the solve would parse again at every re-run
+    digest = {"footprints_sha256": rows_digest(footprints.items()), "software": record["software"]}
+    write_ecsv(pairs_table(pairs, records), smk.output.pairs, {"provenance": digest})
 
 
 run_rule(main, snakemake)  # noqa: F821

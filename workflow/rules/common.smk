@@ -110,7 +110,6 @@ def made_from_params(images):
 
 
 ALL_IMAGE_BATCHES = image_batch_dirs(IMAGES)
-ALL_INPUT_FILES = sorted({spec.path for spec in IMAGES.values()})
 IMAGE_BATCH_FILES = {
     batch: input_files(images) for batch, images in IMAGE_BATCHES.items()
 }
@@ -132,10 +131,10 @@ def plan_params(wildcards):
 
 @functools.lru_cache(maxsize=4096)
 def _plan(path, mtime):
-    # imported here: the plans exist only after the checkpoint
-    from skymatchflow.stages.pair_batch import read_batch_plan
+    # not through the pair stage's module, which would import astropy into this process
+    from skymatchflow.jobs.plans import read_plan
 
-    return stop_on_bad_input(read_batch_plan, path)
+    return stop_on_bad_input(read_plan, path)
 
 
 def plan_dir():

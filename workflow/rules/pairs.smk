@@ -1,12 +1,13 @@
 # The overlap graph, the pair batch plans (a checkpoint: which batches exist
 # is known only after it) and the per-pair overlap statistics, computed in
-# stable batches.
+# stable batches. The overlap graph reads footprints, not input files: a
+# changed file reaches it through its image batch (Snakemake would otherwise
+# hash every input file under 1 MB each time the graph finishes).
 
 
 rule overlap_graph:
     input:
         image_batches=ALL_IMAGE_BATCHES,
-        images=ALL_INPUT_FILES,
     output:
         pairs="results/overlaps/pairs.ecsv",
         groups="results/overlaps/groups.ecsv",

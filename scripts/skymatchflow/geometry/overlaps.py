@@ -39,7 +39,7 @@ from skymatchflow.geometry.classify import AMBIGUOUS, DISJOINT, OVERLAP, classif
 from skymatchflow.geometry.intersection import intersection_areas
 
 
-def overlapping_image_pairs(polygons, exact=True, pairs=None, defer_ambiguous=False):
+def overlapping_image_pairs(polygons, exact=True, pairs=None, defer_ambiguous=False, caps=None):
     """Overlapping image pairs as ``[(i, j, area_ij, area_ji), ...]``, i < j, sorted.
 
     ``area_ij = |area(intersect_polygons(p_i, p_j))|`` (what
@@ -65,7 +65,7 @@ def overlapping_image_pairs(polygons, exact=True, pairs=None, defer_ambiguous=Fa
     listed with NaN areas instead of being intersected here ("maybe" pairs),
     for a caller whose next stage intersects every pair exactly anyway.
     """
-    caps = bounding_caps(polygons)
+    caps = bounding_caps(polygons) if caps is None else caps  # caps: bounding_caps(polygons), when known
     pairs = candidate_pairs(polygons, caps) if pairs is None else np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     codes, approx = classify_candidates(polygons, pairs, caps)
     result = []

@@ -10,8 +10,6 @@ import glob
 from dataclasses import dataclass
 from pathlib import Path
 
-from astropy.io import fits
-
 from skymatchflow.io.errors import InputError
 from skymatchflow.io.inputchecks import MAX_ID, UNSAFE_NAME_CHARS, check_extension_spec, check_paths, short_name
 
@@ -105,6 +103,8 @@ def _image_hdus(path):
     as a file that a rule has yet to make, so the spec, and therefore the
     rule's params, does not change once the file exists.
     """
+    from astropy.io import fits  # here, not at the top: Snakemake imports this module at every start
+
     try:
         with fits.open(path, mode="readonly", memmap=True) as hdul:
             hdus = [(h.name, h.ver, h.header.get("NAXIS", 0) if h.is_image else 0) for h in hdul]

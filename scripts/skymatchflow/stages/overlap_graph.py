@@ -14,8 +14,10 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 from astropy.table import Table
 
+from skymatchflow.geometry.candidates import bounding_caps, candidate_pairs
 from skymatchflow.geometry.overlaps import group_pairs, overlapping_image_pairs
 from skymatchflow.geometry.skycells import centre_and_size
 from skymatchflow.io.errors import InputError
@@ -45,13 +47,14 @@ def pair_id(group_a, group_b):
     return f"{safe_name(group_a)}~{safe_name(group_b)}"
 
 
-def build_graph(records, polygons):
+def build_graph(records, polygons, found=None):
     """(pairs, groups) from footprint records (input order) and their polygons.
 
     ``pairs``: one dict per overlapping group pair, with the two groups in
     order of first appearance (the reference's element order), the members
     of each side that overlap the other group, the summed intersection area
-    and the pair id.
+    and the pair id. ``found``: the overlapping image pairs when already
+    known (see image_pairs); else they are computed here.
     """
     members = group_order(records)
     ids = [record["image"] for record in records]
@@ -62,11 +65,8 @@ def build_graph(records, polygons):
         if other != group:
             raise InputError(f"sky groups {other!r} and {group!r}", "they have the same file-safe name; rename one")
     pairs = []
-    # Clear overlaps get float64 areas (informational; the pair stage measures
-    # its own); candidates too close to call cheaply are listed with a NaN
-    # area and settled by the pair stage's exact intersection, which marks a
-    # pair without overlap as giving no equation.
-    found = overlapping_image_pairs(polygons, exact=False, defer_ambiguous=True)
+    if found is None:
+        found = image_pairs(polygons)
     for entry in group_pairs(found, groups):
         a, b = entry["group_a"], entry["group_b"]
         side_a = {ids[i] if groups[i] == a else ids[j] for i, j in entry["members"]}
@@ -84,27 +84,124 @@ def build_graph(records, polygons):
     return pairs, members
 
 
+def image_pairs(polygons, candidates=None, caps=None):
+    """The overlapping image pairs ``[(i, j, area_ij, area_ji), ...]`` (i < j, sorted) of the graph.
+
+    Clear overlaps get float64 areas (informational; the pair stage measures
+    its own); candidates too close to call cheaply are listed with a NaN
+    area and settled by the pair stage's exact intersection, which marks a
+    pair without overlap as giving no equation. ``candidates``: test only
+    these index pairs (each decision depends on its two footprints alone,
+    so a subset gives the same answer for its pairs as the whole);
+    ``caps``: the polygons' bounding_caps, when known.
+    """
+    return overlapping_image_pairs(polygons, exact=False, pairs=candidates, defer_ambiguous=True, caps=caps)
+
+
+def updated_image_pairs(records, polygons, previous):
+    """(image pairs, caps, number reused): the graph's image pairs, reusing ``previous``'s where it can.
+
+    ``previous``: a stored graph ({"footprints": [[image, key], ...], "caps":
+    [[x, y, z, radius], ...], "image_pairs": [[i, j, area_ij, area_ji], ...]},
+    indexed into its footprints). A footprint's bounding cap depends on it
+    alone, and whether a candidate overlaps, with its informational area, on
+    the two footprints and their order alone; so the caps of footprints the
+    previous graph had, and its verdicts on pairs of them in the same
+    order, are taken over, and only candidates involving a new or changed
+    footprint are tested. The result equals image_pairs(polygons) (a unit
+    test checks it).
+    """
+    old_index = {(image, key): k for k, (image, key) in enumerate(previous["footprints"])}
+    old_of = [old_index.get((record["image"], record["key"]), -1) for record in records]
+    new_of = {old: new for new, old in enumerate(old_of) if old >= 0}
+    caps = _caps_from(previous["caps"], old_of, polygons)
+    kept = []
+    for i, j, a_ij, a_ji in previous["image_pairs"]:
+        ni, nj = new_of.get(i), new_of.get(j)
+        if ni is not None and nj is not None and ni < nj:  # both still there, in the same order
+            kept.append((ni, nj, _float(a_ij), _float(a_ji)))
+    # a candidate is settled by the previous graph when both its footprints were there in this order:
+    # listed if it overlapped, absent (disjoint) otherwise
+    fresh = [
+        (i, j) for i, j in candidate_pairs(polygons, caps).tolist()
+        if old_of[i] < 0 or old_of[j] < 0 or old_of[i] > old_of[j]
+    ]
+    found = kept + (image_pairs(polygons, fresh, caps) if fresh else [])
+    found.sort(key=lambda t: (t[0], t[1]))
+    return found, caps, len(kept)
+
+
+def _caps_from(stored, old_of, polygons):
+    """Bounding caps of ``polygons``: stored ones where ``old_of`` names one, computed for the rest."""
+    centres, radii = np.zeros((len(polygons), 3)), np.full(len(polygons), np.nan)
+    new = [k for k, old in enumerate(old_of) if old < 0]
+    for k, old in enumerate(old_of):
+        if old >= 0:
+            x, y, z, radius = stored[old]
+            centres[k], radii[k] = (x, y, z), _float(radius)
+    if new:
+        new_centres, new_radii = bounding_caps([polygons[k] for k in new])
+        centres[new], radii[new] = new_centres, new_radii
+    return centres, radii
+
+
+def _float(value):
+    return math.nan if value is None else value
+
+
+def _previous_graph(directory):
+    """The latest graph stored (a sealed record), or None."""
+    for path in sorted(Path(directory).glob("*.json")):
+        stored = read_sealed(path)
+        if stored is not None and "image_pairs" in stored and "caps" in stored:
+            return stored
+    return None
+
+
+def _finite(value):
+    return value if math.isfinite(value) else None
+
+
 def stored_graph(records, polygons, store=STORE_DIR):
-    """(pairs, groups, reused): the graph of these footprints, from the product store when it is there.
+    """(pairs, groups, reused, pairs_reused): the graph of these footprints, from the product store where it can.
 
     The graph depends only on the footprint records in input order, so a
     re-run after a change that leaves every footprint as it was (a mask or
     statistic parameter, the batch counts) reads it back instead of
-    intersecting again. The store keeps the latest graph only.
+    intersecting again (``reused``). After an image is added, removed or
+    replaced, the image pairs of unchanged footprints come from the stored
+    graph and only candidates involving the others are tested
+    (``pairs_reused`` counts the image pairs taken over). The store keeps
+    the latest graph only.
     """
-    key = product_key("graph", [[record["image"], record["key"]] for record in records])
-    path = Path(store) / "graph" / f"{key}.json"
+    footprints = [[record["image"], record["key"]] for record in records]
+    key = product_key("graph", footprints)
+    directory = Path(store) / "graph"
+    path = directory / f"{key}.json"
     stored = read_sealed(path, key)
     if stored is not None:
-        pairs = [dict(pair, area_sr=math.nan if pair["area_sr"] is None else pair["area_sr"]) for pair in stored["pairs"]]
-        return pairs, dict(stored["groups"]), True
-    pairs, groups = build_graph(records, polygons)
-    finite = [dict(pair, area_sr=pair["area_sr"] if math.isfinite(pair["area_sr"]) else None) for pair in pairs]
-    write_sealed(path, {"key": key, "pairs": finite, "groups": list(groups.items())})  # a list keeps group order
-    for other in path.parent.glob("*.json"):
+        pairs = [dict(pair, area_sr=_float(pair["area_sr"])) for pair in stored["pairs"]]
+        return pairs, dict(stored["groups"]), True, len(stored.get("image_pairs", ()))
+    previous = _previous_graph(directory)
+    if previous is not None:
+        found, caps, reused = updated_image_pairs(records, polygons, previous)
+    else:
+        caps = bounding_caps(polygons)
+        found, reused = image_pairs(polygons, caps=caps), 0
+    pairs, groups = build_graph(records, polygons, found)
+    finite = [dict(pair, area_sr=_finite(pair["area_sr"])) for pair in pairs]
+    write_sealed(path, {
+        "key": key,
+        "pairs": finite,
+        "groups": list(groups.items()),  # a list keeps group order
+        "footprints": footprints,
+        "caps": [[*centre, _finite(radius)] for centre, radius in zip(caps[0].tolist(), caps[1].tolist())],
+        "image_pairs": [[i, j, _finite(a_ij), _finite(a_ji)] for i, j, a_ij, a_ji in found],
+    })
+    for other in directory.glob("*.json"):
         if other != path:
             other.unlink(missing_ok=True)
-    return pairs, groups, False
+    return pairs, groups, False, reused
 
 
 PAIR_FIELDS = ("pair", "group_a", "group_b", "members_a", "members_b")

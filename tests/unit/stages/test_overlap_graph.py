@@ -1,5 +1,6 @@
 """The overlap graph stage: group pairs with stable ids, and tables a reader can trust."""
 
+import json
 import math
 
 import pytest
@@ -14,6 +15,7 @@ from skymatchflow.stages.image_products import footprint_record
 from skymatchflow.stages.overlap_graph import (
     build_graph,
     groups_table,
+    image_pairs,
     pair_id,
     pair_positions,
     pairs_table,
@@ -21,6 +23,7 @@ from skymatchflow.stages.overlap_graph import (
     read_pairs,
     safe_name,
     stored_graph,
+    updated_image_pairs,
 )
 
 SHAPE = (40, 50)
@@ -100,3 +103,47 @@ def test_the_graph_of_unchanged_footprints_is_read_back_from_the_store(tmp_path)
     assert len(list((store / "graph").iterdir())) == 1
     (next((store / "graph").iterdir())).write_text("{}")  # damaged: computed again
     assert stored_graph(recs, polygons, store)[2] is False
+
+
+def _same_found(a, b):
+    """Image pair lists equal, NaN areas equal to NaN."""
+    key = lambda found: [(i, j, *(None if math.isnan(x) else x for x in areas)) for i, j, *areas in found]  # noqa: E731
+    return key(a) == key(b)
+
+
+@pytest.mark.parametrize("change", ["add", "remove", "replace", "reorder"])
+def test_an_updated_graph_equals_a_full_build(tmp_path, change):
+    # a strip of overlapping footprints (clear overlaps, near-touching ones and far ones) in three groups
+    layout = [(f"i{k}", 14 * k + (3 if k % 3 else 0), f"g{k % 3}") for k in range(10)] + [("far", 900, "g9")]
+    recs = records(tmp_path, layout)
+    for record in recs:
+        record["key"] = "k-" + record["image"]
+    store = tmp_path / "store"
+    stored_graph(recs, [polygon_from_dict(r["polygon"]) for r in recs], store)
+    if change == "add":
+        recs = recs[:5] + records(tmp_path, [("new", 40, "g1")]) + recs[5:]
+        recs[5]["key"] = "k-new"
+    elif change == "remove":
+        recs = recs[:4] + recs[5:]
+    elif change == "replace":  # same id, another footprint
+        (tmp_path / "moved").mkdir()
+        recs[3] = records(tmp_path / "moved", [("i3", 47, "g0")])[0] | {"key": "k-i3-moved"}
+    else:
+        recs[2], recs[6] = recs[6], recs[2]
+    polygons = [polygon_from_dict(r["polygon"]) for r in recs]
+    previous = json.loads(next((store / "graph").iterdir()).read_text())
+    found, _, reused = updated_image_pairs(recs, polygons, previous)
+    assert reused > 0 and _same_found(found, image_pairs(polygons))
+    pairs, groups, whole, reused_again = stored_graph(recs, polygons, store)
+    full_pairs, full_groups = build_graph(recs, polygons)
+    assert whole is False and reused_again == reused and groups == full_groups
+    assert write_tables(tmp_path / "updated", recs, pairs, groups) == write_tables(tmp_path / "full", recs, full_pairs,
+                                                                                   full_groups)
+
+
+def write_tables(directory, recs, pairs, groups):
+    """The bytes of pairs.ecsv and groups.ecsv as the overlap graph writes them."""
+    directory.mkdir()
+    write_ecsv(pairs_table(pairs, recs), directory / "pairs.ecsv", {})
+    write_ecsv(groups_table(recs, groups), directory / "groups.ecsv", {})
+    return (directory / "pairs.ecsv").read_bytes(), (directory / "groups.ecsv").read_bytes()

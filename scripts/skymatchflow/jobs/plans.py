@@ -1,0 +1,19 @@
+"""Reading a pair batch plan in Snakemake's own process (see stages/pair_batch.write_batch_plans).
+
+Apart from the pair stage so that Snakemake, which reads every plan after
+the checkpoint at each start, imports neither astropy nor the stage's
+modules for it (about 0.6 s per start).
+"""
+
+import json
+from pathlib import Path
+
+from skymatchflow.io.errors import InputError
+
+
+def read_plan(path):
+    """A pair batch's plan as written (member images in first-use order); a damaged one is refused in one line."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as err:
+        raise InputError(path, f"missing or damaged ({type(err).__name__}); run: snakemake --forcerun pair_batch_plans") from None
