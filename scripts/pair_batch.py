@@ -2,13 +2,14 @@
 
 import logging
 
+from skymatchflow.jobs.plans import read_plan
 from skymatchflow.jobs.rulerunner import run_rule
-from skymatchflow.stages.pair_batch import batch_spec, read_batch_plan, run_batch
+from skymatchflow.stages.pair_batch import pair_batch_spec, run_batch
 
 
 def main(smk):
-    plan = read_batch_plan(smk.input.plan)
-    spec = batch_spec(plan["pairs"], plan["made_from"], smk.input.image_batches)
+    plan = read_plan(smk.input.plan)
+    spec = pair_batch_spec(plan["pairs"], plan["made_from"], smk.input.image_batches)
     computed, kept = run_batch({"stat": plan["stat"], "made_from": plan["made_from"], "batch": spec}, smk.output[0])
     logging.info("batch %s: %d pairs computed, %d unchanged pairs kept", smk.wildcards.batch, computed, kept)
 

@@ -36,12 +36,13 @@ from astropy.wcs import WCS
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_workflow import STEP_CONFIG, make_survey  # noqa: E402  (puts scripts/ on sys.path)
+
+from skymatchflow.geometry.footprint import footprint_polygon  # noqa: E402
+from skymatchflow.geometry.overlaps import overlapping_image_pairs  # noqa: E402
 from skymatchflow.io import openfiles  # noqa: E402
+from skymatchflow.io.maskfile import write_mask  # noqa: E402
 from skymatchflow.jobs.batches import batch_name  # noqa: E402
 from skymatchflow.stats.dqflags import good_pixel_mask  # noqa: E402
-from skymatchflow.geometry.footprint import footprint_polygon  # noqa: E402
-from skymatchflow.io.maskfile import write_mask  # noqa: E402
-from skymatchflow.geometry.overlaps import overlapping_image_pairs  # noqa: E402
 from skymatchflow.stats.pairstats import PairImage, pair_record  # noqa: E402
 
 AREA_TOL = 1e-13  # sr (areas of ~1e-7 sr; 64 float spacings of 2 pi is 5.7e-14)
@@ -134,7 +135,7 @@ def batch_stage(workdir, n_batches, scratch):
     import json
 
     from skymatchflow.jobs.batches import pair_batch_of
-    from skymatchflow.stages.pair_batch import batch_spec, run_batch
+    from skymatchflow.stages.pair_batch import pair_batch_spec, run_batch
 
     pairs, made_from, stat, image_batches, reference = run_pairs(workdir)
     out = {}
@@ -146,7 +147,7 @@ def batch_stage(workdir, n_batches, scratch):
         for batch, members in sorted(batches.items()):
             images = {m: made_from["images"][m] for p in members for m in p["members_a"] + p["members_b"]}
             made = made_from | {"images": images}
-            spec = batch_spec(members, made, image_batches)
+            spec = pair_batch_spec(members, made, image_batches)
             outdir = scratch / choose.__name__ / batch
             start = time.process_time()
             run_batch({"stat": stat, "made_from": made, "batch": spec}, outdir, store)

@@ -13,7 +13,7 @@ from skymatchflow.io.inputs import discover_images
 from skymatchflow.io.skylist import read_skylist
 from skymatchflow.io.stagefiles import read_json
 from skymatchflow.jobs.config import match_options, pair_options, stat_kwargs
-from skymatchflow.stages.image_batch import batch_spec, product_path, run_image_batch
+from skymatchflow.stages.image_batch import image_batch_spec, product_path, run_image_batch
 from skymatchflow.stages.overlap_graph import build_graph
 from skymatchflow.stages.solve_sky import pair_table, solve_tables, user_sky_table
 from skymatchflow.stats.pairstats import load_pair_image, pair_record
@@ -23,7 +23,7 @@ def run_in_process(config, workdir):
     """(sky table, pair table) for a full config (every key present, as after validation)."""
     workdir = Path(workdir) / "images"
     specs = discover_images(config)
-    run_image_batch(batch_spec(specs, config), workdir, store=workdir.parent / "store")
+    run_image_batch(image_batch_spec(specs, config), workdir, store=workdir.parent / "store")
     footprints = [read_json(product_path(workdir, image, "footprint")) for image in specs]
     if config["skymethod"] == "user":
         skies = read_skylist(config["skylist"], sorted({s.path for s in specs.values()}))

@@ -22,10 +22,10 @@ from helpers.paths import REPO
 from helpers.workflow_runner import run_snakemake, write_config
 
 from skymatchflow.io.errors import InputError
-from skymatchflow.solve.anchors import check_anchor_names
 from skymatchflow.io.inputs import discover_images
 from skymatchflow.io.skylist import read_skylist
 from skymatchflow.jobs.config import ConfigError, check_config
+from skymatchflow.solve.anchors import check_anchor_names
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 

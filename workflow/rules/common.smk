@@ -13,7 +13,7 @@ from skymatchflow.solve.anchors import check_anchor_names
 from skymatchflow.jobs.config import check_config, pair_options, stat_kwargs
 from skymatchflow.stats.exclusions import exclusion_params
 from skymatchflow.demo.names import demo_file_names
-from skymatchflow.stages.image_batch import batch_of_image, batch_spec
+from skymatchflow.stages.image_batch import batch_of_image, image_batch_spec
 from skymatchflow.io.inputchecks import stop_on_bad_input
 from skymatchflow.io.inputs import discover_images
 from skymatchflow.io.layoutcache import LayoutCache
@@ -93,7 +93,7 @@ def file_signatures(images):
 def image_batch_params(wildcards):
     """Everything a batch's products depend on, as one dict (a change re-runs it)."""
     images = IMAGE_BATCHES[wildcards.ibatch]
-    spec = batch_spec({i: IMAGES[i] for i in images}, config)
+    spec = image_batch_spec({i: IMAGES[i] for i in images}, config)
     return spec | {"signatures": file_signatures(images)}
 
 

@@ -52,7 +52,7 @@ def product_path(batch_dir, image_id, product):
     return Path(batch_dir) / f"{image_id}{SUFFIXES[product]}"
 
 
-def batch_spec(images, config):
+def image_batch_spec(images, config):
     """The spec of one batch: {id: ImageSpec} of its images and the full config.
 
     Everything its products depend on, as one dict (the rule's params, so a

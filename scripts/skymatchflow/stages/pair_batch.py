@@ -36,7 +36,6 @@ from skymatchflow.stages.image_batch import (
     repair_hint,
 )
 
-
 PAIR_DEFINITION = ("pair", "group_a", "group_b", "members_a", "members_b")
 
 
@@ -124,16 +123,7 @@ def write_batch_plans(pairs, made_from, stat_params, n_batches, outdir):
     return len(list(Path(outdir).iterdir()))
 
 
-def read_batch_plan(path):
-    """A pair batch's plan (see write_batch_plans); member images in first-use order."""
-    try:
-        plan = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as err:
-        raise InputError(path, f"missing or damaged ({type(err).__name__}); run: snakemake --forcerun pair_batch_plans") from None
-    return plan
-
-
-def batch_spec(pairs, made_from, image_batches):
+def pair_batch_spec(pairs, made_from, image_batches):
     """{"pairs", "images": {id: {"file", "sci", "footprint", "mask", "batch_dir"}}} of one pair batch.
 
     The member images' products are found in the image batch directories the

@@ -151,7 +151,8 @@ def test_scaled_and_tile_compressed_images_in_the_pair_stage(tmp_path, store):
 
 def test_batch_plans_hold_each_batch_pairs_and_only_its_members(tmp_path):
     from skymatchflow.jobs.batches import pair_batch_of
-    from skymatchflow.stages.pair_batch import read_batch_plan, write_batch_plans
+    from skymatchflow.jobs.plans import read_plan
+    from skymatchflow.stages.pair_batch import write_batch_plans
 
     pairs = [{"pair": f"g{a}~g{b}", "group_a": f"g{a}", "group_b": f"g{b}", "members_a": [f"i{a}"],
               "members_b": [f"i{b}"], "ra_a": 10.0 + 5.0 * a, "dec_a": 0.0, "size_a": 0.1}
@@ -160,7 +161,7 @@ def test_batch_plans_hold_each_batch_pairs_and_only_its_members(tmp_path):
     assert write_batch_plans(pairs, made_from, {"skystat": "mode"}, 3, tmp_path / "plans") == 3
     seen = []
     for path in sorted((tmp_path / "plans").glob("*.json")):
-        plan = read_batch_plan(path)
+        plan = read_plan(path)
         assert plan["batch"] == path.stem and plan["stat"] == {"skystat": "mode"}
         assert all(pair_batch_of(p, 3) == path.stem for p in plan["pairs"])
         members = {m for p in plan["pairs"] for m in p["members_a"] + p["members_b"]}
@@ -173,4 +174,4 @@ def test_batch_plans_hold_each_batch_pairs_and_only_its_members(tmp_path):
     assert {p.name: p.read_bytes() for p in (tmp_path / "plans").iterdir()} == first
     (tmp_path / "plans" / "b000.json").write_text("{")
     with pytest.raises(InputError, match="forcerun pair_batch_plans"):
-        read_batch_plan(tmp_path / "plans" / "b000.json")
+        read_plan(tmp_path / "plans" / "b000.json")
