@@ -12,7 +12,6 @@ reads an image's header and WCS through the same handle (one open per file).
 
 import contextlib
 import os
-import warnings
 from collections import OrderedDict
 
 from astropy.io import fits
@@ -47,13 +46,18 @@ def held(path):
 
 
 def held_fits_is_sound(path, key):
-    """``store.fits_is_sound(path, key)`` on the held handle, so that the pairs' reads do not open it again."""
+    """``store.fits_is_sound(path, key)`` for a file also held open, so that the pairs' reads do not open it again.
+
+    The check reads the file's bytes by name; the handle must be of that same
+    file (identity unchanged around the check), else the file is not sound.
+    """
+    from skymatchflow.io.store import fits_is_sound
+
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            hdul = held(path)
-            return hdul[-1].header.get("PRODKEY") == key and all(hdu.verify_checksum() == 1 for hdu in hdul)
-    except (InputError, OSError, KeyError, ValueError, TypeError, IndexError):
+        identity = _identity(path)
+        held(path)
+        return fits_is_sound(path, key) and _identity(path) == identity
+    except (InputError, OSError):
         return False
 
 
