@@ -43,9 +43,15 @@ def grid_for(data):
 
 
 def cutout(data, image, scale, shape):
-    """(slice y, slice x) of the grid pixels around one image's outline, or None if it is off the grid."""
+    """(slice y, slice x) of the grid pixels around one image's outline, or None if it is off the grid.
+
+    Off the grid too: an image the map's tangent plane cannot show (a
+    vertex 90 degrees or more from its centre, as in a survey around the sky).
+    """
     x0, _, y0, _ = data.bounds
     x, y = data.outlines[image]
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        return None
     px, py = (x - x0) / scale - 0.5, (y - y0) / scale - 0.5
     i0, i1 = max(0, int(np.floor(np.nanmin(py))) - 1), min(shape[0], int(np.ceil(np.nanmax(py))) + 2)
     j0, j1 = max(0, int(np.floor(np.nanmin(px))) - 1), min(shape[1], int(np.ceil(np.nanmax(px))) + 2)
@@ -98,10 +104,13 @@ def coadd_previews(data):
     reader = PreviewReader()
     wcs, shape, scale = grid_for(data)
     total, skies, count = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-    resampled = filled = 0
+    resampled = filled = off_grid = 0
     for row in data.sky:
         image = row["image"]
-        if image not in data.previews or (window := cutout(data, image, scale, shape)) is None:
+        if image not in data.previews:
+            continue
+        if (window := cutout(data, image, scale, shape)) is None:
+            off_grid += 1
             continue
         if max(window[0].stop - window[0].start, window[1].stop - window[1].start) >= MIN_PREVIEW_PIXELS:
             preview, keywords = reader.read(data.previews[image])
@@ -114,8 +123,8 @@ def coadd_previews(data):
         total[window][good] += values[good]
         skies[window][good] += sky_to_remove(row)
         count[window][good] += 1
-    log.info("mosaic on a %dx%d grid: %d previews resampled, %d small images filled with their whole-image sky",
-             shape[1], shape[0], resampled, filled)
+    log.info("mosaic on a %dx%d grid: %d previews resampled, %d small images filled with their whole-image sky, "
+             "%d off the map's tangent plane left out", shape[1], shape[0], resampled, filled, off_grid)
     with np.errstate(invalid="ignore", divide="ignore"):
         raw = np.where(count > 0, total / count, np.nan)
         matched = np.where(count > 0, (total - skies) / count, np.nan)

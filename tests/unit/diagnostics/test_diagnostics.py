@@ -210,3 +210,29 @@ def test_a_method_without_match_or_previews_still_gets_every_figure(tmp_path):
     assert list(summary["island"]) == ["-1", "total"] and np.isnan(summary["rms_before"][-1])
     for name in FIGURES:
         assert mpimg.imread(outputs[name])[..., :3].std() > 0.05, name
+
+
+def test_a_survey_around_the_sky_gets_every_figure(tmp_path):
+    """Images all around the equator: those the map's tangent plane cannot show are left out of the mosaic."""
+    footprints, previews, rows = [], {}, []
+    for k in range(6):
+        image = f"r{k}"
+        ras, decs, wcs = square(40.0 * k + 0.5, 0.5, 0.015)  # 200 degrees of RA
+        path = tmp_path / f"{image}.footprint.json"
+        write_json(path, {"image": image, "group": image, "ra": ras.tolist(), "dec": decs.tolist()})
+        footprints.append(str(path))
+        previews[image] = str(tmp_path / f"{image}.preview.fits")
+        write_preview(previews[image], np.full((100, 100), 1.0 + k, np.float32), np.ones((100, 100), bool), wcs,
+                      image, {}, size=20)
+        rows.append((image, f"{image}.fits", "SCI", image, 1.0 + k, 0.0, 0.0, 1.0 + k, "COMPLETE", k, 100, 0.0))
+    sky = Table(rows=rows, names=("image", "file", "sci", "group", "sky", "delta_match", "sky_global",
+                                  "sky_whole_image", "status", "island", "npix", "sky_initial"))
+    pairs = Table(names=("pair", "group_a", "group_b", "valid", "sky_a", "sky_b", "npix_a", "npix_b",
+                         "difference_before", "difference_after", "reason"),
+                  dtype=(str, str, str, bool, float, float, int, int, float, float, str))
+    sky.write(tmp_path / "sky.ecsv", format="ascii.ecsv")
+    pairs.write(tmp_path / "pairs.ecsv", format="ascii.ecsv")
+    outputs = {name: tmp_path / "diagnostics" / f"{name}.png" for name in FIGURES}
+    outputs["summary"] = tmp_path / "summary.ecsv"
+    make_diagnostics(tmp_path / "sky.ecsv", tmp_path / "pairs.ecsv", footprints, previews, outputs)
+    assert all(outputs[name].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for name in FIGURES)
