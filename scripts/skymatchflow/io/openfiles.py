@@ -3,8 +3,9 @@
 A pair batch reads a window of each member's SCI and mask once per pair it
 is in (about five pairs per image in a survey); opening the file and parsing
 its headers each time cost more than reading the window. Handles are kept
-in a small least-recently-used set, keyed by the file's identity (inode,
-size, mtime) so that a file replaced under the same name is opened afresh.
+in a small least-recently-used set (MAX_OPEN files, MAX_HELD_BYTES bytes),
+keyed by the file's identity (inode, size, mtime) so that a file replaced
+under the same name is opened afresh.
 Scaled and compressed HDUs, which a memory map cannot serve lazily, are
 read as fitsregion reads them. The pair stage also checks a mask's seal and
 reads an image's header and WCS through the same handle (one open per file).
@@ -21,6 +22,9 @@ from skymatchflow.io.fitsregion import is_scaled, read_file_region, read_region
 
 #: open files at most (two per image: SCI and mask), well under the usual limit of 1024
 MAX_OPEN = 128
+#: bytes of held files at most: the pages a memory map has read stay in the job's resident memory while it is
+#: held, so large images (16 MB per 2048x2048 SCI) are let go sooner than small ones (a job stays near 300 MB)
+MAX_HELD_BYTES = 128 * 2**20
 
 _open = OrderedDict()
 
@@ -40,7 +44,7 @@ def held(path):
         except (OSError, ValueError) as err:
             raise InputError(path, f"not a readable FITS file ({err})") from None
     _open[key] = hdul
-    while len(_open) > MAX_OPEN:
+    while len(_open) > MAX_OPEN or (len(_open) > 1 and sum(size for _, _, size, _ in _open) > MAX_HELD_BYTES):
         _open.popitem(last=False)[1].close()
     return hdul
 

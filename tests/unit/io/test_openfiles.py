@@ -30,3 +30,20 @@ def test_an_unreadable_file_is_a_one_line_error(tmp_path):
     (tmp_path / "x.fits").write_text("not FITS")
     with openfiles.held_files_closed(), pytest.raises(InputError, match="x.fits.*not a readable FITS file"):
         openfiles.held(tmp_path / "x.fits")
+
+
+def test_held_files_are_let_go_beyond_the_byte_budget(tmp_path, monkeypatch):
+    paths = []
+    for k in range(4):
+        path = tmp_path / f"m{k}.mask.fits"
+        write_mask(path, np.ones((60, 50), bool), f"m{k}", {}, "k")
+        paths.append(path)
+    size = paths[0].stat().st_size
+    monkeypatch.setattr(openfiles, "MAX_HELD_BYTES", 2 * size)
+    with openfiles.held_files_closed():
+        for path in paths:
+            openfiles.held(path)
+        assert [key[0] for key in openfiles._open] == [str(p) for p in paths[2:]]  # the two most recent
+        monkeypatch.setattr(openfiles, "MAX_HELD_BYTES", 0)
+        openfiles.held(paths[0])
+        assert len(openfiles._open) == 1  # the file just asked for is always held
