@@ -120,14 +120,5 @@ class PairGeometry:
         return result
 
     def overlap_pieces(self, polygon, others):
-        """``pairstats.overlap_pieces(polygon, others)``: (total area, [(ra, dec), ...])."""
-        area = 0.0
-        pieces = []
-        for other in others:
-            intersection = self.intersection(polygon, other)
-            piece_area = abs(intersection.area())
-            if piece_area == 0.0:
-                continue
-            area += piece_area
-            pieces.extend(intersection.to_radec())
-        return area, pieces
+        """``intersection.overlap_pieces(polygon, others)``: (total area, [(ra, dec), ...])."""
+        return intersection.overlap_pieces(polygon, others, self.intersection)

@@ -29,3 +29,23 @@ def intersection_areas(a: SphericalPolygon, b: SphericalPolygon) -> tuple[float,
         float(np.fabs(intersect_polygons(a, b).area())),
         float(np.fabs(intersect_polygons(b, a).area())),
     )
+
+
+def overlap_pieces(polygon, others, intersect=intersect_polygons):
+    """(total area, [(ra, dec), ...]) of ``polygon`` intersected with each of ``others``.
+
+    Areas of intersections that are empty are skipped, as the reference does;
+    overlapping pieces are simply summed (the area is only a "> 0" test).
+    ``intersect``: how to intersect two polygons (exactintersect.PairGeometry
+    passes its own, which computes each pair's intersection once).
+    """
+    area = 0.0
+    pieces = []
+    for other in others:
+        intersection = intersect(polygon, other)
+        piece_area = abs(intersection.area())
+        if piece_area == 0.0:
+            continue
+        area += piece_area
+        pieces.extend(intersection.to_radec())
+    return area, pieces

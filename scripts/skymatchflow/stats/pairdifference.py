@@ -18,10 +18,11 @@ equation as the reference's ``sky_a - sky_b``.
 
 import numpy as np
 
+from skymatchflow.geometry.intersection import overlap_pieces
 from skymatchflow.geometry.scanfill import fill_bounding_window, scan_fill
 from skymatchflow.jobs.config import stat_kwargs
 from skymatchflow.stats.imagestats import sky_statistic
-from skymatchflow.stats.pairstats import _read_window, _union_window, overlap_pieces, pixel_coordinates
+from skymatchflow.stats.pairstats import _read_window, _union_window, pixel_coordinates
 
 #: pixels added around B's window so that bilinear interpolation has neighbours
 RESAMPLE_MARGIN = 2

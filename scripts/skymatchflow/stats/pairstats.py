@@ -15,7 +15,7 @@ from astropy.io import fits
 from astropy.wcs import NoConvergence
 
 from skymatchflow.geometry.exactintersect import PairGeometry
-from skymatchflow.geometry.intersection import intersect_polygons
+from skymatchflow.geometry.intersection import overlap_pieces
 from skymatchflow.geometry.scanfill import fill_bounding_window, scan_fill
 from skymatchflow.io.errors import InputError
 from skymatchflow.io.inputs import WHOLE_FILE_COMPRESSION, ImageSpec, parse_extension
@@ -69,24 +69,6 @@ class MemberStat:
 
     def as_dict(self):
         return {"image": self.image, "sky": self.sky, "npix": self.npix, "area_sr": self.area_sr, "reason": self.reason}
-
-
-def overlap_pieces(polygon, others):
-    """(total area, [(ra, dec), ...]) of ``polygon`` intersected with each of ``others``.
-
-    Areas of intersections that are empty are skipped, as the reference does;
-    overlapping pieces are simply summed (the area is only a "> 0" test).
-    """
-    area = 0.0
-    pieces = []
-    for other in others:
-        intersection = intersect_polygons(polygon, other)
-        piece_area = abs(intersection.area())
-        if piece_area == 0.0:
-            continue
-        area += piece_area
-        pieces.extend(intersection.to_radec())
-    return area, pieces
 
 
 # Compressed files cannot be read by region: a section read seeks in the
