@@ -103,6 +103,19 @@ class PairGeometry:
     def __init__(self):
         self._shared = {}
 
+    @staticmethod
+    def _area_once(polygon):
+        """``polygon`` with its ``area()`` computed once (then the same float each call).
+
+        spherical_geometry asks both footprints' areas at every intersection
+        (a footprint is in about five pairs of a batch) and both sides ask the
+        shared intersection's: a Girard sum in quad precision each time.
+        """
+        if "area" not in vars(polygon):
+            area = polygon.area()
+            polygon.area = lambda: area
+        return polygon
+
     def intersection(self, polygon_a, polygon_b):
         """The reference's ``polygon_a ∩ polygon_b`` (as ``intersection.intersect_polygons``)."""
         from spherical_geometry.polygon import MalformedPolygonError
@@ -112,7 +125,7 @@ class PairGeometry:
             return self._shared[key][0]
         try:
             with _far_nodes_in_float64():
-                result = polygon_a.intersection(polygon_b)
+                result = self._area_once(self._area_once(polygon_a).intersection(self._area_once(polygon_b)))
         except MalformedPolygonError:
             return polygon_a.copy()
         if _merge_free(polygon_a, polygon_b):

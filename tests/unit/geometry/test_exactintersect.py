@@ -99,6 +99,30 @@ def test_nearly_identical_polygons_fall_back_to_self_in_each_direction(monkeypat
     assert same_polygon(geometry.intersection(b, a), b)
 
 
+def test_areas_are_computed_once_per_polygon_and_equal_the_library(monkeypatch):
+    """Footprints in many pairs, and the intersection both sides share, pay one Girard sum each."""
+    from spherical_geometry.polygon import SingleSphericalPolygon
+
+    def footprints():  # new objects: a polygon keeps its area once asked
+        shape = (256, 256)
+        return [footprint_polygon(shape, tan_wcs(shape, crval=(10.0 + d, 5.0), scale_arcsec=0.5))[0] for d in (0, 0.02)]
+
+    a, b = footprints()
+    expected = (a.area(), b.area(), intersect_polygons(a, b).area())
+    a, b = footprints()
+    library_area = SingleSphericalPolygon.area
+    calls = []
+    monkeypatch.setattr(SingleSphericalPolygon, "area", lambda self: calls.append(1) or library_area(self))
+    for _ in range(3):  # three pairs of a batch with the same two footprints
+        geometry = PairGeometry()
+        area_a, _ = geometry.overlap_pieces(a, [b])
+        area_b, _ = geometry.overlap_pieces(b, [a])
+        assert area_a == area_b > 0
+        assert area_a == pytest.approx(abs(expected[2]), rel=0, abs=1e-13)  # another ring start: round-off
+    assert (a.area(), b.area()) == expected[:2]
+    assert len(calls) == 2 + 3  # each footprint once, each pair's shared intersection once
+
+
 def test_far_nodes_get_the_library_answer():
     """The float64 pre-test answers exactly as spherical_geometry's quad-double test, near and far."""
     rng = np.random.default_rng(3)
