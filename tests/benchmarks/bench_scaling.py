@@ -3,7 +3,7 @@
 Not a test. Run from the repository root::
 
     .venv/bin/python tests/benchmarks/bench_scaling.py                    # N = 500, 2000
-    .venv/bin/python tests/benchmarks/bench_scaling.py --n 500 2000 8000 20000
+    .venv/bin/python tests/benchmarks/bench_scaling.py --n 500 2000 8000 20000 --survey /tmp/survey
     .venv/bin/python tests/benchmarks/bench_scaling.py --n 200 --rerun-n 200   # smoke run
 
 On the survey strip of bench_workflow.py (N images of 256x256, default
@@ -64,6 +64,19 @@ def fit_laws(ns, walls):
     return a, b, float(np.exp(logc)), p
 
 
+def survey(directory, n):
+    """The first ``n`` images of the survey kept in ``directory``, generated there if it holds fewer.
+
+    make_survey draws image after image from one seeded generator, so the
+    first n images of a larger survey are the survey of n: one 20,000-image
+    directory (about 11 GB) serves every cold run.
+    """
+    paths = sorted(directory.glob("srv_*_cal.fits"))
+    if len(paths) < n:
+        paths = make_survey(directory, n, seed=12)
+    return paths[:n]
+
+
 def rerun_cases(n, scratch):
     """The cold run at ``n`` and the re-runs, each (label, Run)."""
     workdir = scratch / f"work_{n}"
@@ -94,6 +107,8 @@ def main(argv=None):
     parser.add_argument("--n", type=int, nargs="+", default=[500, 2000], help="cold-run sizes (default 500 2000)")
     parser.add_argument("--rerun-n", type=int, default=2000, help="size for the re-run cases (0: none)")
     parser.add_argument("--keep", type=Path, default=None, help="work in this directory and keep it")
+    parser.add_argument("--survey", type=Path, default=None,
+                        help="keep the cold runs' images in this directory and reuse them (the first N)")
     args = parser.parse_args(argv)
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="bench_scaling_"))
     scratch.mkdir(parents=True, exist_ok=True)
@@ -104,7 +119,8 @@ def main(argv=None):
         if n == args.rerun_n:
             continue  # measured with the re-runs, in the same directory
         workdir = scratch / f"work_{n}"
-        write_workflow_config(workdir, make_survey(scratch / f"data_{n}", n, seed=12))
+        data = survey(args.survey, n) if args.survey else make_survey(scratch / f"data_{n}", n, seed=12)
+        write_workflow_config(workdir, data)
         cold[n] = (run_workflow(f"cold_{n}", workdir, scratch, TIMEOUT), workdir)
     reruns = []
     if args.rerun_n:
