@@ -11,6 +11,7 @@ import hashlib
 
 from skymatchflow.geometry.skycells import sky_cell
 
+PAIR_FIELDS = ("pair", "group_a", "group_b", "members_a", "members_b")  # what a pair is (its key is made of these)
 PAIR_POSITION = ("ra_a", "dec_a", "size_a")  # where a pair is: its first side's overlapping members (degrees)
 
 

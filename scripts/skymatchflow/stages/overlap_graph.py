@@ -23,7 +23,7 @@ from skymatchflow.geometry.skycells import centre_and_size
 from skymatchflow.io.errors import InputError
 from skymatchflow.io.inputchecks import MAX_NAME, UNSAFE_NAME_CHARS, short_name
 from skymatchflow.io.store import STORE_DIR, product_key, read_sealed, write_sealed
-from skymatchflow.jobs.batches import PAIR_POSITION
+from skymatchflow.jobs.batches import PAIR_FIELDS, PAIR_POSITION
 from skymatchflow.stages.image_products import group_order
 
 
@@ -204,7 +204,6 @@ def stored_graph(records, polygons, store=STORE_DIR):
     return pairs, groups, False, reused
 
 
-PAIR_FIELDS = ("pair", "group_a", "group_b", "members_a", "members_b")
 GROUP_FIELDS = ("image", "file", "sci", "group", "group_index")
 
 

@@ -25,7 +25,7 @@ from skymatchflow.io.store import (
     stored_path,
     write_sealed,
 )
-from skymatchflow.jobs.batches import batch_pairs
+from skymatchflow.jobs.batches import PAIR_FIELDS, batch_pairs
 from skymatchflow.jobs.progress import tracked
 from skymatchflow.stages.image_batch import (
     image_batch_dirs,
@@ -35,8 +35,6 @@ from skymatchflow.stages.image_batch import (
     read_input_states,
     repair_hint,
 )
-
-PAIR_DEFINITION = ("pair", "group_a", "group_b", "members_a", "members_b")
 
 
 class MemberKeys:
@@ -96,7 +94,7 @@ def members_made_from(pair, member_keys):
 
 def pair_key(pair, stat_params, member_keys):
     """The store key of one pair record."""
-    definition = {name: pair[name] for name in PAIR_DEFINITION}  # not its position: that only picks the batch
+    definition = {name: pair[name] for name in PAIR_FIELDS}  # not its position: that only picks the batch
     return product_key(
         "pair", {"pair": definition, "stat": stat_params, "members": members_made_from(pair, member_keys)}
     )
