@@ -208,6 +208,24 @@ def test_a_memory_kill_reason_reaches_the_console(tmp_path):
     assert "MB > 150 MB); raise it with --set-resources image_batch:mem_mb=N" in line
 
 
+def test_a_cancelled_job_reason_reaches_the_console(tmp_path):
+    """scancel of a running job: the plugin says CANCELLED; the workflow's line names rule and batch."""
+    paths = [write_image(tmp_path / f"img{k}.fits", wcs=tan_wcs((64, 80), (150.1 + k * 0.005, 2.2))) for k in range(2)]
+    workdir = images_dir(tmp_path / "run", paths, image_batches=1, image_sheet=None)
+    run = subprocess.Popen(["timeout", "-s", "KILL", "300", *snakemake_command(workdir)], cwd=workdir,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    running = []
+    while time.monotonic() < deadline and not running:
+        running = [jobid for jobid, state, _ in job_states("image_batch") if state == "RUNNING"]
+        time.sleep(0.3)
+    assert running, "no image_batch job ever ran on SLURM"
+    subprocess.run(["scancel", running[0]], check=True)
+    output, _ = run.communicate(timeout=300)
+    assert run.returncode != 0
+    assert f"SLURM job {running[0]} (rule image_batch, batch i000) failed: cancelled" in output, output[-3000:]
+
+
 def test_bad_input_reason_reaches_the_console(tmp_path):
     """A bad file only the job can see (DQ values, not headers): its one line at the console."""
     good = write_image(tmp_path / "good.fits", dq=np.zeros((64, 80), np.uint32))
