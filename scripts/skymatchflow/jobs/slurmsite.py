@@ -15,7 +15,7 @@ ADVICE = ("add --slurm-status-command squeue (and keep finished jobs visible to 
 def sacct_problem(run=subprocess.run):
     """Why sacct cannot report this site's jobs, or None if it can."""
     try:
-        result = run(["sacct", "--noheader", "--allusers", "--starttime", "now", "--format", "JobID"],
+        result = run(["sacct", "--noheader", "--allocations", "--starttime", "now", "--format", "JobID"],
                      capture_output=True, text=True, timeout=30)
     except FileNotFoundError:
         return "sacct is not installed"
