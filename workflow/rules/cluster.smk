@@ -3,6 +3,7 @@
 # add; after a failure, one line per failed SLURM job with its rule, batch and
 # cause, including what SLURM killed (memory, time limit, cancel), which the
 # plugin does not report without sacct. Local runs are unaffected.
+import sys
 import time
 
 from skymatchflow.jobs import slurmfailures, slurmsite

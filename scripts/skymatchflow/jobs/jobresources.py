@@ -21,8 +21,9 @@ A cluster job holds more than the rule's script: the job's own Snakemake
 run beside it. Sites enforce the request on all of them together (a cgroup
 per job; OverMemoryKill on each step). Measured whole-job peaks on the CI's
 SLURM (tests/cluster/, the sum of every job process's peak RSS), 2026-12-06:
-340-390 MB for the demo's image batches, of which each Snakemake process took
-115-140 MB; requests of 200-250 MB (the script's peak alone) were killed.
+349-408 MB for every job of the demo and 357-403 MB at 300 images, of which
+each Snakemake process took 130-133 MB and srun and the shells about 13 MB;
+requests of 200-250 MB (the script's peak alone) were killed.
 So every submitted job asks for MARGIN x (two Snakemake processes + the
 script's peak model); rules that run beside the main Snakemake
 (``localrules``: the overlap graph, the pair plans, the solve) have no job
@@ -37,7 +38,7 @@ import math
 import os
 
 PROCESS_MB = 110  # a job's interpreter with its imports (measured 90-107 MB)
-SNAKEMAKE_MB = 140  # one Snakemake process inside a cluster job (measured 115-140 MB)
+SNAKEMAKE_MB = 140  # one Snakemake process inside a cluster job (measured 130-133 MB, plus srun's share)
 JOB_SNAKEMAKES = 2  # the job's and its job step's
 MARGIN = 1.5  # on every memory peak model (measured peaks x 1.5, rounded up)
 MEM_STEP_MB = 50  # requests rounded up to this
