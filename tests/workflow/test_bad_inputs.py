@@ -3,8 +3,9 @@
 A new bad input costs one row. Rows of ``START`` are refused before any job:
 they are checked through the functions the Snakefile calls at start (config
 check, input discovery, skylist), and one real Snakemake run shows such a
-refusal on the console with nothing made. Rows of ``JOB`` need the pixels or
-the WCS: one Snakemake run of an image sheet holding all of them reports each
+refusal on the console with nothing made; what the headers reveal (WCS
+values, the pixel matrix, missing extensions) is refused at start too. Rows of
+``JOB`` need the pixels or the primary header's keywords: one Snakemake run of an image sheet holding all of them reports each
 in the job's log and on the console, makes no output for them, and leaves
 every input unchanged (by checksum).
 """
@@ -22,6 +23,7 @@ from helpers.paths import REPO
 from helpers.workflow_runner import run_snakemake, write_config
 
 from skymatchflow.io.errors import InputError
+from skymatchflow.io.headerchecks import check_headers
 from skymatchflow.io.inputs import discover_images
 from skymatchflow.io.skylist import read_skylist
 from skymatchflow.jobs.config import ConfigError, check_config
@@ -167,6 +169,7 @@ def start_checks(config):
     """What the Snakefile runs before any job (workflow/rules/common.smk)."""
     check_config(config, SCHEMA)
     images = discover_images(config)
+    check_headers(images)
     check_anchor_names(config["anchor"], images, config["groups"])
     if config["skymethod"] == "user":
         read_skylist(config["skylist"], sorted({spec.path for spec in images.values()}))
@@ -257,19 +260,79 @@ def _table_as_sci(tmp):
     return (str(path), "2", "", "")
 
 
-JOB = {
+def _zero_cdelt(tmp):
+    return (str(set_raw_card(write_image(tmp / "zerocdelt.fits", wcs=pc_wcs()), "CDELT1", "0.0")), "", "", "")
+
+
+def pc_wcs():
+    wcs = tan_wcs()
+    wcs.wcs.cd = [[0.0, 0.0], [0.0, 0.0]]
+    del wcs.wcs.cd
+    wcs.wcs.cdelt = [-0.5 / 3600, 0.5 / 3600]
+    return wcs
+
+
+def _missing_sci(tmp):
+    return (str(write_image(tmp / "nosci2.fits")), "SCI,2", "", "")
+
+
+def _missing_dq(tmp):
+    return (str(write_image(tmp / "nodq3.fits", dq=np.zeros((64, 80), np.uint32))), "SCI", "DQ,3", "")
+
+
+# What the headers reveal, refused at start (headerchecks) though only the job read them before.
+HEADERS = {
     "CRVAL1 = NAN": (_crval_nan, "crvalnan.fits: extension 'SCI': WCS keyword CRVAL1 = NAN is not a finite number"),
     "CRPIX2 a string": (_crpix_text, "crpixtext.fits: extension 'SCI': WCS keyword CRPIX2 = middle is not a finite"),
     "singular CD matrix": (_singular_cd, "singular.fits: extension 'SCI': the WCS pixel matrix (CD or PC*CDELT) is singular"),
     "zero CD matrix": (_zero_cd, "zerocd.fits: extension 'SCI': the WCS pixel matrix (CD or PC*CDELT) is singular"),
+    "zero CDELT1": (_zero_cdelt, "zerocdelt.fits: extension 'SCI': the WCS pixel matrix (CD or PC*CDELT) is singular"),
+    "LATPOLE = NAN": (_latpole_nan, "latpole.fits: extension 'SCI': WCS keyword LATPOLE = NAN is not a finite number"),
+    "table as sci": (_table_as_sci, "tablesci.fits: extension '2' is a BINTABLE table, not an image"),
+    "missing SCI,2": (_missing_sci, "nosci2.fits: no extension 'SCI,2'"),
+    "missing DQ,3": (_missing_dq, "nodq3.fits: no extension 'DQ,3'"),
+}
+
+
+def _sheet_of(make_row):
+    def make(tmp):
+        return {"images": None, "image_sheet": write_sheet(tmp / "s.tsv", [make_row(tmp)])}
+
+    return make
+
+
+@pytest.mark.parametrize("name", sorted(HEADERS))
+def test_what_the_headers_reveal_is_refused_before_any_job(tmp_path, name):
+    make, fragment = HEADERS[name]
+    config = dict(schema_defaults(SCHEMA), **_sheet_of(make)(tmp_path))
+    before = {p: sha256(p) for p in tmp_path.iterdir() if p.is_file()}
+    with pytest.raises(InputError) as info:
+        start_checks(config)
+    assert fragment in str(info.value)
+    assert "\n" not in str(info.value)
+    assert {p: sha256(p) for p in before} == before
+
+
+def test_every_file_whose_headers_are_bad_is_one_line_at_start(tmp_path):
+    """One real run: two bad files among good ones, two lines, no job, nothing made."""
+    good = write_image(tmp_path / "good.fits")
+    rows = [(str(good), "", "", ""), _crval_nan(tmp_path), _missing_sci(tmp_path)]
+    write_config(tmp_path, images=None, image_sheet=write_sheet(tmp_path / "images.tsv", rows))
+    result = run_snakemake(tmp_path, timeout=300)
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 2, result.stderr
+    assert HEADERS["CRVAL1 = NAN"][1] in errors[0]
+    assert HEADERS["missing SCI,2"][1] in errors[1]
+    assert not (tmp_path / "results").exists()
+
+JOB = {
     "floating-point DQ": (_float_dq, "floatdq.fits: extension 'DQ,1': DQ holds floating-point values (float32)"),
     "negative DQ": (_negative_dq, "negdq.fits: extension 'DQ,1': DQ holds negative values"),
-    "LATPOLE = NAN": (_latpole_nan, "latpole.fits: extension 'SCI': WCS keyword LATPOLE = NAN is not a finite number"),
     "DQ beyond 32 bits": (_dq_beyond_32_bits, "dq64.fits: extension 'DQ,1': DQ holds values above 32 bits"),
     "BKGLEVEL without BKGSUB": (_bkglevel_alone, "bkglevel.fits[SCI]: BKGLEVEL is set but BKGSUB is not"),
     "BKGSUB without BKGLEVEL": (_bkgsub_alone, "bkgsub.fits[SCI]: BKGSUB is set but BKGLEVEL is not"),
     "BKGLEVEL not a number": (_bkglevel_text, "bkgtext.fits[SCI]: BKGLEVEL = 'high' is not a finite number"),
-    "table as sci": (_table_as_sci, "tablesci.fits: extension '2' is a BINTABLE table, not an image"),
 }
 
 

@@ -16,6 +16,7 @@ from skymatchflow.demo.names import demo_file_names
 from skymatchflow.stages.image_batch import batch_of_image, image_batch_spec
 from skymatchflow.io.inputchecks import stop_on_bad_input
 from skymatchflow.io.inputs import discover_images
+from skymatchflow.io.headerchecks import check_headers
 from skymatchflow.io.layoutcache import LayoutCache
 from skymatchflow.io.skylist import read_skylist
 from skymatchflow.geometry.skywcs import describe_policy, wcs_policy
@@ -27,6 +28,7 @@ validate(config, str(CONFIG_SCHEMA))
 
 _LAYOUTS = LayoutCache()
 IMAGES = stop_on_bad_input(discover_images, config, _LAYOUTS)
+stop_on_bad_input(check_headers, IMAGES, _LAYOUTS)
 _LAYOUTS.save()
 stop_on_bad_input(check_anchor_names, config["anchor"], IMAGES, config["groups"])
 WCS_POLICY = wcs_policy(config["wcs"])[0]

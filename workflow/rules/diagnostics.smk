@@ -66,7 +66,7 @@ rule demo_figure:
     conda:
         ENV
     resources:
-        mem_mb=500,
+        mem_mb=FIGURE_MEM_MB,
         runtime=5,
     script:
         "../../scripts/demo_figure.py"

@@ -1,6 +1,7 @@
 # Threads, memory (mem_mb) and run time (runtime, minutes) of every rule, for
 # cluster executors: computed from the files each job reads, with the measured
-# peak models and margins of scripts/skymatchflow/jobs/jobresources.py. Kept apart
+# peak models and margins of scripts/skymatchflow/jobs/jobresources.py; a
+# submitted job's memory also holds its two Snakemake processes. Kept apart
 # from the rules (which only name these functions) so that the estimates can be
 # changed in one place. Included after common.smk, whose input functions these
 # reuse; nothing here opens a file (only os.stat, when a job is planned).
@@ -75,5 +76,8 @@ def apply_runtime(wildcards):
 
 
 # The demo's generator: 152 MB and 10 s measured at 1024x1024 detectors.
-DEMO_MOSAIC_MEM_MB = 400
+DEMO_MOSAIC_MEM_MB = jobresources.demo_mosaic_mem_mb()
 DEMO_MOSAIC_RUNTIME = 10
+
+# The demo's figure of recovered against injected sky levels.
+FIGURE_MEM_MB = jobresources.figure_mem_mb()

@@ -13,3 +13,13 @@ class InputError(Exception):
         super().__init__(f"{source}: {reason}")
         self.source = str(source)
         self.reason = reason
+
+
+class InputErrors(InputError):
+    """Several bad inputs found at once (the start-time header checks): one line each."""
+
+    def __init__(self, errors):
+        Exception.__init__(self, "\n".join(str(error) for error in errors))
+        self.errors = list(errors)
+        self.source = errors[0].source
+        self.reason = errors[0].reason

@@ -71,5 +71,6 @@ def stop_on_bad_input(check, *args):
     try:
         return check(*args)
     except (InputError, ConfigError) as err:
-        print(f"Error: {err}", file=sys.stderr)
+        for line in str(err).splitlines():  # several only from the header checks (InputErrors)
+            print(f"Error: {line}", file=sys.stderr)
         sys.exit(1)

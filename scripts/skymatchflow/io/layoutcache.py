@@ -15,7 +15,7 @@ CACHE_PATH = ".snakemake/skymatchflow/input_layouts.json"
 
 
 class LayoutCache:
-    """{path: (signature, image HDUs)} read at start and written back when it grew."""
+    """{path: (signature, image HDUs, header checks passed)} read at start and written back when it grew."""
 
     def __init__(self, path=CACHE_PATH):
         self.path = Path(path)
@@ -27,14 +27,30 @@ class LayoutCache:
 
     def image_hdus(self, path, discover):
         """``discover(path)``'s answer, from the cache while the file is unchanged."""
-        signature = stat_signature(path)
-        entry = self.entries.get(str(path))
-        if entry is not None and entry["signature"] == signature:
+        entry = self._entry(path)
+        if "hdus" in entry:
             return [tuple(hdu) for hdu in entry["hdus"]]
         hdus = discover(path)
-        self.entries[str(path)] = {"signature": signature, "hdus": [list(hdu) for hdu in hdus]}
+        entry["hdus"] = [list(hdu) for hdu in hdus]
         self.changed = True
         return hdus
+
+    def checked(self, path, key, check):
+        """Run ``check(path)`` unless it passed for ``key`` while the file was unchanged."""
+        entry = self._entry(path)
+        if key in entry.get("checked", []):
+            return
+        check(path)
+        entry.setdefault("checked", []).append(key)
+        self.changed = True
+
+    def _entry(self, path):
+        """This file's entry, emptied when its stat signature changed."""
+        signature = stat_signature(path)
+        entry = self.entries.get(str(path))
+        if entry is None or entry["signature"] != signature:
+            entry = self.entries[str(path)] = {"signature": signature}
+        return entry
 
     def save(self):
         """Write the cache back if it learnt something (atomically: jobs may start at once)."""

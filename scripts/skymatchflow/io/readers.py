@@ -92,6 +92,33 @@ def _check_wcs_numbers(header, path, ext):
             raise InputError(path, f"extension {ext!r}: {SINGULAR}")
 
 
+def _check_header_matrix(header, path, ext):
+    """PC*CDELT (when there is no CD) from the header alone: singular if its determinant is 0."""
+    if any(key.startswith("CD") and "_" in key for key in header):
+        return  # _check_wcs_numbers checked the CD matrix
+    pc = [header.get(f"PC{i}_{j}", 1.0 if i == j else 0.0) for i, j in ((1, 1), (1, 2), (2, 1), (2, 2))]
+    det = (pc[0] * pc[3] - pc[1] * pc[2]) * header.get("CDELT1", 1.0) * header.get("CDELT2", 1.0)
+    if det == 0.0:
+        raise InputError(path, f"extension {ext!r}: {SINGULAR}")
+
+
+def check_image_header(hdul, path, ext):
+    """What one image's header reveals without its pixels or a WCS object (cheap at start).
+
+    The extension exists and is a 2-D image, its WCS numbers are finite and
+    its pixel matrix is not singular; the same messages as the image job's.
+    """
+    hdu = _hdu(hdul, path, ext)
+    _image_shape(hdu, path, ext)
+    _check_wcs_numbers(hdu.header, path, ext)
+    _check_header_matrix(hdu.header, path, ext)
+
+
+def check_dq_header(hdul, path, ext):
+    """A DQ extension named explicitly exists and is a 2-D image."""
+    _image_shape(_hdu(hdul, path, ext), path, ext)
+
+
 def _check_wcs_matrix(wcs, path, ext):
     """A singular or non-finite CD/PC matrix maps the image to a point or a line."""
     with warnings.catch_warnings():

@@ -16,6 +16,19 @@ and s), Snakemake 9.27, 2026-11-30 (see README "On a cluster"):
   2048x2048 images, 33.6 MB files);
 - a pair batch holds the overlap of two members at a time.
 
+A cluster job holds more than the rule's script: the job's own Snakemake
+(the SLURM batch step) and the job step's Snakemake, which starts the script,
+run beside it. Sites enforce the request on all of them together (a cgroup
+per job; OverMemoryKill on each step). Measured whole-job peaks on the CI's
+SLURM (tests/cluster/, the sum of every job process's peak RSS), 2026-12-06:
+349-408 MB for every job of the demo and 357-403 MB at 300 images, of which
+each Snakemake process took 130-133 MB and srun and the shells about 13 MB;
+requests of 200-250 MB (the script's peak alone) were killed.
+So every submitted job asks for MARGIN x (two Snakemake processes + the
+script's peak model); rules that run beside the main Snakemake
+(``localrules``: the overlap graph, the pair plans, the solve) have no job
+processes and ask for the script's model alone.
+
 Run times are wall-clock limits, so they are generous (a shared node or a
 slow parallel file system can be 10x slower than the CPU time measured here):
 a floor of 5 minutes, plus per item and per MB read.
@@ -25,7 +38,9 @@ import math
 import os
 
 PROCESS_MB = 110  # a job's interpreter with its imports (measured 90-107 MB)
-MARGIN = 1.5  # on every memory peak model
+SNAKEMAKE_MB = 140  # one Snakemake process inside a cluster job (measured 130-133 MB, plus srun's share)
+JOB_SNAKEMAKES = 2  # the job's and its job step's
+MARGIN = 1.5  # on every memory peak model (measured peaks x 1.5, rounded up)
 MEM_STEP_MB = 50  # requests rounded up to this
 RUNTIME_FLOOR_MIN = 5
 READ_MB_PER_MIN = 100  # ~20x slower than measured on local disk
@@ -56,6 +71,11 @@ def _mem(peak_mb):
     return int(math.ceil(MARGIN * peak_mb / MEM_STEP_MB) * MEM_STEP_MB)
 
 
+def _job_mem(script_peak_mb):
+    """A submitted job: its two Snakemake processes beside the script."""
+    return _mem(JOB_SNAKEMAKES * SNAKEMAKE_MB + script_peak_mb)
+
+
 def _minutes(seconds=0.0, read_mb=0.0, items=0):
     return int(
         math.ceil(
@@ -66,7 +86,7 @@ def _minutes(seconds=0.0, read_mb=0.0, items=0):
 
 def image_batch_mem_mb(sizes_mb):
     """An image batch: one member in memory at a time."""
-    return _mem(PROCESS_MB + 2 * max(sizes_mb, default=0.0))
+    return _job_mem(PROCESS_MB + 2 * max(sizes_mb, default=0.0))
 
 
 def image_batch_runtime(sizes_mb):
@@ -76,7 +96,7 @@ def image_batch_runtime(sizes_mb):
 
 def pair_batch_mem_mb(sizes_mb):
     """A pair batch: the overlap of two members at a time."""
-    return _mem(PROCESS_MB + 3 * max(sizes_mb, default=0.0))
+    return _job_mem(PROCESS_MB + 3 * max(sizes_mb, default=0.0))
 
 
 def pair_batch_runtime(n_pairs, sizes_mb):
@@ -85,7 +105,7 @@ def pair_batch_runtime(n_pairs, sizes_mb):
 
 
 def catalog_mem_mb(n_images, n_pairs=0):
-    """Overlap graph and solve: every footprint, sky and pair row in memory."""
+    """Overlap graph and solve (local rules): every footprint, sky and pair row in memory."""
     return _mem(PROCESS_MB + FOOTPRINT_MB * n_images + PAIR_MB * n_pairs)
 
 
@@ -96,9 +116,19 @@ def catalog_runtime(n_images, n_pairs=0):
 
 def copy_mem_mb(size_mb):
     """A matched copy: the file's arrays, their copy and the output."""
-    return _mem(PROCESS_MB + 3 * size_mb)
+    return _job_mem(PROCESS_MB + 3 * size_mb)
 
 
 def copy_runtime(size_mb):
     """A matched copy: read once, written once."""
     return _minutes(read_mb=2 * size_mb)
+
+
+def demo_mosaic_mem_mb():
+    """The demo's generator (a submitted job): 152 MB measured at 1024x1024 detectors."""
+    return _job_mem(152)
+
+
+def figure_mem_mb():
+    """A figure of a small table (a submitted job): 107 MB measured with matplotlib loaded."""
+    return _job_mem(PROCESS_MB + 20)

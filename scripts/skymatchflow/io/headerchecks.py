@@ -1,0 +1,49 @@
+"""What the input files' headers reveal, refused at Snakemake start, before any job.
+
+A WCS value that is not a finite number, a singular pixel matrix or a
+missing extension would otherwise fail a whole image batch inside a cluster
+job (25 images, a queue wait and two Snakemake starts), after the other
+batches ran. The checks read headers only, once per file and layout: the
+layout cache remembers a file that passed while it is unchanged, so later
+starts (every cluster job's among them) open nothing.
+"""
+
+from skymatchflow.io.errors import InputError, InputErrors
+from skymatchflow.io.inputs import AUTO_DQ
+
+
+def _check_file(path, specs):
+    # here, not at the top: Snakemake imports this module at every start
+    from skymatchflow.io.readers import _open, check_dq_header, check_image_header
+
+    with _open(path) as hdul:
+        for spec in specs:
+            check_image_header(hdul, path, spec.sci)
+            if spec.dq not in ("", AUTO_DQ) and not spec.dq_file:
+                check_dq_header(hdul, path, spec.dq)
+
+
+def check_headers(images, layouts=None):
+    """Refuse every input file whose headers show it cannot be used: one line per file.
+
+    ``images``: {image id: ImageSpec}; files a rule has yet to make are left
+    to their job. ``layouts`` (a LayoutCache) skips files that passed before.
+    """
+    per_file = {}
+    for spec in images.values():
+        per_file.setdefault(spec.path, []).append(spec)
+    errors = []
+    for path, specs in per_file.items():
+        key = "|".join(f"{spec.sci}/{spec.dq}/{spec.dq_file}" for spec in specs)
+        try:
+            if layouts is not None:
+                layouts.checked(path, key, lambda p: _check_file(p, specs))
+            else:
+                _check_file(path, specs)
+        except FileNotFoundError:
+            continue
+        except InputError as err:
+            if "file not found" not in err.reason:
+                errors.append(err)
+    if errors:
+        raise InputErrors(errors)

@@ -1,0 +1,38 @@
+# Cluster runs only (the SLURM executor plugin): before any job, a status
+# command that cannot see this site's jobs stops the run with the option to
+# add; after a failure, one line per failed SLURM job with its rule, batch and
+# cause, including what SLURM killed (memory, time limit, cancel), which the
+# plugin does not report without sacct. Local runs are unaffected.
+import sys
+import time
+
+from skymatchflow.jobs import slurmfailures, slurmsite
+
+RUN_STARTED = time.time()
+
+
+def slurm_settings():
+    """The SLURM plugin's settings in the main Snakemake, else None."""
+    plugin = workflow.executor_plugin
+    if not workflow.is_main_process or plugin is None or plugin.name != "slurm":
+        return None
+    return workflow.executor_settings
+
+
+onstart:
+    settings = slurm_settings()
+    if settings is not None:
+        problem = slurmsite.status_command_problem(
+            getattr(settings, "status_command", None)
+        )
+        if problem:
+            print(problem, file=sys.stderr)
+            sys.exit(1)
+
+
+onerror:
+    settings = slurm_settings()
+    if settings is not None:
+        logdir = getattr(settings, "logdir", None) or ".snakemake/slurm_logs"
+        for line in slurmfailures.failure_lines(logdir, RUN_STARTED):
+            print(line, file=sys.stderr)
