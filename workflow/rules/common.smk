@@ -7,7 +7,10 @@ from pathlib import Path
 from snakemake.logging import logger
 from snakemake.utils import validate
 
-sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
+# workflow/, found from this file: workflow.basedir is the user's own Snakefile's
+# directory when the workflow is used as a module (README, "In your own directory")
+WORKFLOW_DIR = Path(workflow.current_basedir).parent
+sys.path.insert(0, str(WORKFLOW_DIR.parent / "scripts"))
 
 from skymatchflow.solve.anchors import check_anchor_names
 from skymatchflow.jobs.config import check_config, pair_options, stat_kwargs
@@ -21,7 +24,7 @@ from skymatchflow.io.skylist import read_skylist
 from skymatchflow.geometry.skywcs import describe_policy, wcs_policy
 from skymatchflow.io.stagefiles import stat_signature
 
-CONFIG_SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
+CONFIG_SCHEMA = WORKFLOW_DIR / "schemas" / "config.schema.yaml"
 stop_on_bad_input(check_config, config, CONFIG_SCHEMA)
 validate(config, str(CONFIG_SCHEMA))
 

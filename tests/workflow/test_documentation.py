@@ -1,0 +1,204 @@
+"""Every command shown in README.md, config/README.md and workflow/profiles/README.md works.
+
+Commands are read from the documents themselves (```bash blocks, and inline
+code that starts with a program), so a command added, changed or broken in
+the docs is tested without touching this file; a program this file does not
+know fails the test until a check is written for it. How each is checked:
+
+- ``snakemake``: parsed with Snakemake's own argument parser (every
+  ``--configfile`` value must be a config file, not a target swallowed by
+  it), then run in a clone of the repository (symbolic links to ``workflow/``,
+  ``scripts/``, ``envs/``, ``tests/``; the demo shrunk to 128 px detectors):
+  the demo's commands for real after one full demo run, a ``--configfile
+  my.yaml`` command as a dry run in a second clone whose ``my.yaml`` holds
+  two real 2MASS tiles (one dataset, one directory). Commands through the
+  SLURM profile are parsed only, and their profile must exist: the executor
+  plugin lives in its own venv and a SLURM run is ``tests/cluster``'s job.
+- ``pip install -r F``: every F exists and pins every package.
+- ``python -m venv``: the interpreter's version is the one named.
+- ``python -m pytest [paths]``: collected (``--collect-only``), never run.
+- ``scancel``/``squeue``: options checked against the ones the docs may use.
+"""
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from helpers.paths import REPO, SHARED_DATA
+
+pytestmark = pytest.mark.e2e
+
+DOCUMENTS = ("README.md", "config/README.md", "workflow/profiles/README.md")
+SLURM_OPTIONS = {"scancel": {"--name"}, "squeue": {"--me", "-o"}}
+PROGRAMS = {"snakemake", "pip", "python", "python3.11", "scancel", "squeue"}
+# snakemake actions that only look (run for real, in the demo clone)
+LOOKING = {"--unlock", "--list-rules", "--version", "--help"}
+M17 = sorted((SHARED_DATA / "m17_2mass").glob("*.fits.gz"))[:2]
+
+
+def program_of(command):
+    """The program a command runs (``.venv/bin/snakemake`` -> ``snakemake``), or None."""
+    words = command.split()
+    return Path(words[0]).name if words and Path(words[0]).name in PROGRAMS else None
+
+
+def inline_commands(text):
+    """Inline code spans that run a program (a lone SLURM program name is a name, not a command)."""
+    for span in re.findall(r"`([^`\n]+)`", text):
+        program = program_of(span)
+        if program and not (program in SLURM_OPTIONS and len(span.split()) == 1):
+            yield span.strip()
+
+
+def block_commands(text):
+    """Lines of ```bash blocks, comments dropped, split at ``&&``."""
+    for block in re.findall(r"^ *```bash\n(.*?)^ *```", text, re.MULTILINE | re.DOTALL):
+        for line in block.splitlines():
+            line = line.split(" #")[0].strip()
+            for part in line.split("&&"):
+                if part.strip():
+                    yield part.strip()
+
+
+def documented_commands():
+    """(document, command) for every distinct command, in document order."""
+    seen = {}
+    for name in DOCUMENTS:
+        text = (REPO / name).read_text()
+        for command in [*block_commands(text), *inline_commands(text)]:
+            seen.setdefault(command, name)
+    return [(name, command) for command, name in seen.items()]
+
+
+COMMANDS = documented_commands()
+
+
+def make_clone(root):
+    """A directory that looks like a fresh clone, without copying the code or touching the repository."""
+    root.mkdir()
+    for name in ("workflow", "scripts", "envs", "tests", "pytest.ini"):
+        (root / name).symlink_to(REPO / name)
+    shutil.copytree(REPO / "config", root / "config")
+    return root
+
+
+@pytest.fixture(scope="module")
+def demo_clone(tmp_path_factory):
+    """A clone after the README's first command (the demo, 128 px detectors to keep it short)."""
+    clone = make_clone(tmp_path_factory.mktemp("docs") / "clone")
+    config_path = clone / "config" / "config.yaml"
+    config = yaml.safe_load(config_path.read_text())
+    config_path.write_text(yaml.safe_dump(config | {"demo": {"detector_size": 128}}))
+    result = snakemake(clone, ["--cores", "2"])
+    assert result.returncode == 0, result.stderr[-3000:]
+    return clone
+
+
+@pytest.fixture(scope="module")
+def data_clone(tmp_path_factory):
+    """A second clone for a user's own data (two 2MASS tiles in ``my.yaml``)."""
+    clone = make_clone(tmp_path_factory.mktemp("docs") / "clone")
+    (clone / "my.yaml").write_text(yaml.safe_dump({"images": [str(p) for p in M17]}))
+    return clone
+
+
+def snakemake(clone, args):
+    command = ["timeout", "-s", "KILL", "900", sys.executable, "-m", "snakemake", *args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=clone)
+
+
+def parse_snakemake(args):
+    from snakemake.cli import get_argument_parser
+
+    parsed = get_argument_parser().parse_args(args)
+    for path in parsed.configfile or []:
+        assert Path(path).suffix in (".yaml", ".yml", ".json"), (
+            f"--configfile takes {path} as a config file: put targets before --configfile"
+        )
+    return parsed
+
+
+def check_snakemake(words, request):
+    args = words[1:]
+    if not {"--help", "--version"} & set(args):  # argparse would exit on these
+        parsed = parse_snakemake(args)
+    if "--workflow-profile" in args:
+        profile = args[args.index("--workflow-profile") + 1]
+        assert (REPO / "workflow" / "profiles" / profile / "config.yaml").is_file()
+        if profile != "default":
+            return  # needs the executor plugin's venv and a SLURM: tests/cluster
+    if "--configfile" in args and not LOOKING & set(args):
+        clone = request.getfixturevalue("data_clone")
+        for path in parsed.configfile:
+            assert (clone / path).is_file(), f"{path}: the docs use a config the test does not provide"
+        args = [*args, "--dry-run"]
+    else:
+        clone = request.getfixturevalue("demo_clone")
+    result = snakemake(clone, args)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    if "--report" in args:
+        assert (clone / args[args.index("--report") + 1]).stat().st_size > 10_000
+
+
+def check_pip(words):
+    assert words[1] == "install"
+    files = [words[i + 1] for i, word in enumerate(words) if word == "-r"]
+    assert files and len(files) * 2 == len(words) - 2, f"only -r FILE arguments expected: {words}"
+    for name in files:
+        for line in (REPO / name).read_text().splitlines():
+            line = line.split("#")[0].strip()
+            assert not line or line.startswith("-r ") or "==" in line, f"{name}: {line} is not pinned"
+
+
+def check_python(words, program):
+    if words[1:3] == ["-m", "venv"]:
+        assert len(words) == 4 and "/" not in words[3]
+        assert program == f"python{sys.version_info.major}.{sys.version_info.minor}"
+    elif words[1:3] == ["-m", "pytest"]:
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *words[3:]],
+            capture_output=True, text=True, cwd=REPO,
+        )
+        assert result.returncode == 0, result.stdout[-3000:]
+        assert re.search(r"^\d+ tests? collected", result.stdout, re.MULTILINE), result.stdout[-500:]
+    else:
+        pytest.fail(f"no check for this python command: {' '.join(words)}")
+
+
+def check_slurm(words, program):
+    options = {word for word in words[1:] if word.startswith("-")}
+    assert options <= SLURM_OPTIONS[program], f"{program}: {options - SLURM_OPTIONS[program]}"
+
+
+@pytest.mark.parametrize(("document", "command"), COMMANDS, ids=[c for _, c in COMMANDS])
+def test_documented_command_works(document, command, request):
+    words = shlex.split(command)
+    program = program_of(command)
+    if program == "snakemake":
+        check_snakemake(words, request)
+    elif program == "pip":
+        check_pip(words)
+    elif program.startswith("python"):
+        check_python(words, program)
+    elif program in SLURM_OPTIONS:
+        check_slurm(words, program)
+    else:
+        pytest.fail(f"{document}: no check for {command}")
+
+
+def test_every_document_has_commands():
+    """The extraction finds the commands (an empty list would pass every test above vacuously)."""
+    found = {document for document, _ in COMMANDS}
+    assert found == set(DOCUMENTS)
+    assert len(COMMANDS) >= 20
+
+
+def test_a_target_after_configfile_is_refused():
+    """The README's old JWST command, which Snakemake read as two config files."""
+    with pytest.raises(AssertionError, match="put targets before --configfile"):
+        parse_snakemake(["--cores", "8", "--configfile", "my.yaml", "matched"])
