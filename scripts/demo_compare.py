@@ -1,7 +1,5 @@
 """Snakemake entry: print and save the demo's recovered against injected sky."""
 
-from pathlib import Path
-
 from astropy.table import Table
 
 from skymatchflow.demo.compare import compare_with_truth, format_comparison
@@ -15,7 +13,8 @@ def main(smk):
     )
     lines = format_comparison(table)
     print("\n".join(lines), flush=True)
-    Path(smk.log[0]).write_text("\n".join(lines) + "\n")
+    with open(smk.log[0], "a") as log:  # after the log's version line
+        log.write("\n".join(lines) + "\n")
     with atomic_path(smk.output[0]) as tmp:
         table.write(tmp, format="ascii.ecsv")
 

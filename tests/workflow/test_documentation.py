@@ -202,3 +202,22 @@ def test_a_target_after_configfile_is_refused():
     """The README's old JWST command, which Snakemake read as two config files."""
     with pytest.raises(AssertionError, match="put targets before --configfile"):
         parse_snakemake(["--cores", "8", "--configfile", "my.yaml", "matched"])
+
+
+def test_the_demo_run_records_the_version_in_every_result_and_log(demo_clone):
+    """The README's first command's results and logs all name the package's version."""
+    from astropy.io import fits
+    from astropy.table import Table
+
+    from skymatchflow import __version__
+
+    result = snakemake(demo_clone, ["--cores", "2", "matched"])
+    assert result.returncode == 0, result.stderr[-3000:]
+    for table in ("sky.ecsv", "pair_differences.ecsv", "summary.ecsv"):
+        assert Table.read(demo_clone / "results" / table).meta["software"]["skymatchflow"] == __version__, table
+    for copy in (demo_clone / "results" / "matched").iterdir():
+        assert fits.getheader(copy)["SKYMFVER"] == __version__
+    logs = sorted((demo_clone / "logs").rglob("*.log"))
+    assert len(logs) >= 10  # the demo's jobs: mosaic, image and pair batches, graph, solve, diagnostics, apply
+    for log in logs:
+        assert f" INFO skymatchflow {__version__}, rule " in log.read_text().splitlines()[0], log
