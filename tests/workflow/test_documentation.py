@@ -11,7 +11,10 @@ know fails the test until a check is written for it. How each is checked:
   ``scripts/``, ``envs/``, ``tests/``; the demo shrunk to 128 px detectors):
   the demo's commands for real after one full demo run, a ``--configfile
   my.yaml`` command as a dry run in a second clone whose ``my.yaml`` holds
-  two real 2MASS tiles (one dataset, one directory). Commands through the
+  two real 2MASS tiles (one dataset, one directory); the commands of the
+  README's "In your own directory" section in a temporary directory holding
+  that section's own ``Snakefile`` (the workflow as a ``module``, its path
+  put in) and a config of two 2MASS tiles. Commands through the
   SLURM profile are parsed only, and their profile must exist: the executor
   plugin lives in its own venv and a SLURM run is ``tests/cluster``'s job.
 - ``pip install -r F``: every F exists and pins every package.
@@ -65,14 +68,18 @@ def block_commands(text):
                     yield part.strip()
 
 
+MODULE_SECTION = "In your own directory"
+
+
 def documented_commands():
-    """(document, command) for every distinct command, in document order."""
+    """(document, section, command) for every distinct command, in document order."""
     seen = {}
     for name in DOCUMENTS:
-        text = (REPO / name).read_text()
-        for command in [*block_commands(text), *inline_commands(text)]:
-            seen.setdefault(command, name)
-    return [(name, command) for command, name in seen.items()]
+        for section in re.split(r"^## ", (REPO / name).read_text(), flags=re.MULTILINE):
+            title = section.splitlines()[0] if section else ""
+            for command in [*block_commands(section), *inline_commands(section)]:
+                seen.setdefault(command, (name, title))
+    return [(name, title, command) for command, (name, title) in seen.items()]
 
 
 COMMANDS = documented_commands()
@@ -100,6 +107,26 @@ def demo_clone(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def module_dir(tmp_path_factory):
+    """A user's own directory: the README's module Snakefile (the clone's path put in) and two 2MASS tiles."""
+    readme = (REPO / "README.md").read_text()
+    section = next(s for s in re.split(r"^## ", readme, flags=re.MULTILINE) if s.startswith(MODULE_SECTION))
+    (snakefile,) = re.findall(r"^```python\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
+    assert "/path/to/skymatch/workflow/Snakefile" in snakefile
+    workdir = tmp_path_factory.mktemp("docs") / "m17"
+    (workdir / "config").mkdir(parents=True)
+    (workdir / "Snakefile").write_text(snakefile.replace("/path/to/skymatch", str(REPO)))
+    (workdir / "config" / "config.yaml").write_text(yaml.safe_dump({"images": [str(p) for p in M17]}))
+    workdir.joinpath(".clone_before").write_text("\n".join(clone_entries()))
+    return workdir
+
+
+def clone_entries():
+    """The repository's top-level names (pytest's own cache aside): a run elsewhere must add none."""
+    return sorted(path.name for path in REPO.iterdir() if path.name != ".pytest_cache")
+
+
+@pytest.fixture(scope="module")
 def data_clone(tmp_path_factory):
     """A second clone for a user's own data (two 2MASS tiles in ``my.yaml``)."""
     clone = make_clone(tmp_path_factory.mktemp("docs") / "clone")
@@ -123,7 +150,7 @@ def parse_snakemake(args):
     return parsed
 
 
-def check_snakemake(words, request):
+def check_snakemake(words, request, section):
     args = words[1:]
     if not {"--help", "--version"} & set(args):  # argparse would exit on these
         parsed = parse_snakemake(args)
@@ -132,7 +159,9 @@ def check_snakemake(words, request):
         assert (REPO / "workflow" / "profiles" / profile / "config.yaml").is_file()
         if profile != "default":
             return  # needs the executor plugin's venv and a SLURM: tests/cluster
-    if "--configfile" in args and not LOOKING & set(args):
+    if section.startswith(MODULE_SECTION):
+        clone = request.getfixturevalue("module_dir")
+    elif "--configfile" in args and not LOOKING & set(args):
         clone = request.getfixturevalue("data_clone")
         for path in parsed.configfile:
             assert (clone / path).is_file(), f"{path}: the docs use a config the test does not provide"
@@ -175,12 +204,12 @@ def check_slurm(words, program):
     assert options <= SLURM_OPTIONS[program], f"{program}: {options - SLURM_OPTIONS[program]}"
 
 
-@pytest.mark.parametrize(("document", "command"), COMMANDS, ids=[c for _, c in COMMANDS])
-def test_documented_command_works(document, command, request):
+@pytest.mark.parametrize(("document", "section", "command"), COMMANDS, ids=[c for _, _, c in COMMANDS])
+def test_documented_command_works(document, section, command, request):
     words = shlex.split(command)
     program = program_of(command)
     if program == "snakemake":
-        check_snakemake(words, request)
+        check_snakemake(words, request, section)
     elif program == "pip":
         check_pip(words)
     elif program.startswith("python"):
@@ -193,7 +222,7 @@ def test_documented_command_works(document, command, request):
 
 def test_every_document_has_commands():
     """The extraction finds the commands (an empty list would pass every test above vacuously)."""
-    found = {document for document, _ in COMMANDS}
+    found = {document for document, _, _ in COMMANDS}
     assert found == set(DOCUMENTS)
     assert len(COMMANDS) >= 20
 
@@ -221,3 +250,19 @@ def test_the_demo_run_records_the_version_in_every_result_and_log(demo_clone):
     assert len(logs) >= 10  # the demo's jobs: mosaic, image and pair batches, graph, solve, diagnostics, apply
     for log in logs:
         assert f" INFO skymatchflow {__version__}, rule " in log.read_text().splitlines()[0], log
+
+
+def test_the_workflow_runs_as_a_module_from_the_user_s_own_directory(module_dir):
+    """The README's module section: results, logs and report in the user's directory, nothing in the clone."""
+    from astropy.table import Table
+
+    for args in (["--cores", "2", "matched"], ["--cores", "2"], ["--report", "report.html"]):
+        result = snakemake(module_dir, args)
+        assert result.returncode == 0, result.stderr[-3000:]
+    assert clone_entries() == (module_dir / ".clone_before").read_text().splitlines()
+    sky = Table.read(module_dir / "results" / "sky.ecsv")
+    assert sorted(sky["file"]) == sorted(str(p) for p in M17) and set(sky["status"]) == {"COMPLETE"}
+    assert len(list((module_dir / "results" / "matched").iterdir())) == len(M17)
+    assert (module_dir / "logs" / "solve_sky.log").is_file()
+    assert (module_dir / "results" / "diagnostics" / "mosaic.png").is_file()
+    assert "filename=mosaic.png;base64,iVBORw0KGgo" in (module_dir / "report.html").read_text(errors="replace")
