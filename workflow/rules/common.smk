@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from snakemake.logging import logger
+from snakemake.io import is_flagged
 from snakemake.utils import validate
 
 # workflow/, found from this file: workflow.basedir is the user's own Snakefile's
@@ -209,3 +210,34 @@ def apply_params(wildcards):
 def diagnostics_params(wildcards):
     """The images in input order, and whether they have previews (not with skymethod 'user')."""
     return {"images": list(IMAGES), "previews": not USER_SKIES}
+
+
+def refuse_stale_report(wildcards):
+    """The labels of every report() file; only `--report` calls it, after building its DAG of jobs.
+
+    Snakemake's report packages whatever files exist: after `matched` with
+    another config, or a config edited since the last run, it would show
+    figures of one dataset beside the sky table of another. Any job that
+    would run now means some report file is out of date: stop with one line.
+    Returns no labels, so the report is otherwise unchanged.
+    """
+    dag = workflow.dag
+    stale = [
+        job for job in dag.needrun_jobs() if job.rule.name not in ("all", "matched")
+    ]
+    if stale:
+        files = sorted(
+            {str(f) for job in stale for f in job.output if is_flagged(f, "report")}
+        )
+        first = stale[0]
+        # e.g. "Params have changed since last execution"
+        reason = str(dag.reason(first)).split(":")[0]
+        print(
+            f"Error: the report would hold results out of date for this config: "
+            f"{', '.join(files) or 'the results'} ({len(stale)} jobs would run; "
+            f"first {first.rule.name}, {reason}); run the same snakemake command "
+            f"without --report first, then the report",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+    return None
