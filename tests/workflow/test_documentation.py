@@ -21,6 +21,9 @@ know fails the test until a check is written for it. How each is checked:
 - ``python -m venv``: the interpreter's version is the one named.
 - ``python -m pytest [paths]``: collected (``--collect-only``), never run.
 - ``scancel``/``squeue``: options checked against the ones the docs may use.
+- options shown alone (``--forcerun solve_sky``): parsed by Snakemake, and
+  ``--set-resources`` must name rules of the workflow; the few options of
+  other programs (benchmark scripts, the SLURM plugin) are listed here.
 """
 
 import re
@@ -220,11 +223,39 @@ def test_documented_command_works(document, section, command, request):
         pytest.fail(f"{document}: no check for {command}")
 
 
+# options of other programs, shown alone in the docs: the benchmark scripts' own
+# (tests/benchmarks, not run by the suite) and the SLURM plugin's (tests/cluster)
+NOT_SNAKEMAKE_OPTIONS = {"--n", "--mosaic-side", "--survey", "--slurm-status-command"}
+
+
+def option_fragments():
+    """Inline code of two or more words that starts with an option (``--forcerun solve_sky``)."""
+    for name in DOCUMENTS:
+        for span in re.findall(r"`(--[^`\n]+)`", (REPO / name).read_text()):
+            if len(span.split()) > 1:
+                yield span
+
+
+SNAKEMAKE_FRAGMENTS = sorted({f for f in option_fragments() if f.split()[0] not in NOT_SNAKEMAKE_OPTIONS})
+
+
+@pytest.mark.parametrize("fragment", SNAKEMAKE_FRAGMENTS)
+def test_documented_option_fragment_parses(fragment):
+    """Snakemake accepts each option shown alone (``...`` stands for a number); --set-resources names real rules."""
+    words = shlex.split(fragment.replace("...", "1000"))
+    parsed = parse_snakemake(words)
+    if parsed.set_resources:
+        rules = re.findall(r"^(?:rule|checkpoint) (\w+):", "".join(
+            path.read_text() for path in (REPO / "workflow" / "rules").glob("*.smk")), re.MULTILINE)
+        assert {entry.split(":")[0] for entry in parsed.set_resources} <= set(rules)
+
+
 def test_every_document_has_commands():
     """The extraction finds the commands (an empty list would pass every test above vacuously)."""
     found = {document for document, _, _ in COMMANDS}
     assert found == set(DOCUMENTS)
     assert len(COMMANDS) >= 20
+    assert {f.split()[0] for f in option_fragments()} >= NOT_SNAKEMAKE_OPTIONS  # none left over
 
 
 def test_a_target_after_configfile_is_refused():
