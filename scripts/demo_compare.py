@@ -3,7 +3,7 @@
 from astropy.table import Table
 
 from skymatchflow.demo.compare import compare_with_truth, format_comparison
-from skymatchflow.io.stagefiles import atomic_path
+from skymatchflow.io.stagefiles import atomic_path, software_versions
 from skymatchflow.jobs.rulerunner import run_rule
 
 
@@ -11,6 +11,7 @@ def main(smk):
     table = compare_with_truth(
         Table.read(smk.input.sky, format="ascii.ecsv"), Table.read(smk.input.truth, format="ascii.ecsv")
     )
+    table.meta["software"] = software_versions()
     lines = format_comparison(table)
     print("\n".join(lines), flush=True)
     with open(smk.log[0], "a") as log:  # after the log's version line

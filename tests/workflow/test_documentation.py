@@ -273,8 +273,14 @@ def test_the_demo_run_records_the_version_in_every_result_and_log(demo_clone):
 
     result = snakemake(demo_clone, ["--cores", "2", "matched"])
     assert result.returncode == 0, result.stderr[-3000:]
-    for table in ("sky.ecsv", "pair_differences.ecsv", "summary.ecsv"):
+    from PIL import Image
+
+    for table in ("sky.ecsv", "pair_differences.ecsv", "summary.ecsv", "demo_recovered_vs_injected.ecsv"):
         assert Table.read(demo_clone / "results" / table).meta["software"]["skymatchflow"] == __version__, table
+    figures = sorted((demo_clone / "results" / "diagnostics").glob("*.png"))
+    assert len(figures) == 5  # four diagnostics and the demo's
+    for figure in figures:
+        assert Image.open(figure).info["Software"] == f"skymatchflow {__version__}", figure
     for copy in (demo_clone / "results" / "matched").iterdir():
         assert fits.getheader(copy)["SKYMFVER"] == __version__
     logs = sorted((demo_clone / "logs").rglob("*.log"))
