@@ -273,6 +273,8 @@ def test_the_demo_run_records_the_version_in_every_result_and_log(demo_clone):
 
     result = snakemake(demo_clone, ["--cores", "2", "matched"])
     assert result.returncode == 0, result.stderr[-3000:]
+    head = result.stderr.splitlines()[:3]  # the console's head (Snakemake names the profile first)
+    assert any(line.startswith(f"skymatchflow {__version__} (") for line in head), head
     from PIL import Image
 
     for table in ("sky.ecsv", "pair_differences.ecsv", "summary.ecsv", "demo_recovered_vs_injected.ecsv"):

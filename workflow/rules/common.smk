@@ -13,6 +13,7 @@ from snakemake.utils import validate
 WORKFLOW_DIR = Path(workflow.current_basedir).parent
 sys.path.insert(0, str(WORKFLOW_DIR.parent / "scripts"))
 
+from skymatchflow import __version__ as skymatchflow_version
 from skymatchflow.solve.anchors import check_anchor_names
 from skymatchflow.jobs.config import check_config, pair_options, stat_kwargs
 from skymatchflow.stats.exclusions import exclusion_params
@@ -34,6 +35,7 @@ IMAGES = stop_on_bad_input(discover_images, config, _LAYOUTS)
 _LAYOUTS.save()
 stop_on_bad_input(check_anchor_names, config["anchor"], IMAGES, config["groups"])
 WCS_POLICY = wcs_policy(config["wcs"])[0]
+logger.info(f"skymatchflow {skymatchflow_version} ({WORKFLOW_DIR})")
 logger.info(describe_policy(config["wcs"]))
 EXCLUSIONS = stop_on_bad_input(exclusion_params, config)  # None without exclude
 EXCLUDE = {"exclude": EXCLUSIONS} if EXCLUSIONS else {}
