@@ -22,6 +22,7 @@ from helpers.paths import REPO
 from helpers.reference_runner import full_config
 from helpers.workflow_runner import run_snakemake, write_config
 
+from skymatchflow import __version__
 from skymatchflow.io.errors import InputError
 from skymatchflow.io.inputs import discover_images
 
@@ -153,6 +154,9 @@ def test_gwcs_mode_equals_the_step_and_copies_carry_its_metadata(mosaic, referen
         assert tree["meta"]["cal_step"]["skymatch"] == cal_step
         assert tree["meta"]["background"]["level"] == pytest.approx(level, abs=1e-6 * NOISE)
         assert tree["meta"]["background"]["subtracted"] == subtracted
+        assert f"skymatchflow {__version__}: skymatch {cal_step}" in [
+            entry["description"] for entry in tree["history"]["entries"]
+        ]
     # as calwebb_image3's next steps get them: a ModelLibrary over an association of the copies
     from jwst.datamodels import ModelLibrary
 

@@ -382,7 +382,9 @@ def test_a_bad_input_is_one_line_in_the_log_and_on_the_console(tmp_path, capsys)
         raise InputError("x.fits", "no celestial WCS")
 
     log, err = run_in_rule(tmp_path, main, capsys)
-    for text in (log, err):
+    head, *rest = log.splitlines()  # the log's first line says which version wrote it
+    assert "INFO skymatchflow " in head
+    for text in ("\n".join(rest) + "\n", err):
         assert text.count("\n") == 1 and "ERROR x.fits: no celestial WCS" in text
 
 

@@ -5,10 +5,15 @@ import sys
 from pathlib import Path
 
 from snakemake.logging import logger
+from snakemake.io import is_flagged
 from snakemake.utils import validate
 
-sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
+# workflow/, found from this file: workflow.basedir is the user's own Snakefile's
+# directory when the workflow is used as a module (README, "In your own directory")
+WORKFLOW_DIR = Path(workflow.current_basedir).parent
+sys.path.insert(0, str(WORKFLOW_DIR.parent / "scripts"))
 
+from skymatchflow import __version__ as skymatchflow_version
 from skymatchflow.solve.anchors import check_anchor_names
 from skymatchflow.jobs.config import check_config, pair_options, stat_kwargs
 from skymatchflow.stats.exclusions import exclusion_params
@@ -22,7 +27,7 @@ from skymatchflow.io.skylist import read_skylist
 from skymatchflow.geometry.skywcs import describe_policy, wcs_policy
 from skymatchflow.io.stagefiles import stat_signature
 
-CONFIG_SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
+CONFIG_SCHEMA = WORKFLOW_DIR / "schemas" / "config.schema.yaml"
 stop_on_bad_input(check_config, config, CONFIG_SCHEMA)
 validate(config, str(CONFIG_SCHEMA))
 
@@ -32,6 +37,7 @@ stop_on_bad_input(check_headers, IMAGES, _LAYOUTS)
 _LAYOUTS.save()
 stop_on_bad_input(check_anchor_names, config["anchor"], IMAGES, config["groups"])
 WCS_POLICY = wcs_policy(config["wcs"])[0]
+logger.info(f"skymatchflow {skymatchflow_version} ({WORKFLOW_DIR})")
 logger.info(describe_policy(config["wcs"]))
 EXCLUSIONS = stop_on_bad_input(exclusion_params, config)  # None without exclude
 EXCLUDE = {"exclude": EXCLUSIONS} if EXCLUSIONS else {}
@@ -208,3 +214,34 @@ def apply_params(wildcards):
 def diagnostics_params(wildcards):
     """The images in input order, and whether they have previews (not with skymethod 'user')."""
     return {"images": list(IMAGES), "previews": not USER_SKIES}
+
+
+def refuse_stale_report(wildcards):
+    """The labels of every report() file; only `--report` calls it, after building its DAG of jobs.
+
+    Snakemake's report packages whatever files exist: after `matched` with
+    another config, or a config edited since the last run, it would show
+    figures of one dataset beside the sky table of another. Any job that
+    would run now means some report file is out of date: stop with one line.
+    Returns no labels, so the report is otherwise unchanged.
+    """
+    dag = workflow.dag
+    stale = [
+        job for job in dag.needrun_jobs() if job.rule.name not in ("all", "matched")
+    ]
+    if stale:
+        files = sorted(
+            {str(f) for job in stale for f in job.output if is_flagged(f, "report")}
+        )
+        first = stale[0]
+        # e.g. "Params have changed since last execution"
+        reason = str(dag.reason(first)).split(":")[0]
+        print(
+            f"Error: the report would hold results out of date for this config: "
+            f"{', '.join(files) or 'the results'} ({len(stale)} jobs would run; "
+            f"first {first.rule.name}, {reason}); run the same snakemake command "
+            f"without --report first, then the report",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+    return None

@@ -33,6 +33,7 @@ rule demo_compare:
             "results/demo_recovered_vs_injected.ecsv",
             caption="../report/demo.rst",
             category="Demo",
+            labels=refuse_stale_report,
         ),
     log:
         "logs/demo_compare.log",

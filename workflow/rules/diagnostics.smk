@@ -14,26 +14,31 @@ rule diagnostics:
             "results/summary.ecsv",
             caption="../report/summary.rst",
             category="Diagnostics",
+            labels=refuse_stale_report,
         ),
         footprints=report(
             "results/diagnostics/footprints.png",
             caption="../report/footprints.rst",
             category="Diagnostics",
+            labels=refuse_stale_report,
         ),
         overlap_graph=report(
             "results/diagnostics/overlap_graph.png",
             caption="../report/overlap_graph.rst",
             category="Diagnostics",
+            labels=refuse_stale_report,
         ),
         residuals=report(
             "results/diagnostics/residuals.png",
             caption="../report/residuals.rst",
             category="Diagnostics",
+            labels=refuse_stale_report,
         ),
         mosaic=report(
             "results/diagnostics/mosaic.png",
             caption="../report/mosaic.rst",
             category="Diagnostics",
+            labels=refuse_stale_report,
         ),
     log:
         "logs/diagnostics.log",
@@ -58,6 +63,7 @@ rule demo_figure:
             "results/diagnostics/demo_recovered_vs_injected.png",
             caption="../report/demo_figure.rst",
             category="Demo",
+            labels=refuse_stale_report,
         ),
     log:
         "logs/demo_figure.log",

@@ -15,11 +15,13 @@ rule solve_sky:
             "results/sky.ecsv",
             caption="../report/sky.rst",
             category="Sky table",
+            labels=refuse_stale_report,
         ),
         pairs=report(
             "results/pair_differences.ecsv",
             caption="../report/pair_differences.rst",
             category="Sky table",
+            labels=refuse_stale_report,
         ),
     log:
         "logs/solve_sky.log",

@@ -6,6 +6,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
+from skymatchflow import __version__  # noqa: E402
 from skymatchflow.io.stagefiles import atomic_path  # noqa: E402
 
 DPI = 110
@@ -19,9 +20,9 @@ def new_figure(ncols=1, width=6.0, height=5.0):
 
 def save_png(fig, path):
     """Write ``fig`` as PNG under a temporary name, rename it into place, close it."""
-    # no metadata: the file depends on the data only, so a re-run writes the same bytes
+    # the version as the only metadata (not matplotlib's): a re-run by the same version writes the same bytes
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
+        fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": f"skymatchflow {__version__}"})
     plt.close(fig)
 
 

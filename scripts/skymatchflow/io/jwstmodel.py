@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from skymatchflow import __version__
 from skymatchflow.geometry.skywcs import ASDF_EXTENSION
 
 
@@ -51,6 +52,10 @@ def write_matched_model(source, destination, row, skymethod, subtract, changes):
                         data -= change
                     model.data = data
             model.meta.cal_step.skymatch = "COMPLETE" if complete else "SKIPPED"
+            model.add_history_entry(  # which version wrote the copy (a FITS copy: the SKYMFVER keyword)
+                f"skymatchflow {__version__}: skymatch {model.meta.cal_step.skymatch}",
+                software={"name": "skymatchflow", "version": __version__},
+            )
             tmp = Path(workdir) / destination.name
             model.save(str(tmp))
         os.replace(tmp, destination)

@@ -10,6 +10,7 @@ record Snakemake keeps), so no failure leaves an empty log.
 import logging
 import sys
 
+from skymatchflow import __version__
 from skymatchflow.io.errors import InputError
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
@@ -19,7 +20,7 @@ def run_rule(main, snakemake):
     """Run ``main(snakemake)``; exit 1 with the error in the log and on stderr."""
     handlers = [logging.StreamHandler(sys.stderr)]
     if snakemake.log:
-        handlers.append(logging.FileHandler(snakemake.log[0], mode="w"))
+        handlers.append(_log_file(snakemake.log[0], getattr(snakemake, "rule", None)))
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, handlers=handlers, force=True)
     logging.captureWarnings(True)
     try:
@@ -33,3 +34,12 @@ def run_rule(main, snakemake):
         sys.exit(1)
     finally:
         logging.shutdown()
+
+
+def _log_file(path, rule):
+    """The rule's log file handler, its first line already written: which version (and rule) made this log."""
+    handler = logging.FileHandler(path, mode="w")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    head = f"skymatchflow {__version__}" + (f", rule {rule}" if rule else "")
+    handler.emit(logging.makeLogRecord({"msg": head, "levelno": logging.INFO, "levelname": "INFO"}))
+    return handler

@@ -16,9 +16,13 @@ import math
 import numpy as np
 from astropy.io import fits
 
+from skymatchflow import __version__
 from skymatchflow.io.inputs import parse_extension
 from skymatchflow.io.jwstmodel import is_jwst_model_file
 from skymatchflow.io.stagefiles import atomic_path
+
+
+VERSION_KEYWORD = "SKYMFVER"  # which version wrote a matched copy (a cal file: a HISTORY entry)
 
 
 def _keyword_header(hdul, ext, single):
@@ -63,6 +67,7 @@ def write_matched_copy(source, destination, rows, skymethod, subtract):
                 data -= change
             hdu.data = data
     hdul[0].header["S_SKYMAT"] = ("COMPLETE" if all(statuses) else "SKIPPED", "Sky Matching")
+    hdul[0].header[VERSION_KEYWORD] = (__version__, "skymatchflow version that matched the sky")
     with atomic_path(destination) as tmp:
         with _open_output(tmp, destination) as handle:
             hdul.writeto(handle, output_verify="silentfix", checksum=_had_checksums(hdul))

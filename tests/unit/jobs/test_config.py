@@ -2,6 +2,7 @@
 
 import copy
 import os
+import re
 import subprocess
 import sys
 
@@ -24,6 +25,28 @@ def with_changes(**changes):
 
 def test_shipped_config_is_valid():
     check_config(SHIPPED, SCHEMA)
+
+
+JWST3 = yaml.safe_load((REPO / "config" / "jwst3.yaml").read_text())
+
+
+def test_jwst3_config_holds_the_installed_jwst_3_step_defaults():
+    """config/jwst3.yaml is SkyMatchStep's defaults in jwst 3.0.0 (the test-only oracle), key for key."""
+    import jwst
+    from jwst.skymatch import SkyMatchStep
+
+    assert jwst.__version__ == "3.0.0"
+    step = SkyMatchStep()
+    step_keys = set(re.findall(r"^\s*(\w+)\s*=", step.spec, re.MULTILINE))
+    assert set(JWST3) == step_keys - {"in_memory"}  # the step's only parameter the workflow has no use for
+    assert JWST3 == {key: getattr(step, key) for key in JWST3}
+    # the two defaults jwst 3.0 changed, which the shipped config keeps as first documented
+    assert (JWST3["skymethod"], JWST3["dqbits"]) == ("match", "~DO_NOT_USE+NON_SCIENCE")
+    assert (SHIPPED["skymethod"], SHIPPED["dqbits"]) == ("global+match", 0)
+
+
+def test_jwst3_config_over_the_shipped_one_is_valid():
+    check_config(SHIPPED | JWST3, SCHEMA)
 
 
 def test_defaults_are_the_step_defaults():

@@ -1,10 +1,12 @@
-"""The rule runner: a bad input is one line in the log and on stderr; a bug keeps its traceback."""
+"""The rule runner: a bad input is one line in the log (after the version line) and on stderr; a bug keeps its traceback."""
 
 import subprocess
 import sys
 import textwrap
 
 from helpers.paths import REPO
+
+from skymatchflow import __version__
 
 SCRIPT = textwrap.dedent("""
     import sys, types
@@ -38,7 +40,9 @@ def run(tmp_path, which):
 def test_a_bad_input_is_one_line_in_the_log_and_on_stderr(tmp_path):
     result, log = run(tmp_path, "bad_input")
     assert result.returncode == 1
-    assert log.count("\n") == 1 and "ERROR x.fits: not a FITS file" in log
+    head, *rest = log.splitlines()
+    assert rest == [rest[0]] and "ERROR x.fits: not a FITS file" in rest[0]
+    assert result.stderr.count("\n") == 1
     assert "x.fits: not a FITS file" in result.stderr and "Traceback" not in result.stderr + log
 
 
@@ -51,3 +55,10 @@ def test_a_bug_keeps_its_traceback_in_the_log(tmp_path):
 def test_success_logs_and_exits_0(tmp_path):
     result, log = run(tmp_path, "fine")
     assert result.returncode == 0 and "INFO made it" in log
+
+
+def test_every_log_starts_with_the_version(tmp_path):
+    for which in ("fine", "bad_input", "bug"):
+        head = run(tmp_path, which)[1].splitlines()[0]
+        assert head.endswith(f" INFO skymatchflow {__version__}"), head
+    assert "skymatchflow" not in run(tmp_path, "bad_input")[0].stderr  # the console keeps its one line

@@ -9,6 +9,7 @@ from astropy.io import fits
 from astropy.table import Table
 from helpers.images import write_image
 
+from skymatchflow import __version__
 from skymatchflow.stages.apply_sky import write_matched_copy
 
 
@@ -38,6 +39,7 @@ def test_complete_image_gets_keywords_and_keeps_everything_else(image, tmp_path)
         assert (primary["BKGMETH"], primary["BKGLEVEL"], primary["BKGSUB"], primary["S_SKYMAT"]) == (
             "global+match", 1.25, False, "COMPLETE")
         assert primary["MYCARD"] == "kept" and primary["PROGRAM"] == "01234"
+        assert primary["SKYMFVER"] == __version__ and "SKYMFVER" not in old[0].header
         assert np.array_equal(new["SCI"].data, old["SCI"].data)
         assert np.array_equal(new["DQ"].data, old["DQ"].data)
         for key in old["SCI"].header:
