@@ -20,7 +20,9 @@ know fails the test until a check is written for it. How each is checked:
 - ``pip install -r F``: every F exists and pins every package.
 - ``python -m venv``: the interpreter's version is the one named.
 - ``python -m pytest [paths]``: collected (``--collect-only``), never run.
-- ``scancel``/``squeue``: options checked against the ones the docs may use.
+- ``scancel``/``squeue``: options checked against the ones the docs may use;
+  the recovery pipeline (``grep ... | xargs scancel``): bash syntax, its
+  programs, and that tests/cluster runs it as written.
 - options shown alone (``--forcerun solve_sky``): parsed by Snakemake, and
   ``--set-resources`` must name rules of the workflow; the few options of
   other programs (benchmark scripts, the SLURM plugin) are listed here.
@@ -202,6 +204,21 @@ def check_python(words, program):
         pytest.fail(f"no check for this python command: {' '.join(words)}")
 
 
+PIPE_PROGRAMS = {"grep", "cut", "xargs"}
+
+
+def check_pipeline(command):
+    """A shell pipeline (the cluster recovery line): valid bash of known programs, ending in a checked scancel,
+    and run as written on a real SLURM by tests/cluster (which asserts that the README holds it)."""
+    subprocess.run(["bash", "-n", "-c", command], check=True)
+    stages = [shlex.split(stage) for stage in command.split("|")]
+    assert {stage[0] for stage in stages} <= PIPE_PROGRAMS, command
+    last = stages[-1]
+    scancel = last.index("scancel")
+    check_slurm(last[scancel:], "scancel")
+    assert "CANCEL_LOST_RUN in README" in (REPO / "tests" / "cluster" / "test_slurm.py").read_text()
+
+
 def check_slurm(words, program):
     options = {word for word in words[1:] if word.startswith("-")}
     assert options <= SLURM_OPTIONS[program], f"{program}: {options - SLURM_OPTIONS[program]}"
@@ -215,6 +232,8 @@ def test_documented_command_works(document, section, command, request):
         check_snakemake(words, request, section)
     elif program == "pip":
         check_pip(words)
+    elif program is None and "|" in command:
+        check_pipeline(command)
     elif program.startswith("python"):
         check_python(words, program)
     elif program in SLURM_OPTIONS:
