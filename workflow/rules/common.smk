@@ -1,5 +1,6 @@
 # Config validation, input discovery and input functions.
 import functools
+import mimetypes
 import os
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
 
 from skymatchflow.solve.anchors import check_anchor_names
 from skymatchflow.jobs.config import check_config, pair_options, stat_kwargs
+from skymatchflow.jobs.paramfiles import by_digest
 from skymatchflow.stats.exclusions import exclusion_params
 from skymatchflow.demo.names import demo_file_names
 from skymatchflow.stages.image_batch import batch_of_image, image_batch_spec
@@ -21,6 +23,8 @@ from skymatchflow.io.skylist import read_skylist
 from skymatchflow.geometry.skywcs import describe_policy, wcs_policy
 from skymatchflow.io.stagefiles import stat_signature
 
+# the report offers ECSV tables as text downloads (Snakemake would warn it cannot tell their type)
+mimetypes.add_type("text/plain", ".ecsv")
 CONFIG_SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
 stop_on_bad_input(check_config, config, CONFIG_SCHEMA)
 validate(config, str(CONFIG_SCHEMA))
@@ -94,7 +98,7 @@ def image_batch_params(wildcards):
     """Everything a batch's products depend on, as one dict (a change re-runs it)."""
     images = IMAGE_BATCHES[wildcards.ibatch]
     spec = image_batch_spec({i: IMAGES[i] for i in images}, config)
-    return spec | {"signatures": file_signatures(images)}
+    return by_digest(spec | {"signatures": file_signatures(images)}, {"images": len(images)})
 
 
 def made_from_params(images):
@@ -117,16 +121,17 @@ IMAGE_BATCH_FILES = {
 
 def graph_params(wildcards):
     """What every footprint is checked against (the images in input order, and their parameters)."""
-    return {"made_from": made_from_params(IMAGES)}
+    return by_digest({"made_from": made_from_params(IMAGES)}, {"images": len(IMAGES)})
 
 
 def plan_params(wildcards):
     """What every pair batch plan holds besides its pairs: the statistic, the batch count, the members' records."""
-    return {
+    params = {
         "stat": PAIR_STAT,
         "pair_batches": config["pair_batches"],
         "made_from": made_from_params(IMAGES),
     }
+    return by_digest(params, {"images": len(IMAGES)})
 
 
 @functools.lru_cache(maxsize=4096)
@@ -173,7 +178,7 @@ def pair_batch_dirs(wildcards):
 
 def solve_params(wildcards):
     """The solve's parameters, what it checks its stage files against, and the whole config for the table's metadata."""
-    return {
+    params = {
         "skymethod": config["skymethod"],
         "match_down": config["match_down"],
         "subtract": config["subtract"],
@@ -183,6 +188,7 @@ def solve_params(wildcards):
         "pair_batches": config["pair_batches"],
         "config": dict(config),
     }
+    return by_digest(params, {"images": len(IMAGES), "skymethod": config["skymethod"]})
 
 
 # Matched copies are named by the input file's name (unique, like the ids).
@@ -205,4 +211,5 @@ def apply_params(wildcards):
 
 def diagnostics_params(wildcards):
     """The images in input order, and whether they have previews (not with skymethod 'user')."""
-    return {"images": list(IMAGES), "previews": not USER_SKIES}
+    params = {"images": list(IMAGES), "previews": not USER_SKIES}
+    return by_digest(params, {"images": len(IMAGES)})

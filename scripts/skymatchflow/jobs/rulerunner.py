@@ -11,8 +11,24 @@ import logging
 import sys
 
 from skymatchflow.io.errors import InputError
+from skymatchflow.jobs.paramfiles import resolve_params
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
+
+
+def expand_params_file(snakemake):
+    """Replace, in place, a digest in ``params.cfg`` by the dict its file holds (jobs/paramfiles).
+
+    In place: Snakemake's ``params`` is a property that builds a new list on each access.
+    """
+    params = getattr(snakemake, "params", None)
+    if params is None or "cfg" not in params.keys():
+        return
+    cfg = params.cfg
+    resolved = resolve_params(cfg)
+    if resolved is not cfg:
+        cfg.clear()
+        cfg.update(resolved)
 
 
 def run_rule(main, snakemake):
@@ -23,6 +39,7 @@ def run_rule(main, snakemake):
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, handlers=handlers, force=True)
     logging.captureWarnings(True)
     try:
+        expand_params_file(snakemake)
         main(snakemake)
     except InputError as err:
         logging.error("%s", err)

@@ -139,6 +139,7 @@ def stage(tmp_path_factory):
     pairs.write(tmp / "pairs.ecsv", format="ascii.ecsv")
     outputs = {name: tmp / "diagnostics" / f"{name}.png" for name in FIGURES}
     outputs["summary"] = tmp / "summary.ecsv"
+    outputs["tables"] = tmp / "diagnostics" / "tables.html"
     make_diagnostics(tmp / "sky.ecsv", tmp / "pairs.ecsv", footprints, previews, outputs)
     return sky, pairs, outputs
 
@@ -154,6 +155,30 @@ def test_summary_per_island_and_total(stage):
     assert np.isnan(summary["rms_before"][2])
     assert summary["rms_before"][3] == pytest.approx(np.sqrt((0.3**2 + 0.1**2) / 2))
     assert summary["rms_after"][3] == pytest.approx(np.sqrt((0.001**2 + 0.002**2) / 2))
+
+
+def test_tables_page_shows_the_summary_and_the_sky_table_skipped_first(stage):
+    sky, pairs, outputs = stage
+    page = outputs["tables"].read_text()
+    assert page.count("<table>") == 2
+    summary_part, sky_part = page.split("Sky table (results/sky.ecsv)")
+    assert summary_part.count("<tr>") == 1 + 4  # header, three islands, the total
+    assert ">total</td>" in summary_part and 'title="RMS of the same differences' in summary_part
+    assert sky_part.count("<tr") == 1 + len(sky)
+    first_row = sky_part.split("</th></tr>")[1].split("</tr>")[0]
+    assert first_row.startswith('<tr class="skipped">') and ">d1</td>" in first_row
+    assert ">nan</td>" in first_row and ">1.3</td>" in sky_part
+
+
+def test_tables_page_shows_only_the_first_rows_of_a_large_survey():
+    from skymatchflow.diagnostics.htmltables import SKY_ROWS, tables_page
+
+    n = 3 * SKY_ROWS
+    sky = Table({"image": [f"i{k}" for k in range(n)], "sky": np.arange(n) * 0.5, "status": ["COMPLETE"] * n})
+    summary = Table({"island": ["0", "total"], "rms_before": [0.1, 0.1]})
+    page = tables_page(summary, sky)
+    assert page.count("<tr>") == 3 + SKY_ROWS + 1
+    assert f"{SKY_ROWS} of {n} images" in page and ">i0</td>" in page and f">i{SKY_ROWS}</td>" not in page
 
 
 def test_summary_of_a_method_without_match():
