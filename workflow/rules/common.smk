@@ -11,7 +11,12 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
 
 from skymatchflow.solve.anchors import check_anchor_names
-from skymatchflow.jobs.config import check_config, pair_options, stat_kwargs
+from skymatchflow.jobs.config import (
+    check_config,
+    pair_options,
+    shipped_config,
+    stat_kwargs,
+)
 from skymatchflow.jobs.paramfiles import by_digest
 from skymatchflow.stats.exclusions import exclusion_params
 from skymatchflow.demo.names import demo_file_names
@@ -26,7 +31,7 @@ from skymatchflow.io.stagefiles import stat_signature
 # the report offers ECSV tables as text downloads (Snakemake would warn it cannot tell their type)
 mimetypes.add_type("text/plain", ".ecsv")
 CONFIG_SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
-stop_on_bad_input(check_config, config, CONFIG_SCHEMA)
+stop_on_bad_input(check_config, config, CONFIG_SCHEMA, shipped_config())
 validate(config, str(CONFIG_SCHEMA))
 
 _LAYOUTS = LayoutCache()

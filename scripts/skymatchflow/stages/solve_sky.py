@@ -207,3 +207,26 @@ def pair_table(pair_records, elements, weights=None):
 
 def _nan(value):
     return np.nan if value is None else float(value)
+
+
+def with_skipped_images(sky, skipped, specs):
+    """The sky table with a ``reason`` column and one SKIPPED row per bad image (``on_bad_input: skip``).
+
+    ``skipped``: {image: the one-line reason}; ``specs``: {image: its spec params}
+    (file, sci, group). A skipped image has no footprint: no sky, island -1.
+    """
+    from astropy.table import vstack
+
+    sky = sky.copy()
+    sky["reason"] = np.array([""] * len(sky), dtype=str)
+    rows = [
+        (image, specs[image]["file"], specs[image]["sci"], specs[image].get("group") or image,
+         np.nan, np.nan, np.nan, np.nan, "SKIPPED", -1, 0, 0.0, "", reason)
+        for image, reason in skipped.items()
+    ]
+    if rows:
+        bad = Table(rows=rows, names=sky.colnames, dtype=[sky[name].dtype.kind == "U" and str or sky[name].dtype
+                                                           for name in sky.colnames])
+        sky = vstack([sky, bad], join_type="exact", metadata_conflicts="silent")
+    sky["reason"].description = "why a bad image was SKIPPED (on_bad_input: skip); empty otherwise"
+    return sky
