@@ -103,7 +103,9 @@ def image_batch_params(wildcards):
     """Everything a batch's products depend on, as one dict (a change re-runs it)."""
     images = IMAGE_BATCHES[wildcards.ibatch]
     spec = image_batch_spec({i: IMAGES[i] for i in images}, config)
-    return by_digest(spec | {"signatures": file_signatures(images)}, {"images": len(images)})
+    return by_digest(
+        spec | {"signatures": file_signatures(images)}, {"images": len(images)}
+    )
 
 
 def made_from_params(images):

@@ -181,6 +181,39 @@ def test_tables_page_shows_only_the_first_rows_of_a_large_survey():
     assert f"{SKY_ROWS} of {n} images" in page and ">i0</td>" in page and f">i{SKY_ROWS}</td>" not in page
 
 
+def test_map_panels_are_laid_out_by_the_field_shape():
+    from skymatchflow.diagnostics.plotting import panel_layout
+
+    rows, cols, width, height = panel_layout(40.0, 5.0, 3)  # a 5 x 40 strip: one panel above the other
+    assert (rows, cols) == (3, 1) and width / height > 4
+    rows, cols, width, height = panel_layout(1.0, 1.0, 3)
+    assert (rows, cols) == (1, 3) and 0.8 < width / height < 1.6
+    assert panel_layout(1.0, 40.0, 2)[:2] == (1, 2)  # a tall strip: side by side
+
+
+def test_stretch_spans_a_few_robust_sigma_of_the_matched_mosaic_not_the_data_range():
+    from skymatchflow.diagnostics.mosaic import STRETCH_SIGMAS, sky_stretch
+
+    rng = np.random.default_rng(3)
+    matched = rng.normal(10.0, 0.1, (50, 100))
+    matched[20, 20] = 5000.0  # a star
+    raw = matched + np.where(np.arange(100) < 50, 0.0, 3.0)  # a seam of 30 sigma
+    half, (centre_raw, centre_matched) = sky_stretch(raw, matched)
+    assert half == pytest.approx(STRETCH_SIGMAS * 0.1, rel=0.1)
+    assert centre_matched == pytest.approx(10.0, abs=0.02) and 10.0 < centre_raw < 13.0
+
+
+def test_mosaic_marks_pixels_without_data_in_the_no_data_colour(stage):
+    import matplotlib.colors as mcolors
+
+    from skymatchflow.diagnostics.mosaic import NO_DATA_COLOUR
+
+    _, _, outputs = stage
+    pixels = mpimg.imread(outputs["mosaic"])[..., :3]
+    colour = np.array(mcolors.to_rgb(NO_DATA_COLOUR))
+    assert (np.abs(pixels - colour).max(axis=-1) < 0.02).mean() > 0.01  # the gaps between the islands
+
+
 def test_summary_of_a_method_without_match():
     sky = Table({"image": ["x", "y"], "group": ["x", "y"], "island": [-1, -1], "status": ["COMPLETE"] * 2})
     pairs = Table(names=("group_a", "valid", "difference_before", "difference_after"), dtype=(str, bool, float, float))
