@@ -31,9 +31,19 @@ def expand_params_file(snakemake):
         cfg.update(resolved)
 
 
+def console_line(record):
+    """False for a record logged with ``extra={"log_only": True}`` (per-image lines: thousands at survey scale)."""
+    return not getattr(record, "log_only", False)
+
+
 def run_rule(main, snakemake):
-    """Run ``main(snakemake)``; exit 1 with the error in the log and on stderr."""
-    handlers = [logging.StreamHandler(sys.stderr)]
+    """Run ``main(snakemake)``; exit 1 with the error in the log and on stderr.
+
+    Records marked ``log_only`` reach the log file, not stderr (the console).
+    """
+    console = logging.StreamHandler(sys.stderr)
+    console.addFilter(console_line)
+    handlers = [console]
     if snakemake.log:
         handlers.append(logging.FileHandler(snakemake.log[0], mode="w"))
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, handlers=handlers, force=True)

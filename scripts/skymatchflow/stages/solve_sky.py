@@ -124,7 +124,8 @@ def user_sky_table(footprints, skies_by_file):
     for element, record in zip(elements, footprints):
         element.sky[record["image"]] = skies_by_file[record["file"]]
         element.valid = True
-        log.info(f"   *  Image ID={record['image']}. Sky background: {element.sky[record['image']]:G}")
+        log.info(f"   *  Image ID={record['image']}. Sky background: {element.sky[record['image']]:G}",
+                 extra={"log_only": True})
     summary = {"delta_match": [None] * len(elements), "stage2": [None] * len(elements),
                "islands": [-1] * len(elements)}
     npix = [{"image": r["image"], "sky": None, "npix": 0} for r in footprints]
