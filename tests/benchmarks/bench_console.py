@@ -20,6 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import yaml
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_workflow import REPO, make_survey, write_workflow_config  # noqa: E402
@@ -46,12 +48,21 @@ def console_figures(text):
     return max(map(len, lines)), sum(len(line) > LIMIT for line in lines), len(text), max(reasons, default=0)
 
 
+def write_config(repo, workdir, paths):
+    """bench_workflow's config, without the keys ``repo``'s schema does not know (an older tree)."""
+    write_workflow_config(workdir, paths)
+    path = workdir / "config" / "config.yaml"
+    known = yaml.safe_load((Path(repo) / "workflow" / "schemas" / "config.schema.yaml").read_text())["properties"]
+    config = {k: v for k, v in yaml.safe_load(path.read_text()).items() if k in known}
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
 def add_one_image(repo, scratch, paths, extra):
     """Console figures of adding ``extra`` to a survey of ``paths`` run cold by ``repo``'s workflow."""
     workdir = scratch / f"work_{Path(repo).name}"
-    write_workflow_config(workdir, paths)
+    write_config(repo, workdir, paths)
     snakemake(repo, workdir)
-    write_workflow_config(workdir, paths + [extra])
+    write_config(repo, workdir, paths + [extra])
     return console_figures(snakemake(repo, workdir))
 
 

@@ -288,9 +288,13 @@ def test_image_job_reports_each_bad_input_in_its_log_and_on_the_console(tmp_path
     (log,) = [path.read_text() for path in (tmp_path / "logs" / "image_batch").glob("*.log")]
     assert "Traceback" not in log and "Traceback" not in result.stderr
     assert log.count("ERROR") == len(JOB)
+    # the run ends with one "failed:" line per bad image, after Snakemake's banners
+    summary = result.stderr.split("Summary of failures")[-1]
+    assert summary.count("\nfailed: ") == len(JOB)
     for name, (_, fragment) in JOB.items():
         assert fragment in log, name
         assert fragment in result.stderr, name
+        assert fragment in summary, name
     made = [p for p in (tmp_path / "results").rglob("*") if p.is_file()]
     for row in rows[1:]:
         assert not [p for p in made if p.name.startswith(image_id(row[0]) + ".")], row[0]

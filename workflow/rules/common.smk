@@ -17,6 +17,7 @@ from skymatchflow.jobs.config import (
     shipped_config,
     stat_kwargs,
 )
+from skymatchflow.jobs.failures import print_failure_summary
 from skymatchflow.jobs.paramfiles import by_digest
 from skymatchflow.stats.exclusions import exclusion_params
 from skymatchflow.demo.names import demo_file_names

@@ -35,6 +35,7 @@ from skymatchflow.io.store import (
 )
 from skymatchflow.jobs.batches import batch_name
 from skymatchflow.jobs.config import stat_kwargs
+from skymatchflow.jobs.progress import tracked
 from skymatchflow.stages.preview import PREVIEW_SIZE, PREVIEW_WCS, write_image_preview
 
 PRODUCTS = ("footprint", "mask", "sky", "preview")
@@ -238,7 +239,8 @@ def run_image_batch(spec, outdir, store=STORE_DIR):
     errors, states_by_image = [], {}
     skip = spec.get("on_bad_input", "stop") == "skip"
     with atomic_directory(outdir) as building:
-        for image_id, params in spec["images"].items():
+        # a log line every 5 %, with the batch's name, images per second and the time left
+        for image_id, params in tracked(list(spec["images"].items()), "images", name=Path(outdir).name):
             image = ImageSpec.from_params(params)
             try:
                 states = input_states(image)
