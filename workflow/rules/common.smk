@@ -26,7 +26,7 @@ from skymatchflow.io.inputchecks import stop_on_bad_input
 from skymatchflow.io.inputs import discover_images
 from skymatchflow.io.layoutcache import LayoutCache
 from skymatchflow.io.skylist import read_skylist
-from skymatchflow.geometry.skywcs import describe_policy, wcs_policy
+from skymatchflow.geometry.skywcs import describe_policy, looks_like_jwst, wcs_policy
 from skymatchflow.io.stagefiles import stat_signature
 
 # the report offers ECSV tables as text downloads (Snakemake would warn it cannot tell their type)
@@ -40,7 +40,11 @@ IMAGES = stop_on_bad_input(discover_images, config, _LAYOUTS)
 _LAYOUTS.save()
 stop_on_bad_input(check_anchor_names, config["anchor"], IMAGES, config["groups"])
 WCS_POLICY = wcs_policy(config["wcs"])[0]
-logger.info(describe_policy(config["wcs"]))
+logger.info(
+    describe_policy(
+        config["wcs"], any(looks_like_jwst(spec.path) for spec in IMAGES.values())
+    )
+)
 EXCLUSIONS = stop_on_bad_input(exclusion_params, config)  # None without exclude
 EXCLUDE = {"exclude": EXCLUSIONS} if EXCLUSIONS else {}
 # the pair statistic's parameters: the reference's, plus the opt-in pair options (none by default)
