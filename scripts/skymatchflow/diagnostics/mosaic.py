@@ -179,7 +179,7 @@ def mosaic_figure(data, path):
     grey = matplotlib.colormaps["gray"].with_extremes(bad=NO_DATA_COLOUR)
     spread = float(np.nanpercentile(np.abs(change - np.nanmedian(change)), 99)) if finite.any() else 1.0
     centre_change = float(np.nanmedian(change)) if finite.any() else 0.0
-    diverging = matplotlib.colormaps["RdBu_r"].with_extremes(bad=NO_DATA_COLOUR)
+    diverging = matplotlib.colormaps["PRGn"].with_extremes(bad=NO_DATA_COLOUR)  # no blue: blue is no data
     panels = (
         (before, raw, "Before the match", grey, centre_raw, half),
         (after, matched, "After: each image's fitted sky removed", grey, centre_matched, half),
