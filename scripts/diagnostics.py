@@ -2,14 +2,16 @@
 
 from skymatchflow.diagnostics.stage import make_diagnostics
 from skymatchflow.jobs.rulerunner import run_rule
-from skymatchflow.stages.image_batch import image_batch_dirs, product_path
+from skymatchflow.stages.image_batch import image_batch_dirs, product_path, read_skipped
 
 
 def main(smk):
     cfg = smk.params.cfg
-    dirs = image_batch_dirs(smk.input.image_batches, cfg["images"])
-    footprints = [product_path(dirs[image], image, "footprint") for image in cfg["images"]]
-    previews = {image: product_path(dirs[image], image, "preview") for image in cfg["images"]} if cfg["previews"] else {}
+    skipped = read_skipped(smk.input.image_batches)  # bad images (on_bad_input: skip) have no products
+    images = [image for image in cfg["images"] if image not in skipped]
+    dirs = image_batch_dirs(smk.input.image_batches, images)
+    footprints = [product_path(dirs[image], image, "footprint") for image in images]
+    previews = {image: product_path(dirs[image], image, "preview") for image in images} if cfg["previews"] else {}
     make_diagnostics(smk.input.sky, smk.input.pairs, footprints, previews, dict(smk.output.items()))
 
 

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("outdir", type=Path, help="output directory (created)")
     parser.add_argument("--detector-size", type=int, default=1024, metavar="N")
     parser.add_argument("--seed", type=int, default=20261123, metavar="S")
-    parser.add_argument("--n-exposures", type=int, default=2, metavar="K")
+    parser.add_argument("--n-exposures", type=int, default=4, metavar="K")
     args = parser.parse_args(argv)
     paths, truth = make_demo_mosaic(
         args.outdir,

@@ -6,13 +6,15 @@ from skymatchflow.jobs.config import match_options
 from skymatchflow.jobs.rulerunner import run_rule
 from skymatchflow.stages.overlap_graph import read_groups
 from skymatchflow.stages.solve_inputs import read_checked_images, read_checked_pairs
-from skymatchflow.stages.solve_sky import pair_table, solve_tables, user_sky_table
+from skymatchflow.stages.image_batch import read_skipped
+from skymatchflow.stages.solve_sky import pair_table, solve_tables, user_sky_table, with_skipped_images
 
 
 def main(smk):
     cfg = smk.params.cfg
     records, member_keys = read_checked_images(cfg["made_from"], smk.input.image_batches, cfg["products"])
     footprints = records["footprint"]
+    footprint_ids = {record["image"] for record in footprints}
     if cfg["skymethod"] == "user":
         skies = read_skylist(smk.input.skylist, [record["file"] for record in footprints])
         sky, pairs = user_sky_table(footprints, skies), pair_table([], [])
@@ -27,10 +29,13 @@ def main(smk):
             footprints, records["sky"], pair_records, cfg["skymethod"], cfg["match_down"], cfg["subtract"],
             match_options(cfg["config"]), groups,
         )
+    if cfg["config"].get("on_bad_input") == "skip":
+        sky = with_skipped_images(sky, read_skipped(smk.input.image_batches), cfg["made_from"]["images"])
     meta = {
         "config": cfg["config"],
         "software": software_versions(),
-        "inputs": {image: member_keys.states(image)["image"]["sha256"] for image in cfg["made_from"]["images"]},
+        "inputs": {image: member_keys.states(image)["image"]["sha256"] for image in cfg["made_from"]["images"]
+                   if image in footprint_ids},  # a skipped bad image has no recorded input
     }
     write_ecsv(sky, smk.output.sky, meta)
     write_ecsv(pairs, smk.output.pairs, meta)

@@ -351,15 +351,55 @@ def test_image_job_reports_each_bad_input_in_its_log_and_on_the_console(tmp_path
     (log,) = [path.read_text() for path in (tmp_path / "logs" / "image_batch").glob("*.log")]
     assert "Traceback" not in log and "Traceback" not in result.stderr
     assert log.count("ERROR") == len(JOB)
+    # the run ends with one "failed:" line per bad image, after Snakemake's banners
+    summary = result.stderr.split("Summary of failures")[-1]
+    assert summary.count("\nfailed: ") == len(JOB)
     for name, (_, fragment) in JOB.items():
         assert fragment in log, name
         assert fragment in result.stderr, name
+        assert fragment in summary, name
     made = [p for p in (tmp_path / "results").rglob("*") if p.is_file()]
     for row in rows[1:]:
         assert not [p for p in made if p.name.startswith(image_id(row[0]) + ".")], row[0]
     assert not (tmp_path / "results" / "sky.ecsv").exists()
     assert not [p for p in made if p.name.endswith(".tmp")]
     assert {p: sha256(p) for p in inputs} == inputs
+
+
+def test_on_bad_input_skip_skips_each_bad_image_with_its_reason_and_matches_the_others(tmp_path):
+    from astropy.table import Table
+
+    good = [write_image(tmp_path / f"good{k}.fits", sci=np.full((64, 80), 1.0 + k, np.float32),
+                        wcs=tan_wcs(crval=(150.1 + 0.002 * k, 2.2))) for k in range(2)]
+    bad = [make(tmp_path) for make, _ in JOB.values()]
+    rows = [(str(good[0]), "", "", "")] + bad + [(str(good[1]), "", "", "")]
+    sheet = write_sheet(tmp_path / "images.tsv", rows)
+    write_config(tmp_path, images=None, image_sheet=sheet, image_batches=2, groups="none", on_bad_input="skip")
+    inputs = {Path(row[0]): sha256(row[0]) for row in rows}
+    result = run_snakemake(tmp_path, "all", "matched", timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    sky = Table.read(tmp_path / "results" / "sky.ecsv").filled("")  # ECSV reads "" back as masked
+    assert len(sky) == len(rows) and "Traceback" not in result.stderr
+    skipped = sky[sky["reason"] != ""]
+    assert len(skipped) == len(JOB) and set(skipped["status"]) == {"SKIPPED"} and set(skipped["island"]) == {-1}
+    assert all(np.isnan(skipped["sky"]))
+    for name, (_, fragment) in JOB.items():
+        (reason,) = [r for r in skipped["reason"] if fragment in r]
+        assert reason, name
+    matched = sky[sky["reason"] == ""]
+    assert list(matched["status"]) == ["COMPLETE"] * 2
+    # the two good images are 1.0 apart; the match brings both to the lower one (match_down)
+    assert abs(matched["sky"][1] - matched["sky"][0] - 1.0) < 1e-3 and abs(matched["sky"][0] - 1.0) < 1e-3
+    summary = Table.read(tmp_path / "results" / "summary.ecsv")
+    assert summary["n_skipped"][-1] == len(JOB) and len(summary.meta["skipped_bad_inputs"]) == len(JOB)
+    assert "<td class=\"text\">SKIPPED</td>" in (tmp_path / "results" / "diagnostics" / "tables.html").read_text()
+    logs = "".join(p.read_text() for p in (tmp_path / "logs" / "image_batch").glob("*.log"))
+    assert logs.count("SKIPPED (on_bad_input: skip)") == len(JOB)
+    assert {p: sha256(p) for p in inputs} == inputs
+
+
+def test_on_bad_input_stop_is_the_default():
+    assert schema_defaults(SCHEMA)["on_bad_input"] == "stop"
 
 
 # ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ first run the checkpoint, then read the plan. An image batch job re-runs as a
 whole; which of its products it remade is read from its log and the files.
 """
 
+import base64
 import json
 import re
 import shutil
@@ -26,7 +27,7 @@ from skymatchflow.stages.image_batch import batch_of_image
 
 pytestmark = pytest.mark.e2e
 
-DEMO = [f"resources/demo/{name}" for name in demo_file_names()]
+DEMO = [f"resources/demo/{name}" for name in demo_file_names()][:8]  # the first two of its four exposures
 LEFT_OUT = DEMO[7]  # exposure 2, nrca4: added back by one test
 
 
@@ -165,6 +166,12 @@ def test_adding_an_image_recomputes_only_its_products_and_pairs(copy):
     write(copy, config_with(DEMO))
     planned = plan(copy)
     assert set(planned) - AFTER_SOLVE == IMAGE_STAGE and planned["image_batch"] == 1
+    # the reason lines name digests, not every image and signature (25,390 characters at 200 images)
+    dry = run_snakemake(copy, "all", "matched", "--dry-run")
+    text = dry.stdout + dry.stderr
+    assert "Params have changed" in text and "params_sha256" in text
+    assert "signatures" not in text and "made_from" not in text
+    assert max(len(line) for line in text.splitlines()) < 2000
     start = time.time_ns()
     run(copy, PLANS)
     assert made_counts(copy, start) == {"footprint": 1, "mask": 1, "sky": 1}
@@ -279,3 +286,13 @@ def test_report_holds_the_sky_table(base, tmp_path):
         assert text in html
     for name in ("footprints", "overlap_graph", "residuals", "mosaic"):  # the figures, embedded as PNG data
         assert f"filename={name}.png;base64,iVBORw0KGgo" in html
+    # the numbers as HTML tables shown inline, a landing text, and short job parameters
+    encoded = re.search(r"data:text/html;charset=utf8;filename=tables\.html;base64,([A-Za-z0-9+/=]+)", html)
+    tables = base64.b64decode(encoded.group(1)).decode()
+    assert tables.count("<table>") == 2 and ">total</td>" in tables and tables.count("<tr") > 1 + 7
+    assert "What to look at first" in html
+    params = re.findall(r'"job_properties": \{"rule": "(\w+)", "wildcards": "[^"]*", "params": "([^"]*)"', html)
+    assert {rule for rule, _ in params} >= {"solve_sky", "diagnostics"}
+    assert all(len(text) < 200 and "made_from" not in text for _, text in params)
+    assert "cfg={'images': 7, 'skymethod': 'global+match', 'params_sha256': '" in dict(params)["solve_sky"]
+    assert "Could not detect mimetype" not in result.stdout + result.stderr

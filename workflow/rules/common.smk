@@ -1,5 +1,6 @@
 # Config validation, input discovery and input functions.
 import functools
+import mimetypes
 import os
 import sys
 from pathlib import Path
@@ -15,7 +16,14 @@ sys.path.insert(0, str(WORKFLOW_DIR.parent / "scripts"))
 
 from skymatchflow import __version__ as skymatchflow_version
 from skymatchflow.solve.anchors import check_anchor_names
-from skymatchflow.jobs.config import check_config, pair_options, stat_kwargs
+from skymatchflow.jobs.config import (
+    check_config,
+    pair_options,
+    shipped_config,
+    stat_kwargs,
+)
+from skymatchflow.jobs.failures import print_failure_summary
+from skymatchflow.jobs.paramfiles import by_digest
 from skymatchflow.stats.exclusions import exclusion_params
 from skymatchflow.demo.names import demo_file_names
 from skymatchflow.stages.image_batch import batch_of_image, image_batch_spec
@@ -24,11 +32,13 @@ from skymatchflow.io.inputs import discover_images
 from skymatchflow.io.headerchecks import check_headers
 from skymatchflow.io.layoutcache import LayoutCache
 from skymatchflow.io.skylist import read_skylist
-from skymatchflow.geometry.skywcs import describe_policy, wcs_policy
+from skymatchflow.geometry.skywcs import describe_policy, looks_like_jwst, wcs_policy
 from skymatchflow.io.stagefiles import stat_signature
 
+# the report offers ECSV tables as text downloads (Snakemake would warn it cannot tell their type)
+mimetypes.add_type("text/plain", ".ecsv")
 CONFIG_SCHEMA = WORKFLOW_DIR / "schemas" / "config.schema.yaml"
-stop_on_bad_input(check_config, config, CONFIG_SCHEMA)
+stop_on_bad_input(check_config, config, CONFIG_SCHEMA, shipped_config())
 validate(config, str(CONFIG_SCHEMA))
 
 _LAYOUTS = LayoutCache()
@@ -38,7 +48,11 @@ _LAYOUTS.save()
 stop_on_bad_input(check_anchor_names, config["anchor"], IMAGES, config["groups"])
 WCS_POLICY = wcs_policy(config["wcs"])[0]
 logger.info(f"skymatchflow {skymatchflow_version} ({WORKFLOW_DIR})")
-logger.info(describe_policy(config["wcs"]))
+logger.info(
+    describe_policy(
+        config["wcs"], any(looks_like_jwst(spec.path) for spec in IMAGES.values())
+    )
+)
 EXCLUSIONS = stop_on_bad_input(exclusion_params, config)  # None without exclude
 EXCLUDE = {"exclude": EXCLUSIONS} if EXCLUSIONS else {}
 # the pair statistic's parameters: the reference's, plus the opt-in pair options (none by default)
@@ -102,7 +116,9 @@ def image_batch_params(wildcards):
     """Everything a batch's products depend on, as one dict (a change re-runs it)."""
     images = IMAGE_BATCHES[wildcards.ibatch]
     spec = image_batch_spec({i: IMAGES[i] for i in images}, config)
-    return spec | {"signatures": file_signatures(images)}
+    return by_digest(
+        spec | {"signatures": file_signatures(images)}, {"images": len(images)}
+    )
 
 
 def made_from_params(images):
@@ -125,16 +141,17 @@ IMAGE_BATCH_FILES = {
 
 def graph_params(wildcards):
     """What every footprint is checked against (the images in input order, and their parameters)."""
-    return {"made_from": made_from_params(IMAGES)}
+    return by_digest({"made_from": made_from_params(IMAGES)}, {"images": len(IMAGES)})
 
 
 def plan_params(wildcards):
     """What every pair batch plan holds besides its pairs: the statistic, the batch count, the members' records."""
-    return {
+    params = {
         "stat": PAIR_STAT,
         "pair_batches": config["pair_batches"],
         "made_from": made_from_params(IMAGES),
     }
+    return by_digest(params, {"images": len(IMAGES)})
 
 
 @functools.lru_cache(maxsize=4096)
@@ -181,7 +198,7 @@ def pair_batch_dirs(wildcards):
 
 def solve_params(wildcards):
     """The solve's parameters, what it checks its stage files against, and the whole config for the table's metadata."""
-    return {
+    params = {
         "skymethod": config["skymethod"],
         "match_down": config["match_down"],
         "subtract": config["subtract"],
@@ -191,6 +208,7 @@ def solve_params(wildcards):
         "pair_batches": config["pair_batches"],
         "config": dict(config),
     }
+    return by_digest(params, {"images": len(IMAGES), "skymethod": config["skymethod"]})
 
 
 # Matched copies are named by the input file's name (unique, like the ids).
@@ -213,7 +231,8 @@ def apply_params(wildcards):
 
 def diagnostics_params(wildcards):
     """The images in input order, and whether they have previews (not with skymethod 'user')."""
-    return {"images": list(IMAGES), "previews": not USER_SKIES}
+    params = {"images": list(IMAGES), "previews": not USER_SKIES}
+    return by_digest(params, {"images": len(IMAGES)})
 
 
 def refuse_stale_report(wildcards):

@@ -10,6 +10,11 @@ rule diagnostics:
         sky="results/sky.ecsv",
         pairs="results/pair_differences.ecsv",
     output:
+        tables=report(
+            "results/diagnostics/tables.html",
+            caption="../report/tables.rst",
+            category="Diagnostics",
+        ),
         summary=report(
             "results/summary.ecsv",
             caption="../report/summary.rst",

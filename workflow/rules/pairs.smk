@@ -63,5 +63,8 @@ rule pair_batch:
     resources:
         mem_mb=pair_batch_mem_mb,
         runtime=pair_batch_runtime,
+    message:
+        # instead of Snakemake's input list: every member's files
+        "pair batch {wildcards.batch}: the pairs of {input.plan}"
     script:
         "../../scripts/pair_batch.py"

@@ -22,5 +22,8 @@ rule image_batch:
         runtime=image_batch_runtime,
     params:
         cfg=image_batch_params,
+    message:
+        # instead of Snakemake's input and output lists, one line per file at survey scale
+        "image batch {wildcards.ibatch}: {params.cfg[images]} images"
     script:
         "../../scripts/image_batch.py"

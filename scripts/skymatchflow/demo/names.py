@@ -9,7 +9,7 @@ VISIT_GROUP, SEQ_ID, ACT_ID = "01", "1", "01"
 DETECTOR_NAMES = ("nrca1", "nrca2", "nrca3", "nrca4")
 
 
-def demo_file_names(n_exposures: int = 2, n_detectors: int = 4) -> list[str]:
+def demo_file_names(n_exposures: int = 4, n_detectors: int = 4) -> list[str]:
     """Base names of the demo files, exposure-major, JWST naming convention.
 
     ``jw<program><obs><visit>_<visitgroup><seq><activity>_<exposure>_<det>_cal.fits``

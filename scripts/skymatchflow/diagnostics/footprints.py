@@ -12,12 +12,13 @@ from matplotlib.collections import PolyCollection
 from matplotlib.lines import Line2D
 
 from skymatchflow.diagnostics.islands import isolated_images, skipped_images
-from skymatchflow.diagnostics.plotting import new_figure, save_png
+from skymatchflow.diagnostics.plotting import new_map_figure, save_png
 from skymatchflow.diagnostics.skymap import setup_map_axes
 
 ISLAND_COLOURS = [mcolors.to_rgba(c) for c in ("black", "tab:red", "tab:blue", "tab:green", "tab:purple",
                                                "tab:orange", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")]
 MAX_ISLAND_LEGEND = 8
+NO_VALUE_COLOUR = "#f4a6c6"  # pink: an image without a value (NaN), never a colour of the scale
 
 
 def polygons(data):
@@ -37,7 +38,7 @@ def draw_footprints(ax, data, values, label, cmap="viridis", norm=None):
     skipped, isolated = skipped_images(data.sky), isolated_images(data.sky)
     values = np.asarray(values, float)
     collection = PolyCollection(
-        verts, array=np.ma.masked_invalid(values), cmap=matplotlib.colormaps[cmap].with_extremes(bad="0.85"), norm=norm,
+        verts, array=np.ma.masked_invalid(values), cmap=matplotlib.colormaps[cmap].with_extremes(bad=NO_VALUE_COLOUR), norm=norm,
         edgecolors=island_edge_colours(data.sky), linewidths=0.8 if len(verts) < 2000 else 0.3, alpha=0.8,
         rasterized=True,
     )
@@ -66,12 +67,15 @@ def legend_handles(sky):
         handles.append(Line2D([], [], color="black", linestyle="--", label="isolated (no valid pair)"))
     if skipped_images(sky).any():
         handles.append(Line2D([], [], color="0.3", marker="x", linestyle="none", label="SKIPPED"))
+    if not np.isfinite(np.asarray(sky["sky"], float)).all():
+        handles.append(Line2D([], [], color=NO_VALUE_COLOUR, marker="s", linestyle="none", label="no value"))
     return handles
 
 
 def footprint_map(data, path):
     """Write the two-panel footprint map (fitted sky, match change of the group) to ``path``."""
-    fig, (left, right) = new_figure(2)
+    x0, x1, y0, y1 = data.bounds
+    fig, (left, right) = new_map_figure(x1 - x0, y1 - y0, 2)
     draw_footprints(left, data, data.sky["sky"], "fitted sky")
     left.set_title(f"Fitted sky of {len(data.sky)} images")
     delta = np.asarray(data.sky["delta_match"], float)

@@ -14,7 +14,7 @@ from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.lines import Line2D
 
 from skymatchflow.diagnostics.footprints import polygons
-from skymatchflow.diagnostics.plotting import new_figure, note, save_png
+from skymatchflow.diagnostics.plotting import new_map_figure, note, save_png
 from skymatchflow.diagnostics.skymap import setup_map_axes
 
 MAX_EDGES = 20_000
@@ -36,6 +36,11 @@ def thinned(values, limit=MAX_EDGES):
     return order[-limit:] if len(order) > limit else order
 
 
+def edge_width(n_edges):
+    """Line width for ``n_edges`` edges: thick for a few, thin enough at hundreds that they stay apart."""
+    return float(np.clip(2.0 * np.sqrt(100.0 / max(n_edges, 1)), 0.3, 2.0))
+
+
 def draw_graph(ax, data, column, norm, keep):
     """One panel: grey footprints, invalid pairs by reason, the valid edges ``keep`` coloured by ``column``."""
     factor, unit = data.unit()
@@ -54,8 +59,9 @@ def draw_graph(ax, data, column, norm, keep):
         handles.append(Line2D([], [], color=colour, linestyle=style, label=f"no value: {reason} ({len(rows)})"))
     values = np.asarray(pairs[column], float)[valid]
     segments = edge_segments(data, pairs[valid])
-    edges = LineCollection(segments[keep], array=values[keep], cmap=matplotlib.colormaps["coolwarm"], norm=norm,
-                           linewidths=2.0 if len(keep) < 500 else (1.0 if len(keep) < 5000 else 0.6), rasterized=True)
+    cmap = matplotlib.colormaps["coolwarm"].with_extremes(bad="black")  # NaN: black, never a scale colour
+    edges = LineCollection(segments[keep], array=np.ma.masked_invalid(values[keep]), cmap=cmap, norm=norm,
+                           linewidths=edge_width(len(keep)), rasterized=True)
     ax.add_collection(edges)
     if len(keep) and len(data.group_centres) <= MANY:
         centres = np.array(list(data.group_centres.values())) * factor
@@ -75,10 +81,12 @@ def draw_graph(ax, data, column, norm, keep):
 
 def overlap_graph_map(data, path):
     """Write the overlap graph, difference before and after the match, to ``path``."""
-    fig, (before, after) = new_figure(2)
+    x0, x1, y0, y1 = data.bounds
+    fig, (before, after) = new_map_figure(x1 - x0, y1 - y0, 2)
     valid = np.asarray(data.pairs["valid"], bool)
     values = np.asarray(data.pairs["difference_before"], float)[valid]
-    top = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
+    # the scale ends at the 98th percentile of |difference before|: one outlier does not wash out the rest
+    top = float(np.nanpercentile(np.abs(values), 98)) if np.isfinite(values).any() else 1.0
     norm = mcolors.Normalize(-(top or 1.0), top or 1.0)
     before.set_title(f"Overlap graph: difference before ({int(valid.sum())} valid pairs)")
     after.set_title("Difference after the match (same scale)")

@@ -7,7 +7,10 @@ the mosaic is the mean of the images on each grid pixel. The same sums give
 the matched mosaic: the mean of (preview - sky) is the raw mean minus the
 mean sky of the images there, so each preview is reprojected once. Both
 panels share one colour-scale width, so a seam the match removes is as
-visible before as its absence is after.
+visible before as its absence is after. The grey scale spans a few robust
+sigma around the sky (not the whole data range, where stars hide a seam of a
+few DN); pixels no image covers are light blue; a third panel shows what the
+match removed (after minus before).
 
 At survey scale an image covers only a few grid pixels, where its preview
 shows nothing its whole-image sky (the statistic of its good pixels) does
@@ -19,12 +22,15 @@ a minute).
 
 import logging
 
+import matplotlib
 import numpy as np
 
-from skymatchflow.diagnostics.plotting import new_figure, note, save_png
+from skymatchflow.diagnostics.plotting import new_map_figure, note, save_png
 from skymatchflow.diagnostics.skymap import setup_map_axes
 
 MAX_GRID_PIXELS = 600
+STRETCH_SIGMAS = 5.0  # the grey scale spans the median +- this many robust sigma
+NO_DATA_COLOUR = "#9ecae1"  # light blue: no image covers the pixel (grey is data)
 MIN_PREVIEW_PIXELS = 12
 log = logging.getLogger(__name__)
 
@@ -132,27 +138,61 @@ def coadd_previews(data):
     return raw, matched, (x0, x0 + shape[1] * scale, y0, y0 + shape[0] * scale)
 
 
+def robust_sigma(values):
+    """1.4826 x the median absolute deviation of the finite values (0 when there are none)."""
+    values = np.asarray(values, float)
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(values - np.median(values))))
+
+
+def sky_stretch(raw, matched):
+    """(half-width, centres): a few robust sigma of the matched mosaic around each panel's median.
+
+    The matched mosaic's scatter is the noise and the sources, not the sky
+    steps, so a seam of a few DN stands out before and its absence shows after.
+    """
+    sigma = robust_sigma(matched) or robust_sigma(raw)
+    if not sigma:
+        finite = matched[np.isfinite(matched)]
+        sigma = float(np.ptp(finite)) / 2 if finite.size and np.ptp(finite) else 1.0
+    return STRETCH_SIGMAS * sigma, (float(np.nanmedian(raw)), float(np.nanmedian(matched)))
+
+
 def mosaic_figure(data, path):
-    """Write the mosaic before and after the match, side by side, to ``path``."""
-    fig, (before, after) = new_figure(2)
+    """Write the mosaic before and after the match and what the match removed, laid out for the field's shape."""
+    bx0, bx1, by0, by1 = data.bounds
+    fig, (before, after, removed) = new_map_figure(bx1 - bx0, by1 - by0, 3)
     factor, unit = data.unit()
     x0, x1, y0, y1 = (v * factor for v in data.bounds)
     if not data.previews:
         note(before, "no previews: skymethod 'user' reads no pixels")
         note(after, "no previews")
+        note(removed, "no previews")
         save_png(fig, path)
         return
     raw, matched, grid_extent = coadd_previews(data)
+    change = matched - raw  # minus the mean sky removed on each grid pixel
     finite = np.isfinite(raw)
-    low, high = np.percentile(raw[finite], [2, 98]) if finite.any() else (0.0, 1.0)
-    shift = float(np.nanmedian(matched) - np.nanmedian(raw)) if finite.any() else 0.0
-    for ax, image, title, offset in ((before, raw, "Mosaic before the match", 0.0),
-                                     (after, matched, "After: each image's fitted sky removed", shift)):
-        shown = ax.imshow(image, origin="lower", extent=tuple(v * factor for v in grid_extent), cmap="gray", interpolation="nearest",
-                          vmin=low + offset, vmax=high + offset)
+    half, (centre_raw, centre_matched) = sky_stretch(raw, matched) if finite.any() else (1.0, (0.0, 0.0))
+    grey = matplotlib.colormaps["gray"].with_extremes(bad=NO_DATA_COLOUR)
+    spread = float(np.nanpercentile(np.abs(change - np.nanmedian(change)), 99)) if finite.any() else 1.0
+    centre_change = float(np.nanmedian(change)) if finite.any() else 0.0
+    diverging = matplotlib.colormaps["PRGn"].with_extremes(bad=NO_DATA_COLOUR)  # no blue: blue is no data
+    panels = (
+        (before, raw, "Before the match", grey, centre_raw, half),
+        (after, matched, "After: each image's fitted sky removed", grey, centre_matched, half),
+        (removed, change, "After minus before (the sky removed)", diverging, centre_change, spread or 1.0),
+    )
+    for ax, image, title, cmap, centre, width in panels:
+        shown = ax.imshow(image, origin="lower", extent=tuple(v * factor for v in grid_extent), cmap=cmap,
+                          interpolation="nearest", vmin=centre - width, vmax=centre + width)
         setup_map_axes(ax, (x0, x1, y0, y1))
         ax.set_title(title)
         ax.set_xlabel(f"east offset [{unit}] (east to the left)")
         ax.set_ylabel(f"north offset [{unit}]")
         fig.colorbar(shown, ax=ax, label=data.value_label("surface brightness"), shrink=0.85)
+    fig.suptitle(f"grey scale: median \u00b1 {STRETCH_SIGMAS:g} robust sigma of the matched mosaic; "
+                 "light blue: no image", fontsize="small")
     save_png(fig, path)

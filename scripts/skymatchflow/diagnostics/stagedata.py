@@ -14,12 +14,13 @@ from skymatchflow.io.stagefiles import read_json
 class StageData:
     """Everything the figures draw, with the footprints already on the map (degrees)."""
 
-    sky: Table  # the sky table, one row per image
+    sky: Table  # the sky table, one row per image with a footprint (what the figures draw)
     pairs: Table  # the pair table, one row per group pair
     outlines: dict  # image -> (x, y) arrays of its projected outline
     plane: TangentPlane
     previews: dict = field(default_factory=dict)  # image -> preview path
     bunit: str = ""
+    sky_all: Table = None  # the whole sky table, with bad images SKIPPED without a footprint (on_bad_input: skip)
 
     @functools.cached_property
     def bounds(self):
@@ -76,4 +77,5 @@ def load_stage(sky_path, pairs_path, footprint_paths, previews=None):
         from astropy.io import fits
 
         bunit = str(fits.getheader(next(iter(previews.values())), 0).get("BUNIT", ""))
-    return StageData(sky, pairs, outlines, plane, previews, bunit)
+    placed = np.isin(np.asarray(sky["image"], str), list(outlines))
+    return StageData(sky[placed] if not placed.all() else sky, pairs, outlines, plane, previews, bunit, sky_all=sky)

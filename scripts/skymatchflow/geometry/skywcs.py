@@ -14,6 +14,7 @@ that have an ASDF extension, so the FITS path stays light.
 import importlib.util
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -40,9 +41,20 @@ def wcs_policy(mode):
     return "gwcs", "config wcs: auto and the JWST extras are installed"
 
 
-def describe_policy(mode):
-    """The one line a run prints about the WCS it uses."""
+def looks_like_jwst(path):
+    """True for a file named as the JWST pipeline names its products (``jw<program>...``)."""
+    return Path(path).name.startswith("jw")
+
+
+def describe_policy(mode, jwst_inputs=True):
+    """The one line a run prints about the WCS it uses.
+
+    ``jwst_inputs``: whether any input is named like a JWST file; without
+    one, the advice to install the JWST extras does not apply (2MASS, DECam).
+    """
     policy, reason = wcs_policy(mode)
+    if policy == "fits" and mode == "auto" and not jwst_inputs:
+        return "WCS: the FITS header of every image (config wcs: auto; no input is named like a JWST file)"
     if policy == "gwcs":
         return f"WCS: the gwcs of each file's ASDF extension where it has one, else the FITS header ({reason})"
     return f"WCS: the FITS header of every image ({reason})"

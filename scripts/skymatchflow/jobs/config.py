@@ -47,15 +47,61 @@ def _schema_message(error, schema):
     path = [str(part) for part in error.absolute_path]
     where = f"config key '{'.'.join(path)}'" if path else "config"
     if error.validator == "additionalProperties":
-        allowed = ", ".join(sorted(error.schema.get("properties", {})))
-        return f"{where}: {error.message}; allowed keys: {allowed}"
+        known = error.schema.get("properties", {})
+        allowed = ", ".join(sorted(known))
+        return f"{where}: {error.message}{_did_you_mean(error.instance, known)}; allowed keys: {allowed}"
     described = schema["properties"].get(path[0], {}).get("description", "") if path else ""
     hint = f"; allowed: {described}" if described else ""
     return f"{where}: {error.message}{hint}"
 
 
-def check_config(config, schema_path):
-    """Raise ConfigError for the first problem found in ``config``."""
+def _did_you_mean(instance, known):
+    """'; did you mean 'skystat'?' for each unknown key close to a known one ('' when none is)."""
+    import difflib
+
+    hints = []
+    for key in instance if isinstance(instance, dict) else ():
+        if key not in known:
+            close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.7)
+            if close:
+                hints.append(f"'{key}': did you mean '{close[0]}'?")
+    return "; " + "; ".join(hints) if hints else ""
+
+
+INPUT_KEYS = ("images", "image_sheet", "associations")
+SHIPPED_CONFIG = "config/config.yaml"
+
+
+def _input_keys_message(given, shipped):
+    """The one line for inputs given by none or several of INPUT_KEYS, naming where each came from."""
+    keys = "', '".join(INPUT_KEYS)
+    if not given:
+        return f"config keys '{keys}': none is set; give one of them"
+    from_shipped = [key for key in given if shipped is not None and shipped.get(key) is not None]
+    if from_shipped and len(from_shipped) < len(given):
+        yours = [key for key in given if key not in from_shipped]
+        shown = "', '".join(from_shipped)
+        return (f"config keys '{keys}': you set '{yours[0]}', and '{shown}' comes from the shipped "
+                f"{SHIPPED_CONFIG} (the demo's files); add {from_shipped[0]}: null to your config file")
+    both = " and ".join(f"'{key}'" for key in given)
+    return f"config keys '{keys}': {both} are all set; give exactly one of them (the others null)"
+
+
+def shipped_config(path=SHIPPED_CONFIG):
+    """The shipped config file's values (the ``configfile:`` a user's --configfile overrides), or None."""
+    import yaml
+
+    try:
+        return yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError):
+        return None
+
+
+def check_config(config, schema_path, shipped=None):
+    """Raise ConfigError for the first problem found in ``config``.
+
+    ``shipped``: the shipped config/config.yaml's values, to say which key came from it.
+    """
     # imported here: rule jobs import this module for stat_kwargs only
     import yaml
     from jsonschema import Draft202012Validator
@@ -69,9 +115,9 @@ def check_config(config, schema_path):
         value = config.get(key)
         if isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(f"config key '{key}': {value} is not a finite number; allowed: {schema['properties'][key]['description']}")
-    given = [key for key in ("images", "image_sheet", "associations") if config.get(key)]
+    given = [key for key in INPUT_KEYS if config.get(key)]
     if len(given) != 1:
-        raise ConfigError("config keys 'images', 'image_sheet' and 'associations': give exactly one of them")
+        raise ConfigError(_input_keys_message(given, shipped))
     dqbits = config.get("dqbits", 0)
     if isinstance(dqbits, str):
         # astropy passes integers and null through unchanged; only a string

@@ -1,6 +1,9 @@
-"""Progress lines for long loops: every few percent, with the rate.
+"""Progress lines for long loops: every few percent, with the rate and the time left.
 
-A pair batch of 20,000 pairs runs for minutes; its log says how far it is.
+A pair batch of 20,000 pairs, or an image batch of 2,000 large images, runs
+for minutes; its log (and the console) says which batch, how far it is and
+about how long it still needs. Parallel batches interleave their lines, so
+each line starts with the batch's name.
 """
 
 import logging
@@ -10,8 +13,9 @@ import time
 class Progress:
     """Counts steps of a loop of known length and logs a line every ``every`` percent."""
 
-    def __init__(self, total, what, every=5.0, log=logging.info, clock=time.monotonic):
+    def __init__(self, total, what, every=5.0, log=logging.info, clock=time.monotonic, name=""):
         self.total, self.what, self.log, self.clock = total, what, log, clock
+        self.prefix = f"{name}: " if name else ""
         self.step_size = max(1, int(total * every / 100.0))
         self.done = 0
         self.start = clock()
@@ -22,16 +26,28 @@ class Progress:
         self.done += count
         if self.done // self.step_size > before // self.step_size or self.done == self.total:
             elapsed = max(self.clock() - self.start, 1e-9)
+            rate = self.done / elapsed
             self.log(
-                "%d/%d %s (%.0f %%), %.1f %s/s",
-                self.done, self.total, self.what, 100.0 * self.done / max(self.total, 1),
-                self.done / elapsed, self.what,
+                "%s%d/%d %s (%.0f %%), %.1f %s/s%s",
+                self.prefix, self.done, self.total, self.what, 100.0 * self.done / max(self.total, 1),
+                rate, self.what, time_left((self.total - self.done) / rate if rate > 0 else 0.0),
             )
 
 
-def tracked(items, what, every=5.0, log=logging.info, clock=time.monotonic):
+def time_left(seconds):
+    """', about 3 min left' (nothing when done or under a second)."""
+    if seconds < 1:
+        return ""
+    if seconds < 90:
+        return f", about {seconds:.0f} s left"
+    if seconds < 5400:
+        return f", about {seconds / 60:.0f} min left"
+    return f", about {seconds / 3600:.1f} h left"
+
+
+def tracked(items, what, every=5.0, log=logging.info, clock=time.monotonic, name=""):
     """Yield ``items``, counting each one as done when the loop asks for the next."""
-    progress = Progress(len(items), what, every, log, clock)
+    progress = Progress(len(items), what, every, log, clock, name)
     for item in items:
         yield item
         progress.step()

@@ -12,18 +12,45 @@ import sys
 
 from skymatchflow import __version__
 from skymatchflow.io.errors import InputError
+from skymatchflow.jobs.paramfiles import resolve_params
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
 
+def expand_params_file(snakemake):
+    """Replace, in place, a digest in ``params.cfg`` by the dict its file holds (jobs/paramfiles).
+
+    In place: Snakemake's ``params`` is a property that builds a new list on each access.
+    """
+    params = getattr(snakemake, "params", None)
+    if params is None or "cfg" not in params.keys():
+        return
+    cfg = params.cfg
+    resolved = resolve_params(cfg)
+    if resolved is not cfg:
+        cfg.clear()
+        cfg.update(resolved)
+
+
+def console_line(record):
+    """False for a record logged with ``extra={"log_only": True}`` (per-image lines: thousands at survey scale)."""
+    return not getattr(record, "log_only", False)
+
+
 def run_rule(main, snakemake):
-    """Run ``main(snakemake)``; exit 1 with the error in the log and on stderr."""
-    handlers = [logging.StreamHandler(sys.stderr)]
+    """Run ``main(snakemake)``; exit 1 with the error in the log and on stderr.
+
+    Records marked ``log_only`` reach the log file, not stderr (the console).
+    """
+    console = logging.StreamHandler(sys.stderr)
+    console.addFilter(console_line)
+    handlers = [console]
     if snakemake.log:
         handlers.append(_log_file(snakemake.log[0], getattr(snakemake, "rule", None)))
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, handlers=handlers, force=True)
     logging.captureWarnings(True)
     try:
+        expand_params_file(snakemake)
         main(snakemake)
     except InputError as err:
         logging.error("%s", err)

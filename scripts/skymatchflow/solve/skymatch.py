@@ -24,6 +24,8 @@ from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import spsolve
 
 log = logging.getLogger(__name__)
+# per-image lines go to the job's log only, not to the console (jobs/rulerunner's console filter)
+LOG_ONLY = {"log_only": True}
 
 
 @dataclass
@@ -136,13 +138,13 @@ def _apply(elements, deltas, do_global, show_old):
                 log.warning(f"   *  {kind} ID={element.group}: Unable to compute sky value")
                 delta = 0.0
         if is_group:
-            log.info(f"   *  Group ID={element.group}. Sky background of component images:")
+            log.info(f"   *  Group ID={element.group}. Sky background of component images:", extra=LOG_ONLY)
         for member in element.members:
             old = element.sky[member]
             element.sky[member] = old + delta
             prefix = "      - Image ID" if is_group else "   *  Image ID"
             line = f"{prefix}={member}. Sky background: {element.sky[member]:G}"
-            log.info(line + (f" (old={old:G}, delta={delta:G})" if show_old else ""))
+            log.info(line + (f" (old={old:G}, delta={delta:G})" if show_old else ""), extra=LOG_ONLY)
         element.valid = valid
 
 

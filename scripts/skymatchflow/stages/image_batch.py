@@ -35,6 +35,7 @@ from skymatchflow.io.store import (
 )
 from skymatchflow.jobs.batches import batch_name
 from skymatchflow.jobs.config import stat_kwargs
+from skymatchflow.jobs.progress import tracked
 from skymatchflow.stages.preview import PREVIEW_SIZE, PREVIEW_WCS, write_image_preview
 
 PRODUCTS = ("footprint", "mask", "sky", "preview")
@@ -66,7 +67,12 @@ def image_batch_spec(images, config):
         "wcs": wcs_policy(config.get("wcs", "auto"))[0],
         "dqbits": config["dqbits"],
         "stat": stat_kwargs(config),
-    } | _exclusions(config)
+    } | _exclusions(config) | _bad_input(config)
+
+
+def _bad_input(config):
+    """{"on_bad_input": "skip"} when bad images are to be skipped; nothing for the default 'stop'."""
+    return {"on_bad_input": "skip"} if config.get("on_bad_input", "stop") == "skip" else {}
 
 
 def _exclusions(config):
@@ -141,6 +147,15 @@ def read_input_states(batch_dir):
     return None if record is None else record["images"]
 
 
+def read_skipped(batch_dirs):
+    """{image: reason} of the bad images the batches skipped (``on_bad_input: skip``), in batch order."""
+    skipped = {}
+    for batch_dir in batch_dirs:
+        record = read_sealed(Path(batch_dir) / INPUT_STATES)
+        skipped.update({} if record is None else record.get("skipped", {}))
+    return skipped
+
+
 def repair_hint(batch_dir):
     """The command that remakes a batch directory's files."""
     return f"run: snakemake --forcerun {batch_dir}"
@@ -158,6 +173,7 @@ def image_batch_dirs(batch_dirs, images):
         if states is None:
             raise InputError(f"{batch_dir}/{INPUT_STATES}", f"missing or damaged; {repair_hint(batch_dir)}")
         holder.update({image: str(batch_dir) for image in states})
+        holder.update({image: str(batch_dir) for image in read_skipped([batch_dir])})
     missing = [image for image in images if image not in holder]
     if missing:
         raise InputError(f"image {missing[0]}", "is in no image batch; run: snakemake --forcerun image_batch")
@@ -214,13 +230,17 @@ def run_image_batch(spec, outdir, store=STORE_DIR):
     (made beside it, then renamed) or not at all. Returns {product: (made,
     kept)}. A bad image (InputError) does not stop the others, whose
     products go to the store; the errors are logged one line each and the
-    last is raised when the batch is done, leaving no ``outdir``.
+    last is raised when the batch is done, leaving no ``outdir``. With
+    ``spec["on_bad_input"] == "skip"`` the batch ends normally instead and
+    records each bad image's reason in inputs.json (``read_skipped``).
     """
     products = [p for p in PRODUCTS if p in spec["products"]]
     counts = {product: [0, 0] for product in products}
     errors, states_by_image = [], {}
+    skip = spec.get("on_bad_input", "stop") == "skip"
     with atomic_directory(outdir) as building:
-        for image_id, params in spec["images"].items():
+        # a log line every 5 %, with the batch's name, images per second and the time left
+        for image_id, params in tracked(list(spec["images"].items()), "images", name=Path(outdir).name):
             image = ImageSpec.from_params(params)
             try:
                 states = input_states(image)
@@ -230,18 +250,23 @@ def run_image_batch(spec, outdir, store=STORE_DIR):
                 todo = {p for p in products if not product_is_sound(stored[p], p, keys[p])}
                 _make_products(image, todo, made, keys, stored)
             except InputError as err:  # the other images of the batch are still made
-                errors.append(err)
+                errors.append((image_id, err))
                 continue
             states_by_image[image_id] = states
             for product in products:
                 link_into(stored[product], product_path(building, image_id, product))
                 counts[product][product not in todo] += 1
             prune_unlinked(Path(store) / "images" / image_id, stored.values())
-        if errors:
-            for err in errors[:-1]:
+        if errors and not skip:
+            for _, err in errors[:-1]:
                 logging.error("%s", err)
-            raise errors[-1]
-        write_sealed(building / INPUT_STATES, {"images": states_by_image})
+            raise errors[-1][1]
+        record = {"images": states_by_image}
+        if errors:  # on_bad_input: skip
+            for _, err in errors:
+                logging.warning("SKIPPED (on_bad_input: skip): %s", err)
+            record["skipped"] = {image: str(err) for image, err in errors}
+        write_sealed(building / INPUT_STATES, record)
     return {product: tuple(made_kept) for product, made_kept in counts.items()}
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from skymatchflow.io.store import read_sealed
 from skymatchflow.jobs.batches import batch_pairs
-from skymatchflow.stages.image_batch import image_batch_dirs, product_path
+from skymatchflow.stages.image_batch import image_batch_dirs, product_path, read_skipped
 from skymatchflow.stages.overlap_graph import read_pairs
 from skymatchflow.stages.pair_batch import MemberKeys, check_unchanged, pair_key, unsound_product
 
@@ -30,11 +30,15 @@ def read_checked_images(made_from, batch_dirs, products):
     """({product: [records in input order]}, MemberKeys) for the images of ``made_from``.
 
     ``batch_dirs``: the image batch directories (declared inputs) that hold them.
+    Images the batches skipped as bad (``on_bad_input: skip``) have no records.
     """
+    skipped = read_skipped(batch_dirs)
     batch_dirs = image_batch_dirs(batch_dirs, made_from["images"])
     member_keys = MemberKeys(made_from, {image: {"batch_dir": d} for image, d in batch_dirs.items()})
     records = {product: [] for product in products}
     for image, batch_dir in batch_dirs.items():
+        if image in skipped:
+            continue
         for state in member_keys.states(image).values():
             check_unchanged(image, state)
         keys = member_keys.keys(image)

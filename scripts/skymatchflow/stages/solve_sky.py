@@ -124,7 +124,8 @@ def user_sky_table(footprints, skies_by_file):
     for element, record in zip(elements, footprints):
         element.sky[record["image"]] = skies_by_file[record["file"]]
         element.valid = True
-        log.info(f"   *  Image ID={record['image']}. Sky background: {element.sky[record['image']]:G}")
+        log.info(f"   *  Image ID={record['image']}. Sky background: {element.sky[record['image']]:G}",
+                 extra={"log_only": True})
     summary = {"delta_match": [None] * len(elements), "stage2": [None] * len(elements),
                "islands": [-1] * len(elements)}
     npix = [{"image": r["image"], "sky": None, "npix": 0} for r in footprints]
@@ -207,3 +208,26 @@ def pair_table(pair_records, elements, weights=None):
 
 def _nan(value):
     return np.nan if value is None else float(value)
+
+
+def with_skipped_images(sky, skipped, specs):
+    """The sky table with a ``reason`` column and one SKIPPED row per bad image (``on_bad_input: skip``).
+
+    ``skipped``: {image: the one-line reason}; ``specs``: {image: its spec params}
+    (file, sci, group). A skipped image has no footprint: no sky, island -1.
+    """
+    from astropy.table import vstack
+
+    sky = sky.copy()
+    sky["reason"] = np.array([""] * len(sky), dtype=str)
+    rows = [
+        (image, specs[image]["file"], specs[image]["sci"], specs[image].get("group") or image,
+         np.nan, np.nan, np.nan, np.nan, "SKIPPED", -1, 0, 0.0, "", reason)
+        for image, reason in skipped.items()
+    ]
+    if rows:
+        bad = Table(rows=rows, names=sky.colnames, dtype=[sky[name].dtype.kind == "U" and str or sky[name].dtype
+                                                           for name in sky.colnames])
+        sky = vstack([sky, bad], join_type="exact", metadata_conflicts="silent")
+    sky["reason"].description = "why a bad image was SKIPPED (on_bad_input: skip); empty otherwise"
+    return sky

@@ -57,11 +57,11 @@ def _footprint(header, shape):
 
 def test_file_names_are_jwst_like_and_deterministic():
     names = demo_file_names()
-    assert names == demo_file_names(2, 4)
-    assert len(names) == 8 and len(set(names)) == 8
+    assert names == demo_file_names(4, 4)
+    assert len(names) == 16 and len(set(names)) == 16
     assert names[0] == "jw01234001001_01101_00001_nrca1_cal.fits"
-    assert names[-1] == "jw01234001001_01101_00002_nrca4_cal.fits"
-    pattern = re.compile(r"^jw01234001001_01101_0000[12]_nrca[1-4]_cal\.fits$")
+    assert names[-1] == "jw01234001001_01101_00004_nrca4_cal.fits"
+    pattern = re.compile(r"^jw01234001001_01101_0000[1-4]_nrca[1-4]_cal\.fits$")
     assert all(pattern.match(n) for n in names)
     assert len(demo_file_names(3, 2)) == 6
     with pytest.raises(ValueError):
@@ -125,17 +125,21 @@ def test_wcs_is_celestial_and_clean(mosaic):
 def test_overlaps_across_but_not_within_exposures(mosaic):
     _, _, _, files = mosaic
     polys = {n: _footprint(f["sci_header"], f["sci"].shape) for n, f in files.items()}
-    exp1 = [n for n in polys if "_00001_" in n]
-    exp2 = [n for n in polys if "_00002_" in n]
-    assert len(exp1) == len(exp2) == 4
-    for group, other in [(exp1, exp2), (exp2, exp1)]:
+    exposures = [[n for n in polys if f"_{k:05d}_" in n] for k in (1, 2, 3, 4)]
+    assert [len(e) for e in exposures] == [4, 4, 4, 4]
+    for group in exposures:
+        for other in exposures:
+            if other is group:
+                continue
+            # every exposure overlaps every other one (the match by exposure has 6 pairs, 3 cycles)
+            assert any(polys[a].intersects_poly(polys[b]) for a in group for b in other)
         for a in group:
-            assert any(polys[a].intersects_poly(polys[b]) for b in other), a
+            assert any(polys[a].intersects_poly(polys[b]) for b in polys if b not in group), a
             for b in group:
                 if a != b:
                     assert not polys[a].intersects_poly(polys[b]), (a, b)
     # the dither crosses the gaps: the overlap graph is connected
-    seen, todo = set(), [exp1[0]]
+    seen, todo = set(), [exposures[0][0]]
     while todo:
         a = todo.pop()
         seen.add(a)
@@ -219,8 +223,8 @@ def test_truth_table(mosaic):
         "noise_sigma",
     ):
         assert col in truth.colnames
-    assert list(truth["exposure"]) == [1, 1, 1, 1, 2, 2, 2, 2]
-    assert list(truth["detector"]) == ["nrca1", "nrca2", "nrca3", "nrca4"] * 2
+    assert list(truth["exposure"]) == [1] * 4 + [2] * 4 + [3] * 4 + [4] * 4
+    assert list(truth["detector"]) == ["nrca1", "nrca2", "nrca3", "nrca4"] * 4
     np.testing.assert_allclose(
         truth["sky_injected"],
         truth["sky_exposure"] + truth["sky_detector_offset"],
@@ -229,7 +233,7 @@ def test_truth_table(mosaic):
     offsets = np.abs(truth["sky_detector_offset"])
     assert np.all((offsets >= 1e-3) & (offsets <= 5e-3))
     assert len(set(truth["sky_detector_offset"][:4])) == 4
-    assert set(truth["sky_exposure"]) == {0.20, 0.26}
+    assert set(truth["sky_exposure"]) == {0.20, 0.26, 0.32, 0.38}
     assert truth.meta["seed"] == SEED and truth.meta["detector_size"] == SIZE
     assert truth.meta["generator_version"] == demo.GENERATOR_VERSION
 

@@ -139,6 +139,7 @@ def stage(tmp_path_factory):
     pairs.write(tmp / "pairs.ecsv", format="ascii.ecsv")
     outputs = {name: tmp / "diagnostics" / f"{name}.png" for name in FIGURES}
     outputs["summary"] = tmp / "summary.ecsv"
+    outputs["tables"] = tmp / "diagnostics" / "tables.html"
     make_diagnostics(tmp / "sky.ecsv", tmp / "pairs.ecsv", footprints, previews, outputs)
     return sky, pairs, outputs
 
@@ -154,6 +155,63 @@ def test_summary_per_island_and_total(stage):
     assert np.isnan(summary["rms_before"][2])
     assert summary["rms_before"][3] == pytest.approx(np.sqrt((0.3**2 + 0.1**2) / 2))
     assert summary["rms_after"][3] == pytest.approx(np.sqrt((0.001**2 + 0.002**2) / 2))
+
+
+def test_tables_page_shows_the_summary_and_the_sky_table_skipped_first(stage):
+    sky, pairs, outputs = stage
+    page = outputs["tables"].read_text()
+    assert page.count("<table>") == 2
+    summary_part, sky_part = page.split("Sky table (results/sky.ecsv)")
+    assert summary_part.count("<tr>") == 1 + 4  # header, three islands, the total
+    assert ">total</td>" in summary_part and 'title="RMS of the same differences' in summary_part
+    assert sky_part.count("<tr") == 1 + len(sky)
+    first_row = sky_part.split("</th></tr>")[1].split("</tr>")[0]
+    assert first_row.startswith('<tr class="skipped">') and ">d1</td>" in first_row
+    assert ">nan</td>" in first_row and ">1.3</td>" in sky_part
+
+
+def test_tables_page_shows_only_the_first_rows_of_a_large_survey():
+    from skymatchflow.diagnostics.htmltables import SKY_ROWS, tables_page
+
+    n = 3 * SKY_ROWS
+    sky = Table({"image": [f"i{k}" for k in range(n)], "sky": np.arange(n) * 0.5, "status": ["COMPLETE"] * n})
+    summary = Table({"island": ["0", "total"], "rms_before": [0.1, 0.1]})
+    page = tables_page(summary, sky)
+    assert page.count("<tr>") == 3 + SKY_ROWS + 1
+    assert f"{SKY_ROWS} of {n} images" in page and ">i0</td>" in page and f">i{SKY_ROWS}</td>" not in page
+
+
+def test_map_panels_are_laid_out_by_the_field_shape():
+    from skymatchflow.diagnostics.plotting import panel_layout
+
+    rows, cols, width, height = panel_layout(40.0, 5.0, 3)  # a 5 x 40 strip: one panel above the other
+    assert (rows, cols) == (3, 1) and width / height > 4
+    rows, cols, width, height = panel_layout(1.0, 1.0, 3)
+    assert (rows, cols) == (1, 3) and 0.8 < width / height < 1.6
+    assert panel_layout(1.0, 40.0, 2)[:2] == (1, 2)  # a tall strip: side by side
+
+
+def test_stretch_spans_a_few_robust_sigma_of_the_matched_mosaic_not_the_data_range():
+    from skymatchflow.diagnostics.mosaic import STRETCH_SIGMAS, sky_stretch
+
+    rng = np.random.default_rng(3)
+    matched = rng.normal(10.0, 0.1, (50, 100))
+    matched[20, 20] = 5000.0  # a star
+    raw = matched + np.where(np.arange(100) < 50, 0.0, 3.0)  # a seam of 30 sigma
+    half, (centre_raw, centre_matched) = sky_stretch(raw, matched)
+    assert half == pytest.approx(STRETCH_SIGMAS * 0.1, rel=0.1)
+    assert centre_matched == pytest.approx(10.0, abs=0.02) and 10.0 < centre_raw < 13.0
+
+
+def test_mosaic_marks_pixels_without_data_in_the_no_data_colour(stage):
+    import matplotlib.colors as mcolors
+
+    from skymatchflow.diagnostics.mosaic import NO_DATA_COLOUR
+
+    _, _, outputs = stage
+    pixels = mpimg.imread(outputs["mosaic"])[..., :3]
+    colour = np.array(mcolors.to_rgb(NO_DATA_COLOUR))
+    assert (np.abs(pixels - colour).max(axis=-1) < 0.02).mean() > 0.01  # the gaps between the islands
 
 
 def test_summary_of_a_method_without_match():

@@ -75,6 +75,7 @@ def test_defaults_are_the_step_defaults():
         "robust_loss": "huber",
         "anchor": None,
         "exclude": None,
+        "on_bad_input": "stop",
         "image_batches": 4,
         "pair_batches": 4,
         "demo": {"seed": 20261123, "detector_size": 1024},
@@ -108,12 +109,12 @@ def test_defaults_are_the_step_defaults():
         ({"lower": "low"}, r"config key 'lower'"),
         ({"lower": 5.0, "upper": 1.0}, r"'lower'/'upper'.*above upper"),
         ({"groups": "by-file"}, r"config key 'groups'"),
-        ({"images": []}, r"exactly one"),
+        ({"images": []}, r"none is set; give one of them"),
         ({"image_sheet": "images.tsv"}, r"exactly one"),
         ({"associations": ["a_asn.json"]}, r"exactly one"),
         ({"associations": "a_asn.json"}, r"config key 'associations'"),
         ({"wcs": "gwcs"}, r"config key 'wcs'.*auto.*fits"),
-        ({"skymetod": "match"}, r"config: .*'skymetod' was unexpected.*allowed keys"),
+        ({"skymetod": "match"}, r"config: .*'skymetod' was unexpected.*did you mean 'skymethod'\?.*allowed keys"),
         ({"demo": {"size": 3}}, r"config key 'demo'"),
     ],
 )
@@ -121,6 +122,21 @@ def test_bad_values_name_the_key(changes, pattern):
     with pytest.raises(ConfigError, match=pattern) as info:
         check_config(with_changes(**changes), SCHEMA)
     assert "\n" not in str(info.value)
+
+
+def test_a_key_far_from_every_known_key_gets_no_guess():
+    with pytest.raises(ConfigError, match="'colour' was unexpected") as info:
+        check_config(with_changes(colour="red"), SCHEMA)
+    assert "did you mean" not in str(info.value)
+
+
+def test_an_input_key_from_the_shipped_config_is_named_as_such():
+    shipped = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    with pytest.raises(ConfigError) as info:
+        check_config(with_changes(image_sheet="images.tsv"), SCHEMA, shipped)
+    message = str(info.value)
+    assert "you set 'image_sheet'" in message and "'images' comes from the shipped config/config.yaml" in message
+    assert "images: null" in message and "\n" not in message
 
 
 def test_sheet_users_may_set_images_null():

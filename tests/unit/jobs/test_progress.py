@@ -20,8 +20,17 @@ def test_a_line_every_five_percent_with_the_rate():
         clock.now += 0.01  # 100 pairs per second
         done.append(item)
     assert len(done) == 20_000 and len(lines) == 20
-    assert lines[0] == "1000/20000 pairs (5 %), 100.0 pairs/s"
+    assert lines[0] == "1000/20000 pairs (5 %), 100.0 pairs/s, about 3 min left"
     assert lines[-1] == "20000/20000 pairs (100 %), 100.0 pairs/s"
+
+
+def test_each_line_names_its_batch_and_the_time_left():
+    lines, clock = [], FakeClock()
+    for _ in tracked(list(range(100)), "images", every=50, log=lambda fmt, *args: lines.append(fmt % args),
+                     clock=clock, name="i003"):
+        clock.now += 2.0  # half an image per second
+    assert lines == ["i003: 50/100 images (50 %), 0.5 images/s, about 2 min left",
+                     "i003: 100/100 images (100 %), 0.5 images/s"]
 
 
 def test_short_and_empty_loops():

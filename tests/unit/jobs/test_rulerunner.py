@@ -22,6 +22,7 @@ SCRIPT = textwrap.dedent("""
     def fine(smk):
         import logging
         logging.info("made it")
+        logging.getLogger("per.image").info("image 1 of 20000", extra={"log_only": True})
 
     smk = types.SimpleNamespace(log=[sys.argv[2]])
     run_rule({"bad_input": bad_input, "bug": bug, "fine": fine}[sys.argv[1]], smk)
@@ -55,6 +56,8 @@ def test_a_bug_keeps_its_traceback_in_the_log(tmp_path):
 def test_success_logs_and_exits_0(tmp_path):
     result, log = run(tmp_path, "fine")
     assert result.returncode == 0 and "INFO made it" in log
+    # a per-image line reaches the log only, the console keeps the rest
+    assert "image 1 of 20000" in log and "image 1 of 20000" not in result.stderr and "made it" in result.stderr
 
 
 def test_every_log_starts_with_the_version(tmp_path):
