@@ -24,6 +24,8 @@ from skymatchflow.io.errors import InputError
 
 # RADESYS values whose (RA, Dec) are taken as the footprint frame itself.
 FOOTPRINT_FRAMES = ("ICRS",)
+#: in the key of every footprint and preview: those made before frames were honoured are made again
+FRAME_RULE = "ICRS; FK5 J2000 as ICRS; other frames and latitude-first axes converted (astropy)"
 J2000 = 2000.0
 
 

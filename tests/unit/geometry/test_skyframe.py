@@ -164,3 +164,29 @@ def test_same_images_in_several_frames_give_identical_skies(tmp_path):
     np.testing.assert_allclose(mixed_pairs["difference_before"], icrs_pairs["difference_before"], atol=0.03)
     assert list(mixed_skies["image"]) == list(icrs_skies["image"])
     np.testing.assert_allclose(np.asarray(mixed_skies["sky"], float), np.asarray(icrs_skies["sky"], float), atol=0.02)
+
+
+def test_preview_of_an_image_in_another_frame_is_placed_in_icrs(tmp_path):
+    """The diagnostics resample previews on an RA/Dec grid: a galactic, latitude-first image's preview is in ICRS."""
+    from astropy.io import fits
+
+    from skymatchflow.io.inputs import ImageSpec
+    from skymatchflow.io.readers import read_header
+    from skymatchflow.stages.preview import write_image_preview
+
+    icrs = tan_wcs((400, 300), crval=(266.4, -29.0), rotation_deg=20.0)
+    path = write_image(tmp_path / "gal.fits", shape=(400, 300), wcs=icrs, layout="plain")
+    with fits.open(path, mode="update") as hdul:
+        for key in ("CTYPE1", "CTYPE2", "CRVAL1", "CRVAL2", "PC1_1", "PC1_2", "PC2_1", "PC2_2", "CDELT1", "CDELT2",
+                    "LATPOLE", "LONPOLE"):
+            hdul[0].header.remove(key, ignore_missing=True)
+        hdul[0].header.update(rewrite_in_frame(icrs, ("GLON", "GLAT"), {}, Galactic(), lat_first=True))
+    header = read_header(ImageSpec("gal", str(path), "0"))
+    sci = np.zeros((400, 300), np.float32)
+    write_image_preview(tmp_path / "p.fits", header, sci, np.ones_like(sci, bool), "gal", {})
+    preview = WCS(fits.getheader(tmp_path / "p.fits"))
+    factor = fits.getheader(tmp_path / "p.fits")["BINNING"]
+    assert preview.wcs.lngtyp == "RA" and preview.wcs.lng == 0
+    q = np.array([0.0, 10.0, 20.0]), np.array([0.0, 15.0, 5.0])  # binned pixels, and the image pixels at their centres
+    x, y = factor * q[0] + (factor - 1) / 2, factor * q[1] + (factor - 1) / 2
+    assert sky_of_pixels(preview, *q).separation(sky_of_pixels(icrs, x, y)).max() < 0.05 * u.arcsec
