@@ -78,7 +78,8 @@ def sky_frame(wcs, path, ext):
         # FITS WCS paper II: the mean ecliptic and equinox of EQUINOX (J2000 when absent)
         return coords.BarycentricMeanEcliptic(equinox=Time(_equinox(wcs, J2000), format="jyear"))
     else:
-        reason = f"celestial axes {wcs.wcs.ctype[wcs.wcs.lng]}/{wcs.wcs.ctype[wcs.wcs.lat]} are in no sky frame astropy knows"
+        axes = f"{wcs.wcs.ctype[wcs.wcs.lng]}/{wcs.wcs.ctype[wcs.wcs.lat]}"
+        reason = f"celestial axes {axes} are in no sky frame astropy knows"
     raise InputError(
         path, f"extension {ext!r}: {reason}; use ICRS, FK5, FK4, galactic, supergalactic or ecliptic axes"
     )
@@ -109,7 +110,8 @@ class IcrsWcs:
         lon, lat = self._ordered(*self.fits.all_pix2world(x, y, origin))
         if isinstance(self.frame, ICRS):  # only the axis order differs
             return np.asarray(lon, float), np.asarray(lat, float)
-        icrs = SkyCoord(np.asarray(lon, float) * u.deg, np.asarray(lat, float) * u.deg, frame=self.frame).transform_to(ICRS())
+        native = SkyCoord(np.asarray(lon, float) * u.deg, np.asarray(lat, float) * u.deg, frame=self.frame)
+        icrs = native.transform_to(ICRS())
         return icrs.ra.deg, icrs.dec.deg
 
     def all_world2pix(self, ra, dec, origin, **kwargs):
@@ -118,7 +120,8 @@ class IcrsWcs:
 
         if isinstance(self.frame, ICRS):
             return self.fits.all_world2pix(*self._ordered(ra, dec), origin, **kwargs)
-        native = SkyCoord(np.asarray(ra, float) * u.deg, np.asarray(dec, float) * u.deg, frame=ICRS()).transform_to(self.frame)
+        icrs = SkyCoord(np.asarray(ra, float) * u.deg, np.asarray(dec, float) * u.deg, frame=ICRS())
+        native = icrs.transform_to(self.frame)
         lon, lat = native.spherical.lon.deg, native.spherical.lat.deg
         return self.fits.all_world2pix(*self._ordered(lon, lat), origin, **kwargs)
 

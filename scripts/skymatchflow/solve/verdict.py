@@ -87,7 +87,8 @@ def judge(figure, pairs, pair_statistic="reference", match_weights="reference"):
                f"cycles by {np.sqrt(chi2_dof):.3g} x their noise (RMS), worst {pair} by {z:+.3g} x its noise")
     if chi2_dof <= limit:
         return True, f"Match verdict: consistent with the noise: {figures}"
-    return False, f"Match verdict: NOT consistent with the noise: {figures}; {advice(pairs, pair_statistic, match_weights)}"
+    to_try = advice(pairs, pair_statistic, match_weights)
+    return False, f"Match verdict: NOT consistent with the noise: {figures}; {to_try}"
 
 
 def verdicts(sky, pairs, figures, pair_statistic="reference", match_weights="reference"):

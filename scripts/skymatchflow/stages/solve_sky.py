@@ -107,7 +107,10 @@ def solve_tables(footprints, image_skies, pair_records, skymethod, match_down, s
 
 
 def measured_noise(record):
-    """The standard error of a pair's measured difference: its own (difference) or its two sides' (reference); NaN if unknown."""
+    """The standard error of a pair's measured difference, NaN if unknown.
+
+    Its own (``pair_statistic: difference``), else its two sides' in quadrature (the reference's statistic).
+    """
     if record.get("noise") is not None:
         return float(record["noise"])
     noise_a, noise_b = record["a"].get("noise"), record["b"].get("noise")
