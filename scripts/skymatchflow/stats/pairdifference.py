@@ -46,18 +46,27 @@ def member_difference(image_a, image_b, stat_params):
 
     The independent scatter (:func:`independent_scatter`) sets the floor of the pair's noise.
     """
+    return located_difference(image_a, image_b, stat_params)[:3]
+
+
+def located_difference(image_a, image_b, stat_params):
+    """:func:`member_difference` and where its pixels are: (rows, columns) in A, or None without a difference.
+
+    For sky models that vary across an image (solve/plane.py): each
+    difference needs its position.
+    """
     from reproject import reproject_interp  # heavy: only pairs measured this way need it
 
     area, pieces = overlap_pieces(image_a.polygon, [image_b.polygon])
     if area == 0.0:
-        return None, "no overlap", None
+        return None, "no overlap", None, None
     pieces_a, pieces_b = pixel_coordinates(image_a, pieces), pixel_coordinates(image_b, pieces)
     if pieces_a is None or pieces_b is None:
-        return None, "the WCS cannot be inverted over the overlap", None
+        return None, "the WCS cannot be inverted over the overlap", None, None
     windows_a = [w for w in (fill_bounding_window(x, y, image_a.shape) for x, y in pieces_a) if w]
     windows_b = [w for w in (fill_bounding_window(x, y, image_b.shape) for x, y in pieces_b) if w]
     if not windows_a or not windows_b:
-        return None, "the overlap covers no pixel of an image", None
+        return None, "the overlap covers no pixel of an image", None, None
     window_a = _union_window(windows_a)
     window_b = _padded(_union_window(windows_b), image_b.shape, RESAMPLE_MARGIN)
     sci_a, mask_a = _read_window(image_a, window_a)
@@ -76,11 +85,13 @@ def member_difference(image_a, image_b, stat_params):
     b_on_a, b_good = resampled
     use = fill & mask_a & _within_limits(sci_a, stat_params) & (b_good >= GOOD_FRACTION) & np.isfinite(b_on_a)
     if not use.any():
-        return None, "no pixel good in both images in the overlap", None
+        return None, "no pixel good in both images in the overlap", None, None
     # b_on_a was resampled from zero-filled bad pixels; where b_good ~ 1 the
     # weight of bad neighbours is < 0.1 %, so divide it out exactly
     side_a, side_b = sci_a[use], b_on_a[use] / b_good[use]
-    return (side_a - side_b).astype(np.float32), None, independent_scatter(side_a, side_b)
+    rows, columns = np.nonzero(use)
+    located = (rows + window_a[0], columns + window_a[2])
+    return (side_a - side_b).astype(np.float32), None, independent_scatter(side_a, side_b), located
 
 
 def _within_limits(sci, stat_params):
