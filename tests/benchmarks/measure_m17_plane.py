@@ -37,14 +37,15 @@ M17 = REPO.parent / "shared" / "data" / "m17_2mass"
 MONTAGE = {"before": 3.46, "constant": 0.74, "plane": 0.054}
 
 
-def load_images(workdir):
+def load_pair_images(paths, workdir, **overrides):
+    """{image: PairImage} of ``paths`` after the per-image stage (under the schema's defaults and ``overrides``)."""
     from skymatchflow.geometry.footprint import polygon_from_dict
     from skymatchflow.io.inputs import discover_images
     from skymatchflow.io.stagefiles import read_json
     from skymatchflow.stages.image_batch import image_batch_spec, product_path, run_image_batch
     from skymatchflow.stats.pairstats import load_pair_image
 
-    config = schema_defaults() | {"images": sorted(str(p) for p in M17.glob("*.fits.gz")), "dqbits": None}
+    config = schema_defaults() | {"images": list(paths)} | overrides
     specs = discover_images(config)
     run_image_batch(image_batch_spec(specs, config), Path(workdir) / "images")
     images = {}
@@ -93,7 +94,8 @@ def main():
     from skymatchflow.stats.pairdifference import located_difference
 
     logging.disable(logging.WARNING)
-    images = load_images(tempfile.mkdtemp(prefix="m17-plane-"))
+    images = load_pair_images(sorted(str(p) for p in M17.glob("*.fits.gz")), tempfile.mkdtemp(prefix="m17-plane-"),
+                              dqbits=None)
     names = list(images)
     centres = [unit(*images[n].wcs.all_pix2world([images[n].shape[1] / 2], [images[n].shape[0] / 2], 0))[0]
                for n in names]
