@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]
 from helpers.config import schema_defaults  # noqa: E402
 
-from skymatchflow.solve.plane import pair_moments, solve_planes  # noqa: E402
+from skymatchflow.solve.plane import clipped_plane_pixels, pair_moments, solve_planes  # noqa: E402
 
 M17 = REPO.parent / "shared" / "data" / "m17_2mass"
 MONTAGE = {"before": 3.46, "constant": 0.74, "plane": 0.054}
@@ -73,21 +73,6 @@ def tangent_plane(centre):
         return scale * (vectors @ east), scale * (vectors @ north)
 
     return project
-
-
-def clipped_plane_pixels(x, y, d, nsigma=3.0, passes=5):
-    """The pixels a plane fits to within ``nsigma`` robust sigma, iterated (as Montage's mFitplane clips)."""
-    keep = np.ones(d.size, bool)
-    phi = np.stack([np.ones_like(x), x, y], axis=1)
-    for _ in range(passes):
-        coefficients = np.linalg.lstsq(phi[keep], d[keep], rcond=None)[0]
-        residual = d - phi @ coefficients
-        scatter = 1.4826 * np.median(np.abs(residual[keep] - np.median(residual[keep])))
-        new = np.abs(residual - np.median(residual[keep])) <= nsigma * scatter
-        if np.array_equal(new, keep):
-            break
-        keep = new
-    return keep
 
 
 def main():

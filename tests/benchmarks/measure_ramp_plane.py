@@ -30,10 +30,10 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests"), str(Path(__file__).resolve().parent)]
 from helpers.config import schema_defaults  # noqa: E402
 from helpers.in_process import run_in_process  # noqa: E402
-from measure_m17_plane import clipped_plane_pixels, tangent_plane, unit  # noqa: E402
+from measure_m17_plane import tangent_plane, unit  # noqa: E402
 
 from skymatchflow.demo.scenes import make_scene  # noqa: E402
-from skymatchflow.solve.plane import pair_moments, solve_planes  # noqa: E402
+from skymatchflow.solve.plane import clipped_plane_pixels, pair_moments, solve_planes  # noqa: E402
 
 
 def add_ramps(paths, noise, seed):
