@@ -63,7 +63,10 @@ def sky_frame(wcs, path, ext):
         if radesys == "ICRS":
             return coords.ICRS()
         if radesys == "FK5":
-            return coords.FK5(equinox=Time(_equinox(wcs, J2000), format="jyear"))
+            equinox = _equinox(wcs, J2000)
+            if equinox == J2000:  # taken as ICRS, as when RA comes first (is_footprint_frame)
+                return coords.ICRS()
+            return coords.FK5(equinox=Time(equinox, format="jyear"))
         if radesys in ("FK4", "FK4-NO-E"):
             equinox = Time(_equinox(wcs, 1950.0), format="byear")
             obstime = _observed(wcs) or equinox

@@ -89,9 +89,26 @@ def test_every_frame_maps_pixels_to_the_same_icrs_positions(name, prefixes, card
 def test_icrs_and_fk5_j2000_ra_first_keep_their_own_wcs(cards):
     """The reference's frame: these images' footprints stay bit for bit the reference's."""
     header = tan_wcs(SHAPE).to_header()
+    del header["RADESYS"]
     header.update(cards)
     wcs = WCS(header)
     assert footprint_wcs(wcs, "x.fits", "0") is wcs
+
+
+def test_fk5_j2000_latitude_first_is_only_swapped():
+    """Dec first in FK5 J2000: the same positions as its RA-first twin, which is taken as it is (no frame bias)."""
+    header = tan_wcs(SHAPE, rotation_deg=20.0).to_header()
+    header["RADESYS"], header["EQUINOX"] = "FK5", 2000.0
+    swapped = header.copy()
+    for a, b in (("CTYPE1", "CTYPE2"), ("CRVAL1", "CRVAL2"), ("CDELT1", "CDELT2"), ("CUNIT1", "CUNIT2")):
+        swapped[a], swapped[b] = header[b], header[a]
+    swapped["PC1_1"], swapped["PC1_2"] = header["PC2_1"], header["PC2_2"]
+    swapped["PC2_1"], swapped["PC2_2"] = header["PC1_1"], header["PC1_2"]
+    x, y = (g.ravel() for g in GRID)
+    ra_first = footprint_wcs(WCS(header), "x.fits", "0")
+    dec_first = footprint_wcs(WCS(swapped), "x.fits", "0")
+    assert isinstance(dec_first, IcrsWcs)
+    np.testing.assert_allclose(dec_first.all_pix2world(x, y, 0), ra_first.all_pix2world(x, y, 0), rtol=0, atol=1e-12)
 
 
 def test_other_frames_are_converted():
