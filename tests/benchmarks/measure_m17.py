@@ -67,7 +67,7 @@ def pair_medians(workdir):
     medians = {}
     for k, a in enumerate(names):
         for b in names[k + 1:]:
-            diff, _ = member_difference(images[a], images[b], {"lower": None, "upper": None})
+            diff, _, _ = member_difference(images[a], images[b], {"lower": None, "upper": None})
             if diff is not None and diff.size > 1000:
                 medians[(a, b)] = float(np.median(diff))
     return medians

@@ -137,6 +137,19 @@ def test_demo_summary_agrees_with_the_pair_table(demo_run):
     assert total["rms_before"] > 0.05  # the injected exposure step, 0.06 MJy/sr
 
 
+def test_demo_verdict_on_the_console_in_the_log_and_the_summary(demo_run):
+    """One verdict line after the solve: on the console, in the solve log, in both tables' meta and per island."""
+    summary = Table.read(demo_run / "results" / "summary.ecsv")
+    pairs = Table.read(demo_run / "results" / "pair_differences.ecsv")
+    line = pairs.meta["verdict"]
+    assert line.startswith("Match verdict: ") and "\n" not in line
+    assert summary.meta["verdict"] == summary["verdict"][-1] == line
+    assert line in (demo_run / "logs" / "solve_sky.log").read_text()
+    assert line in (demo_run / "stdout.txt").read_text()
+    valid = pairs[pairs["valid"]]
+    assert np.all(np.isfinite(valid["noise"]) & (valid["noise"] > 0))  # every pair's noise, the defaults too
+
+
 DEMO_FIGURES = ("footprints", "overlap_graph", "residuals", "mosaic", "demo_recovered_vs_injected")
 
 

@@ -1,5 +1,8 @@
 """The summary table (``results/summary.ecsv``): per island, pairs and RMS of pair differences before and after.
 
+With them, the closure figures and the verdict on the match (solve.verdict);
+the total's verdict line is also the table's meta ``verdict``.
+
 A pair belongs to the island of its first group (a valid pair joins its two
 groups, so both are on one island). Totals are the last row, island "total".
 """
@@ -9,6 +12,7 @@ from astropy.table import Table
 
 from skymatchflow.diagnostics.islands import skipped_images
 from skymatchflow.solve.consistency import COLUMNS, graph_consistency
+from skymatchflow.solve.verdict import verdicts
 
 
 def rms(values):
@@ -38,7 +42,11 @@ def summary_table(sky, pairs):
     names = ("island", "n_images", "n_groups", "n_skipped", "n_pairs", "n_pairs_without_value",
              "rms_before", "rms_after")
     table = Table(rows=rows, names=names, dtype=(str, int, int, int, int, int, float, float))
-    _add_consistency(table, graph_consistency(sky, pairs))
+    figures = graph_consistency(sky, pairs)
+    _add_consistency(table, figures)
+    config = pairs.meta.get("config") or {}
+    matched = "match" in config.get("skymethod", "match")
+    _add_verdicts(table, verdicts(sky, pairs, figures, *_options(config)) if matched else {})
     table["island"].description = "island of the overlap graph (-1: no match stage); 'total': every image"
     table["n_pairs"].description = "valid pairs (each one equation of the match)"
     table["rms_before"].description = "RMS of the valid pairs' differences a - b before the match (NaN: no pair)"
@@ -53,6 +61,21 @@ def _add_consistency(table, figures):
         table[name] = np.array([figures.get(str(i), empty)[name] for i in table["island"]], dtype=dtype)
     table["n_cycles"].description = "independent cycles of valid pairs (pairs - groups + 1): the checks the graph holds"
     table["closure_rms"].description = "sqrt(sum of difference_after^2 / n_cycles): how far pairs disagree around cycles"
-    table["chi2_dof"].description = "sum of (difference_after / noise)^2 / n_cycles (pair noise measured: difference)"
+    table["chi2_dof"].description = "sum of (difference_after / noise)^2 / n_cycles (noise: the pair table's)"
     table["worst_pair"].description = "the pair with the largest |difference_after|"
     table["worst_closure"].description = "its difference_after"
+
+
+def _options(config):
+    """(pair_statistic, match_weights) the run used, from the config the solve recorded."""
+    return config.get("pair_statistic", "reference"), config.get("match_weights", "reference")
+
+
+def _add_verdicts(table, judged):
+    """Per island, whether its pairs agree within their noise ('yes', 'no', '' when it cannot be judged), and why."""
+    none = (None, "")
+    table["consistent"] = [{True: "yes", False: "no", None: ""}[judged.get(str(i), none)[0]] for i in table["island"]]
+    table["verdict"] = [judged.get(str(i), none)[1] for i in table["island"]]
+    table["consistent"].description = "closure residuals within the pairs' noise: chi2_dof <= its limit (see verdict)"
+    table["verdict"].description = "the verdict on the match in units of the pair noise, and what to try if it fails"
+    table.meta["verdict"] = table["verdict"][-1]

@@ -15,6 +15,7 @@ from astropy.io import fits
 from astropy.io.fits.verify import VerifyWarning
 from astropy.wcs import WCS, FITSFixedWarning
 
+from skymatchflow.geometry.skyframe import footprint_wcs
 from skymatchflow.io.errors import InputError
 from skymatchflow.io.inputs import AUTO_DQ, file_stem, first_image_index, parse_extension
 
@@ -28,7 +29,7 @@ class ImageHeader:
     """What the footprint needs: shape, celestial WCS, headers."""
 
     shape: tuple
-    wcs: WCS  # or a skywcs.GwcsAdapter (same two calls)
+    wcs: WCS  # in the footprint frame: or a skyframe.IcrsWcs or skywcs.GwcsAdapter (same two calls)
     primary: fits.Header
     sci: fits.Header
     wcs_kind: str = "fits"  # 'gwcs' or 'fits' (skywcs.choose_wcs)
@@ -156,12 +157,13 @@ def read_header(spec, wcs_policy="fits", hdul=None):
         hdu = _hdu(hdul, spec.path, spec.sci)
         shape = _image_shape(hdu, spec.path, spec.sci)
         wcs = celestial_wcs(hdu.header, spec.path, spec.sci, hdul)
+        sky_wcs = footprint_wcs(wcs, spec.path, spec.sci)  # in ICRS, RA first
         chosen = None
         if wcs_policy != "fits":
             from skymatchflow.geometry.skywcs import choose_wcs
 
-            chosen = choose_wcs(hdul, spec.path, spec.sci == "SCI", wcs, wcs_policy)
-        header = ImageHeader(shape, wcs, hdul[0].header.copy(), hdu.header.copy())
+            chosen = choose_wcs(hdul, spec.path, spec.sci == "SCI", sky_wcs, wcs_policy)
+        header = ImageHeader(shape, sky_wcs, hdul[0].header.copy(), hdu.header.copy(), fits_wcs=wcs)
         if chosen is not None:
             header.wcs, header.wcs_kind, header.wcs_reason = chosen.wcs, chosen.kind, chosen.reason
         else:

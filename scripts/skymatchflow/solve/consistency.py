@@ -11,9 +11,10 @@ island they tell how well its pairs agree with each other:
   of its match system (0: a tree, nothing can be checked);
 * ``closure_rms``: sqrt(sum of squared closure residuals / n_cycles), in data
   units; the typical disagreement of a pair with the rest of its cycles;
-* ``chi2_dof``: sum of (residual / pair noise)^2 / n_cycles, where each pair
-  has a measured noise (``pair_statistic: difference``); about 1 for a
-  graph consistent within its noise, much more when some pairs are biased;
+* ``chi2_dof``: sum of (residual / pair noise)^2 / n_cycles, with each
+  pair's noise from the pair stage (stats.statnoise); about 1 for a graph
+  consistent within its noise, much more when some pairs are biased (the
+  verdict, solve.verdict, is read from it);
 * ``worst_pair`` and ``worst_closure``: the pair with the largest |residual|.
 
 Computed from the pair table and the sky table's islands, so the solve log
@@ -46,6 +47,16 @@ def _island_figures(pairs, n_groups):
     return n_cycles, closure_rms, chi2_dof, worst_pair, worst_closure
 
 
+def island_pairs(sky, pairs):
+    """{island: its valid pair rows} for every island >= 0 of the sky table, and 'total': all of them."""
+    island_of_group = {str(row["group"]): int(row["island"]) for row in sky}
+    valid = np.asarray(pairs["valid"], bool) if len(pairs) else np.zeros(0, bool)
+    pair_island = np.array([island_of_group.get(str(g), -1) for g in pairs["group_a"]], int)
+    out = {str(i): pairs[valid & (pair_island == i)] for i in sorted(set(island_of_group.values())) if i >= 0}
+    out["total"] = pairs[valid & (pair_island >= 0)]
+    return out
+
+
 def graph_consistency(sky, pairs):
     """{island: {column: value}} for every island >= 0 of the sky table, and 'total'.
 
@@ -53,17 +64,14 @@ def graph_consistency(sky, pairs):
     total's n_cycles is the sum over islands; its closure_rms and chi2_dof
     pool every island's residuals; its worst pair is the worst of all.
     """
-    island_of_group = {str(row["group"]): int(row["island"]) for row in sky}
     groups = {}
-    for group, island in island_of_group.items():
-        groups.setdefault(island, set()).add(group)
-    valid = np.asarray(pairs["valid"], bool) if len(pairs) else np.zeros(0, bool)
-    pair_island = np.array([island_of_group.get(str(g), -1) for g in pairs["group_a"]], int)
+    for row in sky:
+        groups.setdefault(int(row["island"]), set()).add(str(row["group"]))
+    by_island = island_pairs(sky, pairs)
     out = {}
     for island in sorted(i for i in groups if i >= 0):
-        rows = pairs[valid & (pair_island == island)]
-        out[str(island)] = dict(zip(COLUMNS, _island_figures(rows, len(groups[island]))))
-    rows = pairs[valid & (pair_island >= 0)]
+        out[str(island)] = dict(zip(COLUMNS, _island_figures(by_island[str(island)], len(groups[island]))))
+    rows = by_island["total"]
     total = dict(zip(COLUMNS, _island_figures(rows, 0)))  # n_groups set below: one tree per island
     n_cycles = sum(v["n_cycles"] for v in out.values())
     total["n_cycles"] = n_cycles

@@ -36,6 +36,7 @@ from skymatchflow.io.store import (
 from skymatchflow.jobs.batches import batch_name
 from skymatchflow.jobs.config import stat_kwargs
 from skymatchflow.jobs.progress import tracked
+from skymatchflow.geometry.skyframe import FRAME_RULE
 from skymatchflow.stages.preview import PREVIEW_SIZE, PREVIEW_WCS, write_image_preview
 
 PRODUCTS = ("footprint", "mask", "sky", "preview")
@@ -96,7 +97,8 @@ def made_from(spec_params, cfg, checksums):
     return as_json(
         {
             "footprint": {
-                "params": dict(spec_params, stepsize=cfg["stepsize"], groups=cfg["groups"], wcs=cfg.get("wcs", "fits")),
+                "params": dict(spec_params, stepsize=cfg["stepsize"], groups=cfg["groups"], wcs=cfg.get("wcs", "fits"),
+                               frame=FRAME_RULE),
                 "inputs": image_only,
             },
             "mask": {"params": dict(spec_params, dqbits=cfg["dqbits"], **excl), "inputs": checksums},

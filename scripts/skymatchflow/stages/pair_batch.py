@@ -92,11 +92,17 @@ def members_made_from(pair, member_keys):
     return {m: {p: member_keys.keys(m)[p] for p in ("footprint", "mask")} for m in members}
 
 
+#: what a pair record holds; raised when a record gains a field (2: each side's noise, the
+#: difference's noise floor), so that records stored before are made again, not read without it
+PAIR_RECORD_LAYOUT = 2
+
+
 def pair_key(pair, stat_params, member_keys):
     """The store key of one pair record."""
     definition = {name: pair[name] for name in PAIR_FIELDS}  # not its position: that only picks the batch
     return product_key(
-        "pair", {"pair": definition, "stat": stat_params, "members": members_made_from(pair, member_keys)}
+        "pair", {"pair": definition, "stat": stat_params, "members": members_made_from(pair, member_keys),
+                 "layout": PAIR_RECORD_LAYOUT}
     )
 
 

@@ -21,7 +21,8 @@ from skymatchflow.io.store import seal_fits
 
 # astropy is imported inside the functions: the workflow imports this module at start-up.
 PREVIEW_SIZE = 48  # pixels along the longer side at most: 9 KB of float32
-PREVIEW_WCS = "rebinned when undistorted, else TAN fit"  # in the preview's key: how its WCS is made
+# in the preview's key: how its WCS is made
+PREVIEW_WCS = "rebinned when undistorted and in ICRS or FK5 J2000, else TAN fit in ICRS"
 
 
 def bin_factor(shape, size=PREVIEW_SIZE):
@@ -65,7 +66,7 @@ def binned_wcs(wcs, shape, factor):
     """
     if _is_undistorted(wcs):
         return _rebinned(wcs, factor)
-    return _fitted(wcs, shape, factor)
+    return _fitted(wcs, shape, factor)  # also for a skyframe.IcrsWcs: the diagnostics place previews in ICRS
 
 
 def _is_undistorted(wcs):
@@ -108,6 +109,11 @@ def _fitted(wcs, shape, factor):
 def _frame(wcs):
     from astropy.wcs.utils import wcs_to_celestial_frame
 
+    from skymatchflow.geometry.skyframe import IcrsWcs
+
+    if isinstance(wcs, IcrsWcs):
+        return "icrs"
+
     try:
         return wcs_to_celestial_frame(wcs)
     except ValueError:  # no frame given: ICRS, as the footprints assume
@@ -138,9 +144,14 @@ def write_preview(path, sci, mask, wcs, image_id, provenance, bunit=None, size=P
 def write_image_preview(path, header, sci, mask, image_id, provenance, key=""):
     """The per-image stage's hook: the preview from SCI, mask and header (readers.ImageHeader) already in memory.
 
-    The preview's WCS is the image's FITS WCS, whatever WCS its footprint used.
+    The preview's WCS is the image's FITS WCS, whatever WCS its footprint used,
+    in ICRS as the footprints (skyframe): an image in another frame or axis
+    order gets a TAN fit through its conversion to ICRS.
     """
-    write_preview(path, sci, mask, header.fits_wcs, image_id, provenance, header.sci.get("BUNIT"), key=key)
+    from skymatchflow.geometry.skyframe import IcrsWcs
+
+    wcs = header.wcs if isinstance(header.wcs, IcrsWcs) else header.fits_wcs
+    write_preview(path, sci, mask, wcs, image_id, provenance, header.sci.get("BUNIT"), key=key)
 
 
 def read_preview(path):

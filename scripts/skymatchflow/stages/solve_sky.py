@@ -93,10 +93,30 @@ def solve_tables(footprints, image_skies, pair_records, skymethod, match_down, s
     if "match" in skymethod:
         from skymatchflow.solve.consistency import consistency_line, graph_consistency
 
+        from skymatchflow.solve.verdict import verdicts
+
         figures = graph_consistency(sky, pairs)
         pairs.meta["consistency"] = figures["total"]
         log.info(consistency_line(figures))
+        statistic = "difference" if any(r.get("statistic") == "difference" for r in pair_records) else "reference"
+        consistent, line = verdicts(sky, pairs, {"total": figures["total"]}, statistic,
+                                    (options or {}).get("match_weights", "reference"))["total"]
+        pairs.meta["verdict"] = line
+        (log.info if consistent is not False else log.warning)(line)
     return sky, pairs
+
+
+def measured_noise(record):
+    """The standard error of a pair's measured difference, NaN if unknown.
+
+    Its own (``pair_statistic: difference``), else its two sides' in quadrature (the reference's statistic).
+    """
+    if record.get("noise") is not None:
+        return float(record["noise"])
+    noise_a, noise_b = record["a"].get("noise"), record["b"].get("noise")
+    if noise_a is None or noise_b is None:
+        return np.nan
+    return float(np.hypot(noise_a, noise_b))
 
 
 def match_hooks(options, elements, match_down):
@@ -197,9 +217,12 @@ def pair_table(pair_records, elements, weights=None):
     table = Table(rows=rows, names=names, dtype=dtypes) if rows else Table(names=names, dtype=dtypes)
     table["difference_before"].description = "sky_a - sky_b in the overlap, as measured"
     table["difference_after"].description = "the same difference after the solved sky changes"
-    if any(record.get("noise") is not None for record in pair_records):  # measured noise (difference)
-        table["noise"] = [_nan(r.get("noise")) if r["valid"] else np.nan for r in sorted(pair_records, key=lambda r: r["pair"])]
-        table["noise"].description = "standard error of the measured difference (1.4826 MAD / sqrt(npix))"
+    if pair_records:
+        table["noise"] = [measured_noise(r) if r["valid"] else np.nan for r in sorted(pair_records, key=lambda r: r["pair"])]
+        table["noise"].description = (
+            "standard error of difference_before: 1.4826 MAD / sqrt(npix) of the differences (difference; at least "
+            "half that of independent sides) or of each side's pixels, scaled for the statistic (reference)"
+        )
     if weights is not None:
         table["weight"] = [weights.get(p, np.nan) if v else np.nan for p, v in zip(table["pair"], table["valid"])]
         table["weight"].description = "final robust weight of the pair (1: fully trusted; NaN: no equation)"

@@ -23,6 +23,7 @@ from skymatchflow.geometry.scanfill import fill_bounding_window, scan_fill
 from skymatchflow.jobs.config import stat_kwargs
 from skymatchflow.stats.imagestats import sky_statistic
 from skymatchflow.stats.pairstats import _read_window, _union_window, pixel_coordinates
+from skymatchflow.stats.statnoise import noise_factor, pixel_noise, statistic_noise
 
 #: pixels added around B's window so that bilinear interpolation has neighbours
 RESAMPLE_MARGIN = 2
@@ -41,19 +42,31 @@ def _padded(window, shape, margin):
 
 
 def member_difference(image_a, image_b, stat_params):
-    """(A - B pixels inside their overlap, good in both) or (None, reason)."""
+    """(A - B pixels inside their overlap, good in both, or None; the reason or None; their independent scatter).
+
+    The independent scatter (:func:`independent_scatter`) sets the floor of the pair's noise.
+    """
+    return located_difference(image_a, image_b, stat_params)[:3]
+
+
+def located_difference(image_a, image_b, stat_params):
+    """:func:`member_difference` and where its pixels are: (rows, columns) in A, or None without a difference.
+
+    For sky models that vary across an image (solve/plane.py): each
+    difference needs its position.
+    """
     from reproject import reproject_interp  # heavy: only pairs measured this way need it
 
     area, pieces = overlap_pieces(image_a.polygon, [image_b.polygon])
     if area == 0.0:
-        return None, "no overlap"
+        return None, "no overlap", None, None
     pieces_a, pieces_b = pixel_coordinates(image_a, pieces), pixel_coordinates(image_b, pieces)
     if pieces_a is None or pieces_b is None:
-        return None, "the WCS cannot be inverted over the overlap"
+        return None, "the WCS cannot be inverted over the overlap", None, None
     windows_a = [w for w in (fill_bounding_window(x, y, image_a.shape) for x, y in pieces_a) if w]
     windows_b = [w for w in (fill_bounding_window(x, y, image_b.shape) for x, y in pieces_b) if w]
     if not windows_a or not windows_b:
-        return None, "the overlap covers no pixel of an image"
+        return None, "the overlap covers no pixel of an image", None, None
     window_a = _union_window(windows_a)
     window_b = _padded(_union_window(windows_b), image_b.shape, RESAMPLE_MARGIN)
     sci_a, mask_a = _read_window(image_a, window_a)
@@ -72,10 +85,13 @@ def member_difference(image_a, image_b, stat_params):
     b_on_a, b_good = resampled
     use = fill & mask_a & _within_limits(sci_a, stat_params) & (b_good >= GOOD_FRACTION) & np.isfinite(b_on_a)
     if not use.any():
-        return None, "no pixel good in both images in the overlap"
+        return None, "no pixel good in both images in the overlap", None, None
     # b_on_a was resampled from zero-filled bad pixels; where b_good ~ 1 the
     # weight of bad neighbours is < 0.1 %, so divide it out exactly
-    return (sci_a[use] - b_on_a[use] / b_good[use]).astype(np.float32), None
+    side_a, side_b = sci_a[use], b_on_a[use] / b_good[use]
+    rows, columns = np.nonzero(use)
+    located = (rows + window_a[0], columns + window_a[2])
+    return (side_a - side_b).astype(np.float32), None, independent_scatter(side_a, side_b), located
 
 
 def _within_limits(sci, stat_params):
@@ -88,19 +104,38 @@ def _within_limits(sci, stat_params):
     return ok
 
 
+#: a pair's noise is at least this fraction of what independent sides would give
+NOISE_FLOOR_FRACTION = 0.5
+
+
+def independent_scatter(side_a, side_b):
+    """The scatter the differences would have if the sides' pixels were independent.
+
+    Why: two sides that share pixels (neighbouring tiles of one 2MASS scan
+    are cut from the same frames) differ by almost exactly a constant, so
+    the scatter of their differences, hence the measured noise, is near 0
+    (1e-5 DN on M17). Such a pair then outweighs every other in the robust
+    solve and makes any disagreement look like thousands of sigma. Each
+    side's pixel noise is taken from differences of neighbouring pixels
+    (the values come in row order), so that emission across the overlap,
+    which the differences cancel, does not raise the floor; B is taken
+    after resampling, which smooths it, so the floor errs low.
+    """
+    return float(np.hypot(pixel_noise(side_a), pixel_noise(side_b)))
+
+
 def difference_stat(diff, stat_params):
     """(value, npix, noise) of the clipped statistic of ``diff``; value None if it has none.
 
     ``noise``: the standard error of the value from the scatter of the
-    differences (1.4826 MAD / sqrt(npix)), which the robust solve scales
-    each pair's residual by.
+    differences (stats.statnoise), which the robust solve scales each
+    pair's residual by.
     """
     kwargs = dict(stat_kwargs(stat_params), lower=None, upper=None)
     stat = sky_statistic(diff, **kwargs)
     if stat.value is None:
         return None, 0, None, stat.reason
-    mad = float(np.median(np.abs(diff - np.median(diff))))
-    noise = 1.4826 * mad / np.sqrt(max(stat.npix, 1))
+    noise = statistic_noise(diff, stat.npix, kwargs["skystat"], kwargs["binwidth"])
     return float(stat.value), int(stat.npix), noise, None
 
 
@@ -116,12 +151,15 @@ def difference_record(group_a, members_a, group_b, members_b, stat_params):
     members, reasons = [], set()
     for a in members_a:
         for b in members_b:
-            diff, reason = member_difference(a, b, stat_params)
-            value = npix = noise = None
+            diff, reason, scatter = member_difference(a, b, stat_params)
+            value = npix = noise = measured = None
             if diff is not None:
-                value, npix, noise, reason = difference_stat(diff, stat_params)
+                value, npix, measured, reason = difference_stat(diff, stat_params)
+            if measured is not None:
+                factor = noise_factor(npix, stat_params["skystat"], stat_params["binwidth"])
+                noise = max(measured, NOISE_FLOOR_FRACTION * factor * scatter)
             members.append({"a": a.image_id, "b": b.image_id, "difference": value, "npix": npix or 0,
-                            "noise": noise, "reason": reason})
+                            "noise": noise, "noise_measured": measured, "reason": reason})
             if value is None:
                 if reason != "no overlap":
                     reasons.add(reason)

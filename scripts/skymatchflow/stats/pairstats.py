@@ -23,6 +23,7 @@ from skymatchflow.io.openfiles import held, read_window
 from skymatchflow.io.readers import read_header
 from skymatchflow.jobs.config import stat_kwargs
 from skymatchflow.stats.imagestats import sky_statistic
+from skymatchflow.stats.statnoise import statistic_noise
 
 
 @dataclass
@@ -59,16 +60,22 @@ def load_pair_image(image_id, path, sci, polygon, mask_path, wcs_kind="fits"):
 
 @dataclass
 class MemberStat:
-    """One member's statistic in an overlap; ``sky`` None means no value (see reason)."""
+    """One member's statistic in an overlap; ``sky`` None means no value (see reason).
+
+    ``noise``: the standard error of ``sky`` (stats.statnoise), for
+    the verdict on the match; never used by the reference's solve.
+    """
 
     image: str
     sky: float | None
     npix: int
     area_sr: float
     reason: str | None = None
+    noise: float | None = None
 
     def as_dict(self):
-        return {"image": self.image, "sky": self.sky, "npix": self.npix, "area_sr": self.area_sr, "reason": self.reason}
+        return {"image": self.image, "sky": self.sky, "npix": self.npix, "area_sr": self.area_sr,
+                "reason": self.reason, "noise": self.noise}
 
 
 # Compressed files cannot be read by region: a section read seeks in the
@@ -145,32 +152,37 @@ def member_overlap_stat(image, other_polygons, stat_params, geometry=None):
     data = sci[fill]
     if data.size < 1:
         return MemberStat(image.image_id, None, 0, 0.0, "no good pixel in the overlap")
-    stat = sky_statistic(data, **stat_kwargs(stat_params))
+    kwargs = stat_kwargs(stat_params)
+    stat = sky_statistic(data, **kwargs)
     if stat.value is None:
         return MemberStat(image.image_id, None, 0, 0.0, stat.reason)
-    return MemberStat(image.image_id, float(stat.value), int(stat.npix), float(area))
+    noise = statistic_noise(data, stat.npix, kwargs["skystat"], kwargs["binwidth"])
+    return MemberStat(image.image_id, float(stat.value), int(stat.npix), float(area), noise=noise)
 
 
 def group_side(members, other_members, stat_params, geometry=None):
     """One side of a pair: each member against the whole other group.
 
-    Returns (sky or None, weight, area, [MemberStat]); sky is the npix-weighted
-    mean of the members' statistics, weight the sum of their npix, in member
-    order as the reference sums them.
+    Returns (sky or None, weight, area, [MemberStat], noise); sky is the
+    npix-weighted mean of the members' statistics, weight the sum of their
+    npix, in member order as the reference sums them; noise its standard
+    error (members are independent images).
     """
     others = [image.polygon for image in other_members]
     stats = [member_overlap_stat(image, others, stat_params, geometry) for image in members]
     weighted = 0.0
     weight = 0
     area = 0.0
+    noise2 = 0.0
     for stat in stats:
         area += stat.area_sr
         if stat.sky is not None and stat.npix > 0:
             weighted += stat.sky * stat.npix
             weight += stat.npix
+            noise2 += (stat.noise * stat.npix) ** 2
     if weight == 0 or area == 0.0:
-        return None, weight, area, stats
-    return weighted / weight, weight, area, stats
+        return None, weight, area, stats, None
+    return weighted / weight, weight, area, stats, float(np.sqrt(noise2) / weight)
 
 
 def pair_record(group_a, members_a, group_b, members_b, stat_params, exact=False):
@@ -188,8 +200,8 @@ def pair_record(group_a, members_a, group_b, members_b, stat_params, exact=False
 
         return difference_record(group_a, members_a, group_b, members_b, stat_params)
     geometry = None if exact else PairGeometry()
-    sky_a, npix_a, area_a, stats_a = group_side(members_a, members_b, stat_params, geometry)
-    sky_b, npix_b, area_b, stats_b = group_side(members_b, members_a, stat_params, geometry)
+    sky_a, npix_a, area_a, stats_a, noise_a = group_side(members_a, members_b, stat_params, geometry)
+    sky_b, npix_b, area_b, stats_b, noise_b = group_side(members_b, members_a, stat_params, geometry)
     reasons = []
     for name, sky, area, stats in ((group_a, sky_a, area_a, stats_a), (group_b, sky_b, area_b, stats_b)):
         if sky is None or area == 0.0:
@@ -200,6 +212,8 @@ def pair_record(group_a, members_a, group_b, members_b, stat_params, exact=False
         "group_b": group_b,
         "valid": not reasons,
         "reason": " | ".join(reasons) or None,
-        "a": {"sky": sky_a, "npix": npix_a, "area_sr": area_a, "members": [s.as_dict() for s in stats_a]},
-        "b": {"sky": sky_b, "npix": npix_b, "area_sr": area_b, "members": [s.as_dict() for s in stats_b]},
+        "a": {"sky": sky_a, "npix": npix_a, "area_sr": area_a, "noise": noise_a,
+              "members": [s.as_dict() for s in stats_a]},
+        "b": {"sky": sky_b, "npix": npix_b, "area_sr": area_b, "noise": noise_b,
+              "members": [s.as_dict() for s in stats_b]},
     }
