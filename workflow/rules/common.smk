@@ -20,6 +20,8 @@ from skymatchflow.io.layoutcache import LayoutCache
 from skymatchflow.io.skylist import read_skylist
 from skymatchflow.geometry.skywcs import describe_policy, wcs_policy
 from skymatchflow.io.stagefiles import stat_signature
+from skymatchflow.io.codeid import rule_digest
+from skymatchflow.jobs.identity import job_identity, request_path
 
 CONFIG_SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
 stop_on_bad_input(check_config, config, CONFIG_SCHEMA)
@@ -42,6 +44,19 @@ if USER_SKIES:
         read_skylist, config["skylist"], sorted({spec.path for spec in IMAGES.values()})
     )
 ENV = "../../envs/skymatch.yaml"
+SCRIPTS = Path(workflow.basedir).parent / "scripts"
+
+
+@functools.cache
+def rule_code(script):
+    """Digest of a rule's code (its script, the package modules it imports, the Snakefile and rule files).
+
+    In every rule's params, so a change to the code re-runs the rules it
+    concerns (Snakemake's own code trigger sees the entry script only).
+    """
+    return rule_digest(SCRIPTS / script)
+
+
 DEMO_DIR = "resources/demo"
 DEMO_FILES = [f"{DEMO_DIR}/{name}" for name in demo_file_names()]
 MADE_BY_WORKFLOW = set(DEMO_FILES)
@@ -94,7 +109,10 @@ def image_batch_params(wildcards):
     """Everything a batch's products depend on, as one dict (a change re-runs it)."""
     images = IMAGE_BATCHES[wildcards.ibatch]
     spec = image_batch_spec({i: IMAGES[i] for i in images}, config)
-    return spec | {"signatures": file_signatures(images)}
+    return spec | {
+        "signatures": file_signatures(images),
+        "code": rule_code("image_batch.py"),
+    }
 
 
 def made_from_params(images):
@@ -117,7 +135,10 @@ IMAGE_BATCH_FILES = {
 
 def graph_params(wildcards):
     """What every footprint is checked against (the images in input order, and their parameters)."""
-    return {"made_from": made_from_params(IMAGES)}
+    return {
+        "made_from": made_from_params(IMAGES),
+        "code": rule_code("overlap_graph.py"),
+    }
 
 
 def plan_params(wildcards):
@@ -126,7 +147,13 @@ def plan_params(wildcards):
         "stat": PAIR_STAT,
         "pair_batches": config["pair_batches"],
         "made_from": made_from_params(IMAGES),
+        "code": rule_code("pair_batch_plans.py"),
     }
+
+
+def pair_batch_params(wildcards):
+    """A pair batch's parameters are in its plan; here only its code."""
+    return {"code": rule_code("pair_batch.py")}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -182,8 +209,11 @@ def solve_params(wildcards):
         "pair_stat": PAIR_STAT,
         "pair_batches": config["pair_batches"],
         "config": dict(config),
+        "code": rule_code("solve_sky.py"),
     }
 
+
+SOLVE_TABLES = ["results/sky.ecsv", "results/pair_differences.ecsv"]
 
 # Matched copies are named by the input file's name (unique, like the ids).
 MATCHED = {Path(spec.path).name: spec.path for spec in IMAGES.values()}
@@ -194,15 +224,24 @@ def matched_source(wildcards):
     return MATCHED[wildcards.filename]
 
 
-def apply_params(wildcards):
-    """What a matched copy depends on besides the sky table, as one dict."""
+def shared_apply_params(wildcards):
+    """What every matched copy depends on besides the sky table and its own file (its identity request)."""
     return {
-        "file": MATCHED[wildcards.filename],
         "skymethod": config["skymethod"],
         "subtract": config["subtract"],
+        "code": rule_code("apply_sky.py"),
     }
+
+
+def apply_params(wildcards):
+    """What a matched copy depends on besides the sky table, as one dict."""
+    return {"file": MATCHED[wildcards.filename]} | shared_apply_params(wildcards)
 
 
 def diagnostics_params(wildcards):
     """The images in input order, and whether they have previews (not with skymethod 'user')."""
-    return {"images": list(IMAGES), "previews": not USER_SKIES}
+    return {
+        "images": list(IMAGES),
+        "previews": not USER_SKIES,
+        "code": rule_code("diagnostics.py"),
+    }

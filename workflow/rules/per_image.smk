@@ -8,6 +8,7 @@
 rule image_batch:
     input:
         lookup(dpath="{ibatch}", within=IMAGE_BATCH_FILES),
+        identity=request_path("image_batch", "{ibatch}"),
     output:
         directory("results/images/{ibatch}"),
     log:

@@ -17,6 +17,7 @@ from importlib import metadata
 from pathlib import Path
 
 from skymatchflow import __version__
+from skymatchflow.io.codeid import code_identity
 from skymatchflow.io.errors import InputError
 
 SOFTWARE = ("numpy", "astropy", "spherical-geometry", "scipy")
@@ -62,7 +63,10 @@ def unchanged_since(path, state):
 
 @functools.lru_cache(maxsize=1)
 def _versions():
-    versions = {"skymatchflow": __version__, "python": sys.version.split()[0]}
+    code = code_identity()
+    versions = {"skymatchflow": __version__, "skymatchflow_code": code["digest"], "python": sys.version.split()[0]}
+    if code["commit"]:
+        versions["skymatchflow_commit"] = code["commit"]
     for name in SOFTWARE:
         try:
             versions[name] = metadata.version(name)
@@ -72,7 +76,11 @@ def _versions():
 
 
 def software_versions():
-    """Versions of this package, Python and the numerical libraries used (read once per process)."""
+    """Versions of this package (with its code digest and git commit), Python and the numerical libraries used.
+
+    Read once per process. The version alone does not change with the code;
+    the digest does (io/codeid.py).
+    """
     return dict(_versions())
 
 
