@@ -1,0 +1,247 @@
+"""Results that verify themselves: a change to the code, a method switch, a lost ``.snakemake/``, a deleted
+results folder or input is noticed by the next plain run, which ends with the table of a clean run.
+
+Each test works on a copy of one small clean run (the demo at 128 px, the
+first exposure's four detectors as the user's own files, each its own sky
+group) and compares the tables, byte for byte, with a clean run of the same
+code, config and inputs.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+from helpers.paths import REPO
+from helpers.workflow_runner import copy_run
+
+pytestmark = pytest.mark.e2e
+
+TABLES = ("sky.ecsv", "pair_differences.ecsv")
+CHECKOUT_PARTS = ("workflow", "scripts", "config", "envs")
+
+
+def config_with(**changes):
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config.update(images=["data/*.fits"], groups="none", demo={"detector_size": 128})
+    config.update(changes)
+    return config
+
+
+def write_config(workdir, config):
+    (workdir / "config").mkdir(parents=True, exist_ok=True)
+    (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+
+
+def tables(workdir):
+    return {name: (workdir / "results" / name).read_bytes() for name in TABLES}
+
+
+def run(workdir, *args, checkout=REPO):
+    command = [
+        "timeout", "-s", "KILL", "900", sys.executable, "-m", "snakemake",
+        "--snakefile", str(checkout / "workflow" / "Snakefile"), "--directory", str(workdir), "--cores", "2",
+        *(args or ("all",)),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=workdir)
+    return result.returncode, result.stdout + result.stderr
+
+
+def run_ok(workdir, *args, checkout=REPO):
+    code, output = run(workdir, *args, checkout=checkout)
+    assert code == 0, output[-3000:]
+    return output
+
+
+def planned(workdir, checkout=REPO):
+    """{rule: jobs} a dry run plans."""
+    output = run_ok(workdir, "all", "--dry-run", checkout=checkout)
+    if "Nothing to be done" in output:
+        return {}
+    block = output.split("Job stats:")[1].split("total")[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", block, re.MULTILINE)}
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """Four demo detectors of one exposure, as the user's own files."""
+    workdir = tmp_path_factory.mktemp("provenance_demo")
+    shipped = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    write_config(workdir, config_with(images=shipped["images"]))
+    run_ok(workdir, "demo_mosaic")
+    files = sorted((workdir / "resources" / "demo").glob("*_00001_*.fits"))
+    assert len(files) == 4
+    return files
+
+
+def fresh(tmp_path_factory, data, **changes):
+    """A new working directory with copies of the inputs and a config; not run."""
+    workdir = tmp_path_factory.mktemp("provenance_run")
+    (workdir / "data").mkdir()
+    for path in data:
+        shutil.copy2(path, workdir / "data" / path.name)
+    write_config(workdir, config_with(**changes))
+    return workdir
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory, data):
+    """clean(**config changes) -> the tables of a clean run (cached)."""
+    cache = {}
+
+    def tables_of(checkout=REPO, **changes):
+        key = (str(checkout), tuple(sorted(changes.items())))
+        if key not in cache:
+            workdir = fresh(tmp_path_factory, data, **changes)
+            run_ok(workdir, checkout=checkout)
+            cache[key] = tables(workdir)
+        return cache[key]
+
+    return tables_of
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory, data, clean):
+    workdir = fresh(tmp_path_factory, data)
+    run_ok(workdir)
+    assert tables(workdir) == clean()
+    return workdir
+
+
+@pytest.fixture
+def copy(base, tmp_path):
+    return copy_run(base, tmp_path)
+
+
+@pytest.fixture
+def checkout(tmp_path):
+    """A copy of the repository's code (no .git), to patch."""
+    root = tmp_path / "checkout"
+    for part in CHECKOUT_PARTS:
+        shutil.copytree(REPO / part, root / part, ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+def patch(path, old, new):
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+STATISTIC = ("scripts/skymatchflow/stats/imagestats.py", "    x = _as_float32_flat(data)\n")
+
+
+@pytest.mark.parametrize("how", [(), ("--forceall",)], ids=["plain", "forceall"])
+def test_a_code_upgrade_that_changes_the_statistic_gives_the_upgraded_clean_table(copy, checkout, clean, how):
+    run_ok(copy, checkout=checkout)  # Snakemake's own records name the script's path: settle them first
+    assert planned(copy, checkout) == {}
+    path, line = STATISTIC
+    patch(checkout / path, line, line + "    x = x * np.float32(1.25)  # a stand-in for a fix\n")
+    output = run_ok(copy, "all", *how, checkout=checkout)
+    assert "Nothing to be done" not in output
+    upgraded = clean(checkout=checkout)
+    assert upgraded != clean()
+    assert tables(copy) == upgraded
+    assert planned(copy, checkout) == {}
+
+
+def test_a_change_to_the_solve_reruns_the_solve_and_what_follows_only(copy, checkout):
+    run_ok(copy, checkout=checkout)
+    patch(checkout / "scripts/skymatchflow/solve/skymatch.py", '"""', '"""(patched) ')
+    jobs = planned(copy, checkout)
+    assert "solve_sky" in jobs
+    assert not {"image_batch", "overlap_graph", "pair_batch_plans", "pair_batch"} & set(jobs), jobs
+
+
+def test_a_change_to_a_rule_file_reruns_jobs_but_computes_no_product(copy, checkout, clean):
+    run_ok(copy, checkout=checkout)
+    rules = checkout / "workflow" / "rules" / "solve.smk"
+    rules.write_text(rules.read_text() + "# a comment\n")
+    started = time.time_ns()
+    run_ok(copy, checkout=checkout)
+    logs = [log for log in (copy / "logs" / "image_batch").glob("*.log") if log.stat().st_mtime_ns >= started]
+    assert logs  # every job re-ran (its code is part of its identity) ...
+    for log in logs:  # ... and linked its products
+        made = re.findall(r"(?:footprint|mask|sky) (\d+) made", log.read_text())
+        assert made and all(n == "0" for n in made), log.read_text()
+    assert tables(copy) == clean()
+
+
+@pytest.mark.parametrize(
+    "before, after",
+    [("global", "global+match"), ("global+match", "global"), ("local", "match"), ("match", "local"),
+     ("match", "global+match"), ("global+match", "match")],
+)
+def test_a_skymethod_switch_gives_the_clean_table(tmp_path_factory, data, clean, before, after):
+    workdir = fresh(tmp_path_factory, data, skymethod=before)
+    run_ok(workdir)
+    write_config(workdir, config_with(skymethod=after))
+    output = run_ok(workdir)
+    assert "Nothing to be done" not in output
+    assert tables(workdir) == clean(skymethod=after)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"dqbits": 4}, {"match_down": False}, {"skystat": "median"}, {"stepsize": 64}, {"subtract": True},
+     {"skymethod": "local"}],
+    ids=lambda change: ",".join(change),
+)
+def test_without_snakemake_records_a_config_change_gives_the_clean_table(copy, clean, change):
+    shutil.rmtree(copy / ".snakemake")
+    write_config(copy, config_with(**change))
+    run_ok(copy)
+    assert tables(copy) == clean(**change)
+    assert planned(copy) == {}
+
+
+def test_without_snakemake_records_an_input_replaced_by_cp_p_is_noticed(copy, tmp_path, clean):
+    shutil.rmtree(copy / ".snakemake")
+    target = sorted((copy / "data").glob("*.fits"))[1]
+    other = tmp_path / "other.fits"
+    from astropy.io import fits
+
+    with fits.open(target) as hdul:
+        hdul["SCI"].data = hdul["SCI"].data + 0.5
+        hdul.writeto(other)
+    os.utime(other, ns=(target.stat().st_mtime_ns - 10**12,) * 2)
+    subprocess.run(["cp", "-p", str(other), str(target)], check=True)
+    output = run_ok(copy)
+    assert "Nothing to be done" not in output
+    assert tables(copy) != clean()
+    assert planned(copy) == {}
+
+
+@pytest.mark.parametrize("folder", ["images", "overlaps", "overlaps/batches", "pairs", "store", ".identity",
+                                    "diagnostics"])
+def test_a_deleted_results_folder_is_made_again(copy, clean, folder):
+    shutil.rmtree(copy / "results" / folder)
+    output = run_ok(copy)
+    assert tables(copy) == clean()
+    if folder != "store":  # the batch directories still hold every product: nothing is missing
+        assert "Nothing to be done" not in output
+    assert planned(copy) == {}
+
+
+def test_a_deleted_input_listed_by_path_stops_the_run_naming_it(copy):
+    files = sorted((copy / "data").glob("*.fits"))
+    write_config(copy, config_with(images=[f"data/{path.name}" for path in files]))
+    run_ok(copy)
+    files[2].unlink()
+    code, output = run(copy)
+    assert code != 0
+    assert f"data/{files[2].name}" in output
+
+
+def test_a_deleted_input_found_by_a_glob_gives_the_clean_table_without_it(copy, clean, tmp_path_factory, data):
+    removed = sorted((copy / "data").glob("*.fits"))[2]
+    removed.unlink()
+    output = run_ok(copy)
+    assert "Nothing to be done" not in output
+    workdir = fresh(tmp_path_factory, [path for path in data if path.name != removed.name])
+    run_ok(workdir)
+    assert tables(copy) == tables(workdir)
