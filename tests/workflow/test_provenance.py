@@ -1,9 +1,9 @@
 """Results that verify themselves: a change to the code, a method switch, a lost ``.snakemake/``, a deleted
 results folder or input is noticed by the next plain run, which ends with the table of a clean run.
 
-Each test works on a copy of one small clean run (the demo at 128 px, the
-first exposure's four detectors as the user's own files, each its own sky
-group) and compares the tables, byte for byte, with a clean run of the same
+Each test works on a copy of one small clean run (the demo at 128 px, two
+detectors of each of its two exposures as the user's own files, each its own
+sky group) and compares the tables, byte for byte, with a clean run of the same
 code, config and inputs.
 """
 
@@ -73,8 +73,8 @@ def data(tmp_path_factory):
     shipped = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     write_config(workdir, config_with(images=shipped["images"]))
     run_ok(workdir, "demo_mosaic")
-    files = sorted((workdir / "resources" / "demo").glob("*_00001_*.fits"))
-    assert len(files) == 4
+    files = sorted((workdir / "resources" / "demo").glob("*_nrca[12]_cal.fits"))
+    assert len(files) == 4  # two detectors of each exposure: they overlap across the dither
     return files
 
 
@@ -245,3 +245,66 @@ def test_a_deleted_input_found_by_a_glob_gives_the_clean_table_without_it(copy, 
     workdir = fresh(tmp_path_factory, [path for path in data if path.name != removed.name])
     run_ok(workdir)
     assert tables(copy) == tables(workdir)
+
+
+def damage_a_batch_product(workdir):
+    path = sorted((workdir / "results" / "images").glob("*/*.footprint.json"))[0]
+    text = path.read_text()
+    path.unlink()  # a new file: the store's linked copy stays sound
+    path.write_text(text.replace('"image"', '"imagE"', 1))
+    return rf"{re.escape(str(path.relative_to(workdir)))}: damaged"
+
+
+def damage_a_stored_product(workdir):
+    path = sorted((workdir / "results" / "store" / "images").glob("*/*.mask.fits"))[0]
+    with open(path, "r+b") as handle:  # in place: its batch directory's link is damaged too
+        handle.seek(-100, os.SEEK_END)
+        handle.write(b"\1")
+    return rf"{re.escape(str(path.relative_to(workdir)))}: damaged \(its seal does not hold\)"
+
+
+def delete_a_pair_record(workdir):
+    path = sorted((workdir / "results" / "pairs").glob("*/*.json"))[0]
+    path.unlink()
+    return rf"{re.escape(str(path.relative_to(workdir)))}: missing"
+
+
+def change_an_input_keeping_its_dates(workdir):
+    path = sorted((workdir / "data").glob("*.fits"))[0]
+    info = path.stat()
+    with open(path, "r+b") as handle:
+        handle.seek(-10, os.SEEK_END)
+        handle.write(b"\7")
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    return rf"data/{re.escape(path.name)}: changed since the products of image \S+ were made"
+
+
+def change_the_config_without_running(workdir):
+    write_config(workdir, config_with(match_down=False))
+    return r"results/sky\.ecsv: made with another config"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [damage_a_batch_product, damage_a_stored_product, delete_a_pair_record, change_an_input_keeping_its_dates,
+     change_the_config_without_running],
+    ids=lambda damage: damage.__name__,
+)
+def test_the_audit_finds_each_kind_of_damage_one_line_each(copy, damage):
+    output = run_ok(copy, "audit")
+    assert re.search(r"^audit: OK \(\d+ products, 4 inputs\)$", output, re.MULTILINE), output[-2000:]
+    expected = damage(copy)
+    code, output = run(copy, "audit")
+    assert code != 0
+    assert re.search(rf"^{expected}", output, re.MULTILINE), output[-3000:]
+    assert re.search(r"^audit: \d+ problems?$", output, re.MULTILINE)
+
+
+def test_the_audit_finds_results_made_by_other_code(copy, checkout):
+    path, line = STATISTIC
+    patch(checkout / path, line, line + "    x = x * np.float32(1.25)  # a stand-in for a fix\n")
+    code, output = run(copy, "audit", checkout=checkout)
+    assert code != 0
+    assert re.search(r"^results/sky\.ecsv: made by other code than this checkout's", output, re.MULTILINE), output
+    assert re.search(r"^results/images/\S+: damaged or made from other inputs, parameters or code", output,
+                     re.MULTILINE)

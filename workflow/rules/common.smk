@@ -213,6 +213,11 @@ def solve_params(wildcards):
     }
 
 
+def audit_params(wildcards):
+    """What the audit checks results against: the solve's params, with the audit's own code."""
+    return solve_params(wildcards) | {"code": rule_code("audit.py")}
+
+
 SOLVE_TABLES = ["results/sky.ecsv", "results/pair_differences.ecsv"]
 
 # Matched copies are named by the input file's name (unique, like the ids).
