@@ -1,7 +1,10 @@
 """Snakemake entry: the sky table (and the pair before/after table)."""
 
+import logging
+
 from skymatchflow.io.skylist import read_skylist
 from skymatchflow.io.stagefiles import software_versions, write_ecsv
+from skymatchflow.io.store import prune_store
 from skymatchflow.jobs.config import match_options
 from skymatchflow.jobs.rulerunner import run_rule
 from skymatchflow.stages.overlap_graph import read_groups
@@ -34,6 +37,9 @@ def main(smk):
     }
     write_ecsv(sky, smk.output.sky, meta)
     write_ecsv(pairs, smk.output.pairs, meta)
+    removed = prune_store()
+    if removed:
+        logging.info("product store: %d files no output links to removed", removed)
 
 
 run_rule(main, snakemake)  # noqa: F821

@@ -10,6 +10,7 @@ code, config and inputs.
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -308,3 +309,48 @@ def test_the_audit_finds_results_made_by_other_code(copy, checkout):
     assert re.search(r"^results/sky\.ecsv: made by other code than this checkout's", output, re.MULTILINE), output
     assert re.search(r"^results/images/\S+: damaged or made from other inputs, parameters or code", output,
                      re.MULTILINE)
+
+
+def disk_bytes(folder):
+    """Bytes of the files under ``folder``, each inode counted once (hard links share their bytes)."""
+    seen, total = set(), 0
+    for root, _, names in os.walk(folder):
+        for name in names:
+            info = os.lstat(os.path.join(root, name))
+            if info.st_ino not in seen:
+                seen.add(info.st_ino)
+                total += info.st_size
+    return total
+
+
+def start(workdir):
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
+               "--directory", str(workdir), "--cores", "2", "all"]
+    return subprocess.Popen(command, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def kill_when_products_appear(process, store, before, timeout=300):
+    """SIGKILL the run's process group once the store holds more products than ``before`` (or the run ended)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if len(list(store.glob("images/*/*"))) > before:
+            break
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def test_ten_kill_cycles_leave_results_no_larger_than_a_clean_run(copy, tmp_path_factory, data):
+    store = copy / "results" / "store"
+    for cycle in range(10):
+        write_config(copy, config_with(dqbits=2 ** (cycle + 1)))  # every cycle supersedes the masks
+        run_ok(copy, "--unlock")
+        kill_when_products_appear(start(copy), store, len(list(store.glob("images/*/*"))))
+    run_ok(copy, "--unlock")
+    run_ok(copy)
+    clean_run = fresh(tmp_path_factory, data, dqbits=2**10)
+    run_ok(clean_run)
+    assert tables(copy) == tables(clean_run)
+    assert disk_bytes(copy / "results") <= 1.05 * disk_bytes(clean_run / "results")
+    assert not list((copy / "results").glob("*/.*.tmp"))

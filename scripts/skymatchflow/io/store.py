@@ -145,3 +145,29 @@ def prune_unlinked(folder, keep):
             with contextlib.suppress(FileNotFoundError):
                 if entry.stat().st_nlink == 1:
                     entry.unlink()
+
+
+def prune_store(store=STORE_DIR):
+    """Delete every stored product no output links to, and the temporary files killed jobs left; returns the count.
+
+    Run by the solve, when every batch of the run is done: a removed
+    image's products and those of parameters since changed go, so the store
+    holds what the outputs hold. On a file system without hard links (every
+    product a copy, one link each) nothing is deleted.
+    """
+    files = [p for kind in ("images", "pairs") for p in Path(store).glob(f"{kind}/*/*")]
+    try:
+        if not any(path.stat().st_nlink > 1 for path in files if not path.name.startswith(".")):
+            return 0
+    except FileNotFoundError:
+        return 0
+    removed = 0
+    for path in files:
+        with contextlib.suppress(FileNotFoundError):
+            if path.name.startswith(".") and path.name.endswith(".tmp") or path.stat().st_nlink == 1:
+                path.unlink()
+                removed += 1
+    for folder in {path.parent for path in files}:
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only when empty
+    return removed
