@@ -354,3 +354,18 @@ def test_ten_kill_cycles_leave_results_no_larger_than_a_clean_run(copy, tmp_path
     assert tables(copy) == tables(clean_run)
     assert disk_bytes(copy / "results") <= 1.05 * disk_bytes(clean_run / "results")
     assert not list((copy / "results").glob("*/.*.tmp"))
+
+
+def test_a_read_only_results_folder_is_one_line_naming_it(copy):
+    results = copy / "results"
+    write_config(copy, config_with(dqbits=4))  # something to write
+    subprocess.run(["mount", "--bind", str(results), str(results)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(results)], check=True)
+        code, output = run(copy)
+    finally:
+        subprocess.run(["umount", "-l", str(results)], check=False)
+    assert code != 0
+    assert re.search(r"^Error: results/\S+: read-only file system; run where results/ can be written$", output,
+                     re.MULTILINE), output[-3000:]
+    assert "Traceback" not in output and "a bug" not in output

@@ -52,4 +52,4 @@ def _write_requests():
 # the audit checks the results as they are: a run that asks for it changes nothing
 AUDITING = "audit" in sys.argv[1:]
 if workflow.is_main_process and not AUDITING:
-    _IDENTITY_CHANGED = _write_requests()
+    _IDENTITY_CHANGED = stop_on_bad_input(_write_requests)

@@ -9,7 +9,7 @@ import os
 import re
 import sys
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.io.errors import InputError, environment_fault
 
 # Stage files are named <image id>.<product>, <group>~<group>.json, ...;
 # file names are limited to 255 bytes, so longer names are cut and keep a
@@ -72,4 +72,10 @@ def stop_on_bad_input(check, *args):
         return check(*args)
     except (InputError, ConfigError) as err:
         print(f"Error: {err}", file=sys.stderr)
+        sys.exit(1)
+    except OSError as err:
+        line = environment_fault(err)
+        if line is None:
+            raise
+        print(f"Error: {line}", file=sys.stderr)
         sys.exit(1)

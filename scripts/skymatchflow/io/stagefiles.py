@@ -119,6 +119,10 @@ def atomic_path(path):
     try:
         yield Path(tmp)
         os.replace(tmp, path)
+    except OSError as err:
+        if err.filename is None:  # a write that failed (a full disk) names no file: name the one being written
+            err.filename = str(path)
+        raise
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
