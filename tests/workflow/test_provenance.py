@@ -369,3 +369,22 @@ def test_a_read_only_results_folder_is_one_line_naming_it(copy):
     assert re.search(r"^Error: results/\S+: read-only file system; run where results/ can be written$", output,
                      re.MULTILINE), output[-3000:]
     assert "Traceback" not in output and "a bug" not in output
+
+
+def test_every_table_and_product_records_its_identity_and_code(base):
+    from astropy.table import Table
+
+    from skymatchflow.io.codeid import package_digest
+    from skymatchflow.io.stagefiles import sha256_file
+
+    request = yaml.safe_load((base / "results" / ".identity" / "solve_sky.json").read_text())
+    for name in TABLES:
+        meta = Table.read(base / "results" / name).meta
+        assert meta["made_from_key"] == request["identity"]
+        assert meta["software"]["skymatchflow_code"] == package_digest()
+        assert len(meta["inputs"]) == 4
+    summary = Table.read(base / "results" / "summary.ecsv").meta
+    assert summary["made_from"] == {f"results/{name}": sha256_file(base / "results" / name) for name in TABLES}
+    assert summary["software"]["skymatchflow_code"] == package_digest()
+    sky = yaml.safe_load(next((base / "results" / "images").glob("*/*.sky.json")).read_text())
+    assert sky["provenance"]["software"]["skymatchflow_code"] == package_digest()

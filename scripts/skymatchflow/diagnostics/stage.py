@@ -9,7 +9,7 @@ from skymatchflow.diagnostics.mosaic import mosaic_figure
 from skymatchflow.diagnostics.residuals import residuals_figure
 from skymatchflow.diagnostics.stagedata import load_stage
 from skymatchflow.diagnostics.summary import summary_table
-from skymatchflow.io.stagefiles import atomic_path
+from skymatchflow.io.stagefiles import atomic_path, sha256_file, software_versions
 
 FIGURES = ("footprints", "overlap_graph", "residuals", "mosaic")
 
@@ -20,6 +20,9 @@ def make_diagnostics(sky_path, pairs_path, footprint_paths, previews, outputs):
     data = load_stage(sky_path, pairs_path, footprint_paths, previews)
     logging.info("read %d images, %d pairs in %.1f s", len(data.sky), len(data.pairs), time.perf_counter() - start)
     summary = summary_table(data.sky, data.pairs)
+    # what it was made from: the two tables' bytes, and the code (README "Provenance")
+    summary.meta["made_from"] = {str(path): sha256_file(path) for path in (sky_path, pairs_path)}
+    summary.meta["software"] = software_versions()
     with atomic_path(outputs["summary"]) as tmp:
         summary.write(tmp, format="ascii.ecsv")
     steps = {
