@@ -6,7 +6,7 @@ from skymatchflow.io.skylist import read_skylist
 from skymatchflow.io.stagefiles import software_versions, write_ecsv
 from skymatchflow.io.store import prune_store
 from skymatchflow.jobs.config import match_options
-from skymatchflow.jobs.identity import job_identity
+from skymatchflow.jobs.identity import params_identity
 from skymatchflow.jobs.rulerunner import run_rule
 from skymatchflow.stages.overlap_graph import read_groups
 from skymatchflow.stages.solve_inputs import read_checked_images, read_checked_pairs
@@ -33,7 +33,7 @@ def main(smk):
         )
     meta = {
         # one key over the config that matters, the image specs and the code (rules/identity.smk); inputs below
-        "made_from_key": job_identity(cfg),
+        "made_from_key": params_identity(cfg),
         "config": cfg["config"],
         "software": software_versions(),
         "inputs": {image: member_keys.states(image)["image"]["sha256"] for image in cfg["made_from"]["images"]},

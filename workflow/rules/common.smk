@@ -3,6 +3,7 @@ import functools
 import os
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 from snakemake.logging import logger
 from snakemake.utils import validate
@@ -105,6 +106,12 @@ def file_signatures(images):
     }
 
 
+@functools.cache
+def image_batch_params_of(batch):
+    """image_batch_params, computed once per start (the identity requests and Snakemake both ask)."""
+    return image_batch_params(SimpleNamespace(ibatch=batch))
+
+
 def image_batch_params(wildcards):
     """Everything a batch's products depend on, as one dict (a change re-runs it)."""
     images = IMAGE_BATCHES[wildcards.ibatch]
@@ -113,6 +120,12 @@ def image_batch_params(wildcards):
         "signatures": file_signatures(images),
         "code": rule_code("image_batch.py"),
     }
+
+
+@functools.cache
+def all_made_from():
+    """made_from_params of every image, computed once per start (three rules and the identity requests ask)."""
+    return made_from_params(IMAGES)
 
 
 def made_from_params(images):
@@ -136,7 +149,7 @@ IMAGE_BATCH_FILES = {
 def graph_params(wildcards):
     """What every footprint is checked against (the images in input order, and their parameters)."""
     return {
-        "made_from": made_from_params(IMAGES),
+        "made_from": all_made_from(),
         "code": rule_code("overlap_graph.py"),
     }
 
@@ -146,7 +159,7 @@ def plan_params(wildcards):
     return {
         "stat": PAIR_STAT,
         "pair_batches": config["pair_batches"],
-        "made_from": made_from_params(IMAGES),
+        "made_from": all_made_from(),
         "code": rule_code("pair_batch_plans.py"),
     }
 
@@ -204,7 +217,7 @@ def solve_params(wildcards):
         "skymethod": config["skymethod"],
         "match_down": config["match_down"],
         "subtract": config["subtract"],
-        "made_from": made_from_params(IMAGES),
+        "made_from": all_made_from(),
         "products": ["footprint"] if USER_SKIES else ["footprint", "sky"],
         "pair_stat": PAIR_STAT,
         "pair_batches": config["pair_batches"],

@@ -5,16 +5,19 @@
 # concerns whatever .snakemake/ holds; a stage file deleted by hand re-runs
 # the solve, which makes it again. Requests are written in every run, a dry
 # run too (it then shows what the next run does).
-from types import SimpleNamespace
-
-from skymatchflow.jobs.identity import missing_stage_files, write_request
+from skymatchflow.jobs.identity import (
+    missing_stage_files,
+    params_identity,
+    write_request,
+)
 
 
 def _write_requests():
     """Write every job's request whose identity changed; returns the rules whose requests were written."""
     written = []
+    made_from = job_identity(all_made_from())
     for batch in IMAGE_BATCHES:
-        cfg = image_batch_params(SimpleNamespace(ibatch=batch))
+        cfg = image_batch_params_of(batch)
         if write_request(request_path("image_batch", batch), job_identity(cfg)):
             written.append("image_batch")
     shared = {
@@ -25,7 +28,9 @@ def _write_requests():
         "diagnostics": diagnostics_params,
     }
     for rule_name, params in shared.items():
-        if write_request(request_path(rule_name), job_identity(params(None))):
+        if write_request(
+            request_path(rule_name), params_identity(params(None), made_from)
+        ):
             written.append(rule_name)
     forced = None
     if os.path.exists("results/sky.ecsv"):
@@ -34,7 +39,9 @@ def _write_requests():
             forced = f"{missing[0]} was missing"
             logger.info(f"{forced}: the solve re-runs and it is made again")
     if write_request(
-        request_path("solve_sky"), job_identity(solve_params(None)), forced
+        request_path("solve_sky"),
+        params_identity(solve_params(None), made_from),
+        forced,
     ):
         written.append("solve_sky")
         # the solve waits for the checkpoint: Snakemake does not compare its

@@ -22,6 +22,6 @@ rule image_batch:
         mem_mb=image_batch_mem_mb,
         runtime=image_batch_runtime,
     params:
-        cfg=image_batch_params,
+        cfg=lambda wildcards: image_batch_params_of(wildcards.ibatch),
     script:
         "../../scripts/image_batch.py"

@@ -102,7 +102,7 @@ def _file_digest(path):
 
 def digest_files(paths):
     """Hex SHA-256 over the files' paths (relative to the repository) and bytes, in sorted order."""
-    digests = sorted(_file_digest(Path(p).resolve()) for p in paths)
+    digests = sorted(_file_digest(p if isinstance(p, Path) and p.is_absolute() else Path(p).resolve()) for p in paths)
     return hashlib.sha256("\n".join(digests).encode()).hexdigest()
 
 
@@ -120,14 +120,15 @@ def kind_digest(kind):
     return module_digest(KIND_SOURCES[kind]) if kind in KIND_SOURCES else package_digest()
 
 
+@functools.lru_cache(maxsize=1)
 def workflow_files():
-    """The Snakefile and every rule file."""
-    return [WORKFLOW_DIR / "Snakefile", *sorted((WORKFLOW_DIR / "rules").glob("*.smk"))]
+    """The Snakefile and every rule file (absolute paths)."""
+    return frozenset(path.resolve() for path in [WORKFLOW_DIR / "Snakefile", *(WORKFLOW_DIR / "rules").glob("*.smk")])
 
 
 def rule_digest(script):
     """Digest of a rule's code: its entry script, the package modules it imports, the Snakefile and rule files."""
-    return digest_files(source_closure(script) | set(workflow_files()))
+    return digest_files(source_closure(script) | workflow_files())
 
 
 @functools.lru_cache(maxsize=None)

@@ -34,3 +34,14 @@ def test_missing_stage_files_are_named(tmp_path, monkeypatch):
     assert missing_stage_files(dirs, matching=True) == [
         "results/images/i001", "results/overlaps/groups.ecsv", "results/pairs/b000"
     ]
+
+
+def test_params_identity_digests_made_from_once_and_follows_it():
+    from skymatchflow.jobs.identity import params_identity
+
+    params = {"made_from": {"images": {"a": {"file": "a.fits"}}}, "skymethod": "match"}
+    digest = job_identity(params["made_from"])
+    assert params_identity(params) == params_identity(params, digest)
+    changed = dict(params, made_from={"images": {"a": {"file": "b.fits"}}})
+    assert params_identity(changed) != params_identity(params)
+    assert params_identity({"code": "x"}) == job_identity({"code": "x"})
