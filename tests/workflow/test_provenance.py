@@ -169,7 +169,7 @@ def test_a_change_to_a_rule_file_reruns_jobs_but_computes_no_product(copy, check
     for log in logs:  # ... and linked its products
         made = re.findall(r"(?:footprint|mask|sky) (\d+) made", log.read_text())
         assert made and all(n == "0" for n in made), log.read_text()
-    assert tables(copy) == clean()
+    assert tables(copy) == clean(checkout=checkout)  # the tables record the code: compare with the same code
 
 
 @pytest.mark.parametrize(
@@ -226,16 +226,6 @@ def test_a_deleted_results_folder_is_made_again(copy, clean, folder):
     if folder != "store":  # the batch directories still hold every product: nothing is missing
         assert "Nothing to be done" not in output
     assert planned(copy) == {}
-
-
-def test_a_deleted_input_listed_by_path_stops_the_run_naming_it(copy):
-    files = sorted((copy / "data").glob("*.fits"))
-    write_config(copy, config_with(images=[f"data/{path.name}" for path in files]))
-    run_ok(copy)
-    files[2].unlink()
-    code, output = run(copy)
-    assert code != 0
-    assert f"data/{files[2].name}" in output
 
 
 def test_a_deleted_input_found_by_a_glob_gives_the_clean_table_without_it(copy, clean, tmp_path_factory, data):
