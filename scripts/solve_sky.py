@@ -1,8 +1,12 @@
 """Snakemake entry: the sky table (and the pair before/after table)."""
 
+import logging
+
 from skymatchflow.io.skylist import read_skylist
 from skymatchflow.io.stagefiles import software_versions, write_ecsv
+from skymatchflow.io.store import prune_store
 from skymatchflow.jobs.config import match_options
+from skymatchflow.jobs.identity import params_identity
 from skymatchflow.jobs.rulerunner import run_rule
 from skymatchflow.stages.overlap_graph import read_groups
 from skymatchflow.stages.solve_inputs import read_checked_images, read_checked_pairs
@@ -32,6 +36,8 @@ def main(smk):
     if cfg["config"].get("on_bad_input") == "skip":
         sky = with_skipped_images(sky, read_skipped(smk.input.image_batches), cfg["made_from"]["images"])
     meta = {
+        # one key over the config that matters, the image specs and the code (rules/identity.smk); inputs below
+        "made_from_key": params_identity(cfg),
         "config": cfg["config"],
         "software": software_versions(),
         "inputs": {image: member_keys.states(image)["image"]["sha256"] for image in cfg["made_from"]["images"]
@@ -39,6 +45,9 @@ def main(smk):
     }
     write_ecsv(sky, smk.output.sky, meta)
     write_ecsv(pairs, smk.output.pairs, meta)
+    removed = prune_store()
+    if removed:
+        logging.info("product store: %d files no output links to removed", removed)
 
 
 run_rule(main, snakemake)  # noqa: F821

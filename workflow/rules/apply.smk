@@ -6,6 +6,7 @@ rule apply_sky:
     input:
         image=matched_source,
         sky="results/sky.ecsv",
+        identity=request_path("apply_sky"),
     output:
         "results/matched/{filename}",
     log:

@@ -4,6 +4,7 @@ import mimetypes
 import os
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 from snakemake.logging import logger
 from snakemake.io import is_flagged
@@ -34,6 +35,8 @@ from skymatchflow.io.layoutcache import LayoutCache
 from skymatchflow.io.skylist import read_skylist
 from skymatchflow.geometry.skywcs import describe_policy, looks_like_jwst, wcs_policy
 from skymatchflow.io.stagefiles import stat_signature
+from skymatchflow.io.codeid import rule_digest
+from skymatchflow.jobs.identity import job_identity, request_path
 
 # the report offers ECSV tables as text downloads (Snakemake would warn it cannot tell their type)
 mimetypes.add_type("text/plain", ".ecsv")
@@ -64,6 +67,19 @@ if USER_SKIES:
         read_skylist, config["skylist"], sorted({spec.path for spec in IMAGES.values()})
     )
 ENV = "../../envs/skymatch.yaml"
+SCRIPTS = Path(workflow.basedir).parent / "scripts"
+
+
+@functools.cache
+def rule_code(script):
+    """Digest of a rule's code (its script, the package modules it imports, the Snakefile and rule files).
+
+    In every rule's params, so a change to the code re-runs the rules it
+    concerns (Snakemake's own code trigger sees the entry script only).
+    """
+    return rule_digest(SCRIPTS / script)
+
+
 DEMO_DIR = "resources/demo"
 DEMO_FILES = [f"{DEMO_DIR}/{name}" for name in demo_file_names()]
 MADE_BY_WORKFLOW = set(DEMO_FILES)
@@ -112,13 +128,27 @@ def file_signatures(images):
     }
 
 
+@functools.cache
+def image_batch_params_of(batch):
+    """image_batch_params, computed once per start (the identity requests and Snakemake both ask)."""
+    return image_batch_params(SimpleNamespace(ibatch=batch))
+
+
 def image_batch_params(wildcards):
     """Everything a batch's products depend on, as one dict (a change re-runs it)."""
     images = IMAGE_BATCHES[wildcards.ibatch]
     spec = image_batch_spec({i: IMAGES[i] for i in images}, config)
-    return by_digest(
-        spec | {"signatures": file_signatures(images)}, {"images": len(images)}
-    )
+    params = spec | {
+        "signatures": file_signatures(images),
+        "code": rule_code("image_batch.py"),
+    }
+    return by_digest(params, {"images": len(images)})
+
+
+@functools.cache
+def all_made_from():
+    """made_from_params of every image, computed once per start (three rules and the identity requests ask)."""
+    return made_from_params(IMAGES)
 
 
 def made_from_params(images):
@@ -141,7 +171,11 @@ IMAGE_BATCH_FILES = {
 
 def graph_params(wildcards):
     """What every footprint is checked against (the images in input order, and their parameters)."""
-    return by_digest({"made_from": made_from_params(IMAGES)}, {"images": len(IMAGES)})
+    params = {
+        "made_from": all_made_from(),
+        "code": rule_code("overlap_graph.py"),
+    }
+    return by_digest(params, {"images": len(IMAGES)})
 
 
 def plan_params(wildcards):
@@ -149,9 +183,15 @@ def plan_params(wildcards):
     params = {
         "stat": PAIR_STAT,
         "pair_batches": config["pair_batches"],
-        "made_from": made_from_params(IMAGES),
+        "made_from": all_made_from(),
+        "code": rule_code("pair_batch_plans.py"),
     }
     return by_digest(params, {"images": len(IMAGES)})
+
+
+def pair_batch_params(wildcards):
+    """A pair batch's parameters are in its plan; here only its code."""
+    return {"code": rule_code("pair_batch.py")}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -196,20 +236,34 @@ def pair_batch_dirs(wildcards):
     return expand("results/pairs/{batch}", batch=batches)
 
 
-def solve_params(wildcards):
+def solve_params_dict():
     """The solve's parameters, what it checks its stage files against, and the whole config for the table's metadata."""
-    params = {
+    return {
         "skymethod": config["skymethod"],
         "match_down": config["match_down"],
         "subtract": config["subtract"],
-        "made_from": made_from_params(IMAGES),
+        "made_from": all_made_from(),
         "products": ["footprint"] if USER_SKIES else ["footprint", "sky"],
         "pair_stat": PAIR_STAT,
         "pair_batches": config["pair_batches"],
         "config": dict(config),
+        "code": rule_code("solve_sky.py"),
     }
-    return by_digest(params, {"images": len(IMAGES), "skymethod": config["skymethod"]})
 
+
+def solve_params(wildcards):
+    """The solve's parameters (solve_params_dict) as a digest (jobs/paramfiles)."""
+    summary = {"images": len(IMAGES), "skymethod": config["skymethod"]}
+    return by_digest(solve_params_dict(), summary)
+
+
+def audit_params(wildcards):
+    """What the audit checks results against: the solve's params, with the audit's own code."""
+    params = solve_params_dict() | {"code": rule_code("audit.py")}
+    return by_digest(params, {"images": len(IMAGES)})
+
+
+SOLVE_TABLES = ["results/sky.ecsv", "results/pair_differences.ecsv"]
 
 # Matched copies are named by the input file's name (unique, like the ids).
 MATCHED = {Path(spec.path).name: spec.path for spec in IMAGES.values()}
@@ -220,18 +274,27 @@ def matched_source(wildcards):
     return MATCHED[wildcards.filename]
 
 
-def apply_params(wildcards):
-    """What a matched copy depends on besides the sky table, as one dict."""
+def shared_apply_params(wildcards):
+    """What every matched copy depends on besides the sky table and its own file (its identity request)."""
     return {
-        "file": MATCHED[wildcards.filename],
         "skymethod": config["skymethod"],
         "subtract": config["subtract"],
+        "code": rule_code("apply_sky.py"),
     }
+
+
+def apply_params(wildcards):
+    """What a matched copy depends on besides the sky table, as one dict."""
+    return {"file": MATCHED[wildcards.filename]} | shared_apply_params(wildcards)
 
 
 def diagnostics_params(wildcards):
     """The images in input order, and whether they have previews (not with skymethod 'user')."""
-    params = {"images": list(IMAGES), "previews": not USER_SKIES}
+    params = {
+        "images": list(IMAGES),
+        "previews": not USER_SKIES,
+        "code": rule_code("diagnostics.py"),
+    }
     return by_digest(params, {"images": len(IMAGES)})
 
 

@@ -9,6 +9,7 @@ rule diagnostics:
         image_batches=ALL_IMAGE_BATCHES,
         sky="results/sky.ecsv",
         pairs="results/pair_differences.ecsv",
+        identity=request_path("diagnostics"),
     output:
         tables=report(
             "results/diagnostics/tables.html",

@@ -8,6 +8,7 @@
 rule overlap_graph:
     input:
         image_batches=ALL_IMAGE_BATCHES,
+        identity=request_path("overlap_graph"),
     output:
         pairs="results/overlaps/pairs.ecsv",
         groups="results/overlaps/groups.ecsv",
@@ -30,6 +31,7 @@ rule overlap_graph:
 checkpoint pair_batch_plans:
     input:
         pairs="results/overlaps/pairs.ecsv",
+        identity=request_path("pair_batch_plans"),
     output:
         directory("results/overlaps/batches"),
     log:
@@ -51,6 +53,7 @@ checkpoint pair_batch_plans:
 rule pair_batch:
     input:
         unpack(pair_batch_inputs),
+        identity=request_path("pair_batch"),
     output:
         directory("results/pairs/{batch}"),
     log:
@@ -63,6 +66,8 @@ rule pair_batch:
     resources:
         mem_mb=pair_batch_mem_mb,
         runtime=pair_batch_runtime,
+    params:
+        cfg=pair_batch_params,
     message:
         # instead of Snakemake's input list: every member's files
         "pair batch {wildcards.batch}: the pairs of {input.plan}"

@@ -8,6 +8,7 @@
 rule image_batch:
     input:
         lookup(dpath="{ibatch}", within=IMAGE_BATCH_FILES),
+        identity=request_path("image_batch", "{ibatch}"),
     output:
         directory("results/images/{ibatch}"),
     log:
@@ -21,7 +22,7 @@ rule image_batch:
         mem_mb=image_batch_mem_mb,
         runtime=image_batch_runtime,
     params:
-        cfg=image_batch_params,
+        cfg=lambda wildcards: image_batch_params_of(wildcards.ibatch),
     message:
         # instead of Snakemake's input and output lists, one line per file at survey scale
         "image batch {wildcards.ibatch}: {params.cfg[images]} images"

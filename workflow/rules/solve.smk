@@ -10,15 +10,16 @@ rule solve_sky:
         graph_groups=branch(MATCHING, then="results/overlaps/groups.ecsv"),
         graph_pairs=branch(MATCHING, then="results/overlaps/pairs.ecsv"),
         pair_batches=branch(MATCHING, then=pair_batch_dirs),
+        identity=request_path("solve_sky"),
     output:
         sky=report(
-            "results/sky.ecsv",
+            SOLVE_TABLES[0],
             caption="../report/sky.rst",
             category="Sky table",
             labels=refuse_stale_report,
         ),
         pairs=report(
-            "results/pair_differences.ecsv",
+            SOLVE_TABLES[1],
             caption="../report/pair_differences.rst",
             category="Sky table",
             labels=refuse_stale_report,

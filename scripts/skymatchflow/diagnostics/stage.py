@@ -10,7 +10,7 @@ from skymatchflow.diagnostics.mosaic import mosaic_figure
 from skymatchflow.diagnostics.residuals import residuals_figure
 from skymatchflow.diagnostics.stagedata import load_stage
 from skymatchflow.diagnostics.summary import summary_table
-from skymatchflow.io.stagefiles import atomic_path, software_versions
+from skymatchflow.io.stagefiles import atomic_path, sha256_file, software_versions
 
 FIGURES = ("footprints", "overlap_graph", "residuals", "mosaic")
 
@@ -21,6 +21,8 @@ def make_diagnostics(sky_path, pairs_path, footprint_paths, previews, outputs):
     data = load_stage(sky_path, pairs_path, footprint_paths, previews)
     logging.info("read %d images, %d pairs in %.1f s", len(data.sky), len(data.pairs), time.perf_counter() - start)
     summary = summary_table(data.sky_all, data.pairs)
+    # what it was made from: the two tables' bytes, and the code (README "Provenance")
+    summary.meta["made_from"] = {str(path): sha256_file(path) for path in (sky_path, pairs_path)}
     summary.meta["software"] = software_versions()
     if "reason" in data.sky_all.colnames:  # on_bad_input: skip; the bad images and why
         summary.meta["skipped_bad_inputs"] = {

@@ -1,8 +1,12 @@
 """The one error type that means "this input is bad", not "this code is wrong".
 
 Rule entry points turn an InputError into a single line naming the file and
-the reason; any other exception is a bug and keeps its traceback.
+the reason, and so an environment fault (environment_fault: a full disk, a
+read-only file system, a permission error); any other exception is a bug
+and keeps its traceback.
 """
+
+import errno
 
 
 class InputError(Exception):
@@ -23,3 +27,20 @@ class InputErrors(InputError):
         self.errors = list(errors)
         self.source = errors[0].source
         self.reason = errors[0].reason
+
+
+ENVIRONMENT_FAULTS = {
+    errno.ENOSPC: "no space left on the device; free space, then run snakemake again",
+    errno.EDQUOT: "disk quota exceeded; free space, then run snakemake again",
+    errno.EROFS: "read-only file system; run where results/ can be written",
+    errno.EACCES: "permission denied; give write access, then run snakemake again",
+    errno.EPERM: "operation not permitted; give write access, then run snakemake again",
+}
+
+
+def environment_fault(err):
+    """The one line for an OSError that is the machine's, not the code's (full disk, read-only, permissions), or None."""
+    reason = ENVIRONMENT_FAULTS.get(getattr(err, "errno", None))
+    if reason is None:
+        return None
+    return f"{err.filename or 'a file'}: {reason}"

@@ -9,7 +9,7 @@ import os
 import re
 import sys
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.io.errors import InputError, environment_fault
 
 # Stage files are named <image id>.<product>, <group>~<group>.json, ...;
 # file names are limited to 255 bytes, so longer names are cut and keep a
@@ -73,4 +73,10 @@ def stop_on_bad_input(check, *args):
     except (InputError, ConfigError) as err:
         for line in str(err).splitlines():  # several only from the header checks (InputErrors)
             print(f"Error: {line}", file=sys.stderr)
+        sys.exit(1)
+    except OSError as err:
+        line = environment_fault(err)
+        if line is None:
+            raise
+        print(f"Error: {line}", file=sys.stderr)
         sys.exit(1)

@@ -18,6 +18,7 @@ from astropy.wcs import WCS, FITSFixedWarning
 from skymatchflow.geometry.skyframe import footprint_wcs
 from skymatchflow.io.errors import InputError
 from skymatchflow.io.inputs import AUTO_DQ, file_stem, first_image_index, parse_extension
+from skymatchflow.io.pinnedfiles import pinned_path
 
 # meta.observation attributes of the JWST group id, as FITS keywords, in the
 # order of jwst's attrs_to_group_id.
@@ -43,7 +44,8 @@ class ImageHeader:
 
 def _open(path):
     try:
-        return fits.open(path, mode="readonly", memmap=False, lazy_load_hdus=True)
+        # a pinned input is read through the descriptor it was hashed through (io/pinnedfiles.py)
+        return fits.open(pinned_path(path), mode="readonly", memmap=False, lazy_load_hdus=True)
     except FileNotFoundError:
         raise InputError(path, "file not found") from None
     except (OSError, ValueError) as err:

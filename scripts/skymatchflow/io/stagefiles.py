@@ -7,16 +7,20 @@ file that looks complete.
 
 import contextlib
 import functools
+import glob
 import hashlib
 import json
 import os
 import shutil
+import socket
 import sys
 import tempfile
+import time
 from importlib import metadata
 from pathlib import Path
 
 from skymatchflow import __version__
+from skymatchflow.io.codeid import code_identity
 from skymatchflow.io.errors import InputError
 
 SOFTWARE = ("numpy", "astropy", "spherical-geometry", "scipy")
@@ -62,7 +66,10 @@ def unchanged_since(path, state):
 
 @functools.lru_cache(maxsize=1)
 def _versions():
-    versions = {"skymatchflow": __version__, "python": sys.version.split()[0]}
+    code = code_identity()
+    versions = {"skymatchflow": __version__, "skymatchflow_code": code["digest"], "python": sys.version.split()[0]}
+    if code["commit"]:
+        versions["skymatchflow_commit"] = code["commit"]
     for name in SOFTWARE:
         try:
             versions[name] = metadata.version(name)
@@ -72,7 +79,11 @@ def _versions():
 
 
 def software_versions():
-    """Versions of this package, Python and the numerical libraries used (read once per process)."""
+    """Versions of this package (with its code digest and git commit), Python and the numerical libraries used.
+
+    Read once per process. The version alone does not change with the code;
+    the digest does (io/codeid.py).
+    """
     return dict(_versions())
 
 
@@ -108,6 +119,10 @@ def atomic_path(path):
     try:
         yield Path(tmp)
         os.replace(tmp, path)
+    except OSError as err:
+        if err.filename is None:  # a write that failed (a full disk) names no file: name the one being written
+            err.filename = str(path)
+        raise
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -124,18 +139,75 @@ def atomic_directory(path):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    remove_leftovers(path)
+    tmp = Path(tempfile.mkdtemp(prefix=_temporary_prefix(path), suffix=".tmp", dir=path.parent))
     try:
         yield tmp
         try:
             os.rename(tmp, path)
         except OSError:
-            trash = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            trash = Path(tempfile.mkdtemp(prefix=_temporary_prefix(path), suffix=".old", dir=path.parent))
             os.rename(path, trash / path.name)
             os.rename(tmp, path)
             shutil.rmtree(trash, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+#: a temporary directory whose owner is on another host (a cluster node) is removed only when older than this
+FOREIGN_LEFTOVER_AGE_S = 24 * 3600
+
+
+def _owner():
+    return f"{socket.gethostname().replace('.', '_')}-{os.getpid()}"
+
+
+def _temporary_prefix(path):
+    """``.<name>.<host>-<pid>.``: whose temporary directory it is, so that the next job can tell a leftover."""
+    return f".{path.name}.{_owner()}."
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_leftovers(path):
+    """Remove the temporary directories a killed job left beside ``path``; returns how many.
+
+    They hold hard links that keep superseded products alive in the store
+    (ten kill-and-re-run cycles left results/ 21 % larger). One whose owner
+    still runs on this host (a concurrent copy of the job) is kept; one from
+    another host is removed once older than FOREIGN_LEFTOVER_AGE_S.
+    """
+    path = Path(path)
+    host = socket.gethostname().replace(".", "_")
+    removed = 0
+    for entry in path.parent.glob(f".{glob.escape(path.name)}.*"):
+        if not entry.name.endswith((".tmp", ".old")):
+            continue
+        owner_host, _, pid = entry.name[len(path.name) + 2 :].split(".")[0].rpartition("-")
+        if owner_host == host and pid.isdigit():
+            if _alive(int(pid)) and int(pid) != os.getpid():
+                continue
+        else:
+            try:
+                if time.time() - entry.lstat().st_mtime < FOREIGN_LEFTOVER_AGE_S:
+                    continue
+            except FileNotFoundError:
+                continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                entry.unlink()
+        removed += 1
+    return removed
 
 
 def write_json(path, record):

@@ -3,8 +3,9 @@
 Batch outputs are ordinary Snakemake outputs, which Snakemake deletes before
 a job runs and marks incomplete when a job dies. Per-item reuse therefore
 lives here, outside them: a product's key is the SHA-256 of its kind, its
-parameters, its inputs' checksums (or its members' keys) and the package
-version. A job that finds a sound product under its key links it into its
+parameters, its inputs' checksums (or its members' keys) and a digest of
+the source code that makes that kind (io/codeid.py: a fix to the code gives
+new keys, so even ``--forceall`` computes the products again). A job that finds a sound product under its key links it into its
 output directory (a hard link: no second copy on disk) instead of computing
 it; anything missing, damaged or made from something else is computed again.
 
@@ -21,14 +22,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from skymatchflow import __version__
+from skymatchflow.io.codeid import kind_digest
 
 STORE_DIR = "results/store"
 
 
 def product_key(kind, made_from):
-    """Hex SHA-256 of a product's kind, what it is made from, and the package version."""
-    blob = json.dumps({"kind": kind, "made_from": made_from, "code": __version__}, sort_keys=True)
+    """Hex SHA-256 of a product's kind, what it is made from, and the code that makes that kind."""
+    blob = json.dumps({"kind": kind, "made_from": made_from, "code": kind_digest(kind)}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -144,3 +145,29 @@ def prune_unlinked(folder, keep):
             with contextlib.suppress(FileNotFoundError):
                 if entry.stat().st_nlink == 1:
                     entry.unlink()
+
+
+def prune_store(store=STORE_DIR):
+    """Delete every stored product no output links to, and the temporary files killed jobs left; returns the count.
+
+    Run by the solve, when every batch of the run is done: a removed
+    image's products and those of parameters since changed go, so the store
+    holds what the outputs hold. On a file system without hard links (every
+    product a copy, one link each) nothing is deleted.
+    """
+    files = [p for kind in ("images", "pairs") for p in Path(store).glob(f"{kind}/*/*")]
+    try:
+        if not any(path.stat().st_nlink > 1 for path in files if not path.name.startswith(".")):
+            return 0
+    except FileNotFoundError:
+        return 0
+    removed = 0
+    for path in files:
+        with contextlib.suppress(FileNotFoundError):
+            if path.name.startswith(".") and path.name.endswith(".tmp") or path.stat().st_nlink == 1:
+                path.unlink()
+                removed += 1
+    for folder in {path.parent for path in files}:
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only when empty
+    return removed

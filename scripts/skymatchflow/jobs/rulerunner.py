@@ -2,7 +2,8 @@
 
 Logs go to the rule's log file and to stderr, which is where Snakemake tells
 the user to look. A bad input (InputError) ends the job with exactly one line
-naming the file and the reason; any other error is a bug: its one-line
+naming the file and the reason, and so does a full disk, a read-only file
+system or a permission error; any other error is a bug: its one-line
 summary goes to both, and its traceback to the log as well (the log is the
 record Snakemake keeps), so no failure leaves an empty log.
 """
@@ -11,7 +12,7 @@ import logging
 import sys
 
 from skymatchflow import __version__
-from skymatchflow.io.errors import InputError
+from skymatchflow.io.errors import InputError, environment_fault
 from skymatchflow.jobs.paramfiles import resolve_params
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
@@ -49,16 +50,21 @@ def run_rule(main, snakemake):
         handlers.append(_log_file(snakemake.log[0], getattr(snakemake, "rule", None)))
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, handlers=handlers, force=True)
     logging.captureWarnings(True)
+    logging.raiseExceptions = False  # a log that cannot be written (a full disk) must not add a traceback
     try:
         expand_params_file(snakemake)
         main(snakemake)
     except InputError as err:
         logging.error("%s", err)
         sys.exit(1)
-    except Exception as err:  # a bug, not a bad input: keep the whole traceback
-        logging.exception("unexpected error (a bug; please report it with this log): %s: %s",
-                          type(err).__name__, err)
+    except OSError as err:
+        line = environment_fault(err)
+        if line is None:
+            _bug(err)
+        logging.error("%s", line)
         sys.exit(1)
+    except Exception as err:  # a bug, not a bad input: keep the whole traceback
+        _bug(err)
     finally:
         logging.shutdown()
 
@@ -70,3 +76,8 @@ def _log_file(path, rule):
     head = f"skymatchflow {__version__}" + (f", rule {rule}" if rule else "")
     handler.emit(logging.makeLogRecord({"msg": head, "levelno": logging.INFO, "levelname": "INFO"}))
     return handler
+
+
+def _bug(err):
+    logging.exception("unexpected error (a bug; please report it with this log): %s: %s", type(err).__name__, err)
+    sys.exit(1)

@@ -15,14 +15,17 @@ signature) of every file the batch read, so later stages can tell that an
 input changed after its products were made.
 """
 
+import contextlib
 import json
 import logging
+import os
 from pathlib import Path
 
 from skymatchflow.geometry.skywcs import wcs_policy
 from skymatchflow.io.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
-from skymatchflow.io.stagefiles import atomic_directory, file_state, software_versions
+from skymatchflow.io.pinnedfiles import pinned
+from skymatchflow.io.stagefiles import atomic_directory, software_versions
 from skymatchflow.io.store import (
     STORE_DIR,
     fits_is_sound,
@@ -112,7 +115,7 @@ def made_from(spec_params, cfg, checksums):
 
 
 def made_from_states(spec_params, cfg, states):
-    """made_from, with the checksums taken from the files' states (see input_states)."""
+    """made_from, with the checksums taken from the files' states (see pinnedfiles.pinned)."""
     checksums = {role: {"path": s["path"], "sha256": s["sha256"]} for role, s in states.items()}
     return made_from(spec_params, cfg, checksums)
 
@@ -123,24 +126,35 @@ def keys_of(made):
 
 
 def product_keys(spec_params, cfg, states):
-    """{product: key} of one image's products, from its files' states (see input_states)."""
+    """{product: key} of one image's products, from its files' states (see pinnedfiles.pinned)."""
     return keys_of(made_from_states(spec_params, cfg, states))
 
 
-def input_states(spec):
-    """{"image": state, "dq": state}: path, SHA-256 and stat signature of an image's files."""
-    files = {"image": spec.path, "dq": spec.dq_file}
-    states = {}
-    for role, path in files.items():
-        if not path:
-            continue
-        try:
-            states[role] = {"path": str(path), **file_state(path)}
-        except FileNotFoundError:
-            raise InputError(path, "file not found") from None
-        except IsADirectoryError:
-            raise InputError(path, "is a directory, not a FITS file") from None
-    return states
+def input_files(spec):
+    """{"image": path, "dq": path}: the files an image is read from (no "dq" without a separate DQ file)."""
+    return {"image": spec.path, "dq": spec.dq_file}
+
+
+def _products_of_one_image(image, params, spec, products, store):
+    """(states, stored paths, products made) of one image, its files hashed and read through one open file each.
+
+    Products made from a file that changed while it was read are removed
+    again (they were filed under the checksum of other bytes).
+    """
+    todo = set()
+    try:
+        with pinned(input_files(image)) as states:
+            made = made_from_states(params, spec, states)
+            keys = keys_of(made)
+            stored = {p: stored_path(store, "images", image.image_id, keys[p], SUFFIXES[p]) for p in products}
+            todo = {p for p in products if not product_is_sound(stored[p], p, keys[p])}
+            _make_products(image, todo, made, keys, stored)
+    except InputError:
+        for product in todo:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(stored[product])
+        raise
+    return states, stored, todo
 
 
 def read_input_states(batch_dir):
@@ -245,12 +259,7 @@ def run_image_batch(spec, outdir, store=STORE_DIR):
         for image_id, params in tracked(list(spec["images"].items()), "images", name=Path(outdir).name):
             image = ImageSpec.from_params(params)
             try:
-                states = input_states(image)
-                made = made_from_states(params, spec, states)
-                keys = keys_of(made)
-                stored = {p: stored_path(store, "images", image_id, keys[p], SUFFIXES[p]) for p in products}
-                todo = {p for p in products if not product_is_sound(stored[p], p, keys[p])}
-                _make_products(image, todo, made, keys, stored)
+                states, stored, todo = _products_of_one_image(image, params, spec, products, store)
             except InputError as err:  # the other images of the batch are still made
                 errors.append((image_id, err))
                 continue

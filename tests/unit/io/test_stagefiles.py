@@ -72,3 +72,25 @@ def test_write_ecsv_adds_meta(tmp_path):
     write_ecsv(Table({"x": [1, 2]}), path, {"provenance": {"k": "v"}})
     table = Table.read(path)
     assert list(table["x"]) == [1, 2] and table.meta["provenance"] == {"k": "v"}
+
+
+def test_a_batch_removes_the_temporary_directories_killed_jobs_left(tmp_path):
+    import subprocess
+
+    from skymatchflow.io.stagefiles import _temporary_prefix, atomic_directory
+
+    out = tmp_path / "i000"
+    dead = subprocess.Popen(["true"])  # a job that has ended
+    dead.wait()
+    leftover = tmp_path / f"{_temporary_prefix(out).replace(f'-{os.getpid()}.', f'-{dead.pid}.')}abc.tmp"
+    leftover.mkdir()
+    (leftover / "product.json").write_text("{}")
+    live = tmp_path / f"{_temporary_prefix(out).replace(f'-{os.getpid()}.', '-1.')}def.tmp"  # pid 1 lives
+    live.mkdir()
+    foreign = tmp_path / ".i000.otherhost-5.ghi.tmp"
+    foreign.mkdir()
+    with atomic_directory(out) as building:
+        (building / "x").write_text("1")
+    assert not leftover.exists()
+    assert live.exists() and foreign.exists()  # a live owner's, and a recent one from another host
+    assert (out / "x").read_text() == "1"

@@ -43,3 +43,31 @@ def test_ones_complement_sum_folds_carries():
     assert ones_complement_sum(np.array([0xFFFFFFFF, 0xFFFFFFFF], ">u4")) == 0xFFFFFFFF
     assert ones_complement_sum(np.array([0xFFFFFFFF, 1], ">u4")) == 1
     assert ones_complement_sum(np.array([0x80000000, 0x80000000, 5], ">u4")) == 6
+
+
+def test_prune_store_removes_what_no_output_links_and_temporary_leftovers(tmp_path):
+    import os
+
+    from skymatchflow.io.store import prune_store
+
+    store = tmp_path / "store"
+    linked = store / "images" / "a" / "k1.sky.json"
+    orphan = store / "images" / "b" / "k2.sky.json"
+    leftover = store / "images" / "a" / ".k3.sky.json.abc.tmp"
+    for path in (linked, orphan, leftover):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}")
+    os.link(linked, tmp_path / "output.json")
+    assert prune_store(store) == 2
+    assert linked.exists() and not orphan.exists() and not leftover.exists()
+    assert not orphan.parent.exists()  # the removed image's folder goes too
+
+
+def test_prune_store_deletes_nothing_where_files_cannot_be_linked(tmp_path):
+    from skymatchflow.io.store import prune_store
+
+    copy = tmp_path / "store" / "images" / "a" / "k1.sky.json"
+    copy.parent.mkdir(parents=True)
+    copy.write_text("{}")
+    assert prune_store(tmp_path / "store") == 0
+    assert copy.exists()

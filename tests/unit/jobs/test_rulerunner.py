@@ -65,3 +65,47 @@ def test_every_log_starts_with_the_version(tmp_path):
         head = run(tmp_path, which)[1].splitlines()[0]
         assert head.endswith(f" INFO skymatchflow {__version__}"), head
     assert "skymatchflow" not in run(tmp_path, "bad_input")[0].stderr  # the console keeps its one line
+
+
+ENVIRONMENT = textwrap.dedent("""
+    import errno, sys, types
+    from skymatchflow.jobs.rulerunner import run_rule
+
+    def full_disk(smk):
+        raise OSError(errno.ENOSPC, "No space left on device", "results/store/images/a/k.mask.fits")
+
+    def read_only(smk):
+        raise OSError(errno.EROFS, "Read-only file system", "results/images/.i000.tmp")
+
+    def other(smk):
+        raise OSError(errno.EIO, "Input/output error", "results/x")
+
+    smk = types.SimpleNamespace(log=[sys.argv[2]])
+    run_rule({"full_disk": full_disk, "read_only": read_only, "other": other}[sys.argv[1]], smk)
+""")
+
+
+def run_environment(tmp_path, which):
+    log = tmp_path / f"{which}.log"
+    result = subprocess.run(
+        [sys.executable, "-c", ENVIRONMENT, which, str(log)], capture_output=True, text=True,
+        env={"PYTHONPATH": str(REPO / "scripts")},
+    )
+    return result, log.read_text()
+
+
+def test_an_environment_fault_is_one_line_naming_the_path_and_the_cause(tmp_path):
+    for which, expected in [
+        ("full_disk", "results/store/images/a/k.mask.fits: no space left on the device; free space"),
+        ("read_only", "results/images/.i000.tmp: read-only file system"),
+    ]:
+        result, log = run_environment(tmp_path, which)
+        assert result.returncode == 1
+        assert result.stderr.count("\n") == 1 and expected in result.stderr, result.stderr
+        assert "Traceback" not in log and "a bug" not in log
+
+
+def test_an_other_os_error_is_a_bug_with_its_traceback(tmp_path):
+    result, log = run_environment(tmp_path, "other")
+    assert result.returncode == 1
+    assert "a bug" in log and "Traceback" in log

@@ -213,3 +213,61 @@ def test_two_copies_of_one_job_at_once_leave_sound_products(tmp_path):
     assert run_image_batch(batch_spec(paths), out) == {p: (0, 4) for p in PRODUCTS}  # every product sound
     assert set(read_input_states(out)) == {"a", "b", "c", "d"}
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def swap_while_reading(monkeypatch, path, replacement, put_back):
+    """Replace ``path`` by ``replacement`` just before the image's products are made (and put it back after)."""
+    from skymatchflow.stages import image_batch
+
+    real = image_batch._make_products
+    original = path.read_bytes()
+
+    def swapping(spec, todo, *args):
+        if spec.path == str(path):
+            os.replace(replacement, path)
+        try:
+            real(spec, todo, *args)
+        finally:
+            if spec.path == str(path) and put_back:
+                tmp = path.with_name("put_back.tmp")
+                tmp.write_bytes(original)
+                os.replace(tmp, path)
+
+    monkeypatch.setattr(image_batch, "_make_products", swapping)
+
+
+def test_a_file_swapped_while_the_batch_reads_it_gives_the_products_of_the_hashed_bytes(tmp_path, monkeypatch):
+    paths = [make_image(tmp_path, name, dx) for name, dx in [("a", 0), ("b", 15)]]
+    clean_out = tmp_path / "clean" / "i000"
+    run_image_batch(batch_spec(paths), clean_out)
+    (tmp_path / "elsewhere").mkdir()
+    wrong = make_image(tmp_path / "elsewhere", "a", offset=5.0)
+    swap_while_reading(monkeypatch, paths[0], wrong, put_back=True)
+    out = tmp_path / "swapped" / "i000"
+    run_image_batch(batch_spec(paths), out)
+    for product in ("sky", "footprint"):
+        new = json.loads(product_path(out, "a", product).read_text())
+        old = json.loads(product_path(clean_out, "a", product).read_text())
+        assert new == old, product  # the bytes that were hashed, not the ones swapped in
+    assert np.array_equal(read_mask(product_path(out, "a", "mask")), read_mask(product_path(clean_out, "a", "mask")))
+
+
+def test_a_file_changed_in_place_while_it_is_read_stops_that_image_and_keeps_no_product(tmp_path, monkeypatch):
+    from skymatchflow.stages import image_batch
+
+    paths = [make_image(tmp_path, name, dx) for name, dx in [("a", 0), ("b", 15)]]
+    real = image_batch._make_products
+
+    def appending(spec, todo, *args):
+        real(spec, todo, *args)
+        if spec.path == str(paths[0]):
+            with open(paths[0], "ab") as handle:
+                handle.write(b"\0" * 2880)
+
+    monkeypatch.setattr(image_batch, "_make_products", appending)
+    out = tmp_path / "i000"
+    with pytest.raises(InputError, match=r"a\.fits: changed while it was read; run again"):
+        run_image_batch(batch_spec(paths), out)
+    assert not out.exists()
+    assert not list((tmp_path / "store" / "images" / "a").glob("*"))  # nothing filed for bytes never hashed
+    assert list((tmp_path / "store" / "images" / "b").glob("*"))
