@@ -120,7 +120,9 @@ def atomic_path(path):
         yield Path(tmp)
         os.replace(tmp, path)
     except OSError as err:
-        if err.filename is None:  # a write that failed (a full disk) names no file: name the one being written
+        # a write that failed (a full disk) names no file: name the one being written
+        # (only on a real OS error: an OSError without errno would lose its message)
+        if err.filename is None and err.errno is not None:
             err.filename = str(path)
         raise
     finally:
