@@ -69,12 +69,12 @@ def planned(workdir, checkout=REPO):
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    """Four demo detectors of one exposure, as the user's own files."""
+    """Two detectors of each of the first two exposures of the demo, as the user's own files."""
     workdir = tmp_path_factory.mktemp("provenance_demo")
     shipped = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     write_config(workdir, config_with(images=shipped["images"]))
     run_ok(workdir, "demo_mosaic")
-    files = sorted((workdir / "resources" / "demo").glob("*_nrca[12]_cal.fits"))
+    files = sorted((workdir / "resources" / "demo").glob("*_0000[12]_nrca[12]_cal.fits"))
     assert len(files) == 4  # two detectors of each exposure: they overlap across the dither
     return files
 

@@ -67,7 +67,7 @@ if USER_SKIES:
         read_skylist, config["skylist"], sorted({spec.path for spec in IMAGES.values()})
     )
 ENV = "../../envs/skymatch.yaml"
-SCRIPTS = Path(workflow.basedir).parent / "scripts"
+SCRIPTS = WORKFLOW_DIR.parent / "scripts"
 
 
 @functools.cache
