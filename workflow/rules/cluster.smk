@@ -30,7 +30,8 @@ onstart:
             sys.exit(1)
 
 
-onerror:
+def print_slurm_failures():
+    """One line per failed SLURM job (the Snakefile's onerror calls it: Snakemake keeps one onerror)."""
     settings = slurm_settings()
     if settings is not None:
         logdir = getattr(settings, "logdir", None) or ".snakemake/slurm_logs"

@@ -40,7 +40,9 @@ def _write_requests():
             logger.info(f"{forced}: the solve re-runs and it is made again")
     if write_request(
         request_path("solve_sky"),
-        params_identity(solve_params_dict(), made_from),  # what the solve records as made_from_key
+        params_identity(
+            solve_params_dict(), made_from
+        ),  # what the solve records as made_from_key
         forced,
     ):
         written.append("solve_sky")
