@@ -18,28 +18,12 @@ import time
 import pytest
 import yaml
 from helpers.paths import REPO
+from helpers.user_runs import TABLES, config_with, tables, write_config
 from helpers.workflow_runner import copy_run
 
 pytestmark = pytest.mark.e2e
 
-TABLES = ("sky.ecsv", "pair_differences.ecsv")
 CHECKOUT_PARTS = ("workflow", "scripts", "config", "envs")
-
-
-def config_with(**changes):
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    config.update(images=["data/*.fits"], groups="none", demo={"detector_size": 128})
-    config.update(changes)
-    return config
-
-
-def write_config(workdir, config):
-    (workdir / "config").mkdir(parents=True, exist_ok=True)
-    (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
-
-
-def tables(workdir):
-    return {name: (workdir / "results" / name).read_bytes() for name in TABLES}
 
 
 def run(workdir, *args, checkout=REPO):
