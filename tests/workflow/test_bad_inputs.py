@@ -398,6 +398,62 @@ def test_on_bad_input_skip_skips_each_bad_image_with_its_reason_and_matches_the_
     assert {p: sha256(p) for p in inputs} == inputs
 
 
+def test_on_bad_input_skip_also_skips_what_is_refused_at_start(tmp_path):
+    """A missing file, a file that is no FITS, a table-only file and bad WCS headers, with a job-found bad DQ:
+    each SKIPPED with its start-time line in the sky table and the summary; the others matched."""
+    from astropy.table import Table
+
+    good = [write_image(tmp_path / f"good{k}.fits", sci=np.full((64, 80), 1.0 + k, np.float32),
+                        wcs=tan_wcs(crval=(150.1 + 0.002 * k, 2.2))) for k in range(2)]
+    (tmp_path / "notfits.fits").write_text("not a FITS file\n")
+    start_refused = {
+        "missing.fits": "missing.fits: file not found",
+        "notfits.fits": "notfits.fits: not a readable FITS file",
+        "table.fits": START["table-only file"][1],
+        "crvalnan.fits": HEADERS["CRVAL1 = NAN"][1],
+        "nosci2.fits": HEADERS["missing SCI,2"][1],
+    }
+    rows = [(str(good[0]), "", "", ""), (str(tmp_path / "missing.fits"), "", "", ""),
+            (str(tmp_path / "notfits.fits"), "", "", ""), (str(table_only(tmp_path / "table.fits")), "", "", ""),
+            _crval_nan(tmp_path), _missing_sci(tmp_path), _float_dq(tmp_path), (str(good[1]), "", "", "")]
+    sheet = write_sheet(tmp_path / "images.tsv", rows)
+    write_config(tmp_path, images=None, image_sheet=sheet, image_batches=2, groups="none")
+    stopped = run_snakemake(tmp_path, "--dry-run", timeout=300)  # stop (the default): refused, nothing made
+    assert stopped.returncode != 0 and not (tmp_path / "results").exists()
+    write_config(tmp_path, images=None, image_sheet=sheet, image_batches=2, groups="none", on_bad_input="skip")
+    inputs = {Path(row[0]): sha256(row[0]) for row in rows if Path(row[0]).exists()}
+    result = run_snakemake(tmp_path, "all", "matched", timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    assert f"{len(start_refused)} image(s) refused at start are SKIPPED" in result.stderr
+    sky = Table.read(tmp_path / "results" / "sky.ecsv").filled("")
+    assert len(sky) == len(rows)
+    skipped = sky[sky["reason"] != ""]
+    assert len(skipped) == len(start_refused) + 1 and set(skipped["status"]) == {"SKIPPED"}
+    assert set(skipped["island"]) == {-1} and all(np.isnan(skipped["sky"]))
+    for name, fragment in start_refused.items():
+        (row,) = [r for r in skipped if Path(r["file"]).name == name]
+        assert fragment in row["reason"], (name, row["reason"])
+    assert [r for r in skipped["reason"] if JOB["floating-point DQ"][1] in r]  # found by its job
+    matched = sky[sky["reason"] == ""]
+    assert list(matched["status"]) == ["COMPLETE"] * 2
+    assert abs(matched["sky"][1] - matched["sky"][0] - 1.0) < 1e-3
+    summary = Table.read(tmp_path / "results" / "summary.ecsv")
+    assert summary["n_skipped"][-1] == len(start_refused) + 1
+    assert len(summary.meta["skipped_bad_inputs"]) == len(start_refused) + 1
+    # a refused file gets no matched copy; the others do
+    copies = sorted(p.name for p in (tmp_path / "results" / "matched").iterdir())
+    assert "missing.fits" not in copies and "notfits.fits" not in copies and "good0.fits" in copies
+    assert {p: sha256(p) for p in inputs} == inputs
+    # the missing file appears: its batch re-runs and the image is matched
+    write_image(tmp_path / "missing.fits", sci=np.full((64, 80), 1.5, np.float32), wcs=tan_wcs(crval=(150.101, 2.2)))
+    again = run_snakemake(tmp_path, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    sky = Table.read(tmp_path / "results" / "sky.ecsv").filled("")
+    (row,) = [r for r in sky if Path(r["file"]).name == "missing.fits"]
+    assert row["status"] == "COMPLETE" and row["reason"] == ""
+
+
 def test_on_bad_input_stop_is_the_default():
     assert schema_defaults(SCHEMA)["on_bad_input"] == "stop"
 

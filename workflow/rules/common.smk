@@ -30,6 +30,7 @@ from skymatchflow.demo.names import demo_file_names
 from skymatchflow.stages.image_batch import batch_of_image, image_batch_spec
 from skymatchflow.io.inputchecks import stop_on_bad_input
 from skymatchflow.io.inputs import discover_images
+from skymatchflow.io.startskips import describe_refused, refused_images
 from skymatchflow.io.headerchecks import check_headers
 from skymatchflow.io.layoutcache import LayoutCache
 from skymatchflow.io.skylist import read_skylist
@@ -44,10 +45,23 @@ CONFIG_SCHEMA = WORKFLOW_DIR / "schemas" / "config.schema.yaml"
 stop_on_bad_input(check_config, config, CONFIG_SCHEMA, shipped_config())
 validate(config, str(CONFIG_SCHEMA))
 
+DEMO_DIR = "resources/demo"
+DEMO_FILES = [f"{DEMO_DIR}/{name}" for name in demo_file_names()]
+MADE_BY_WORKFLOW = set(DEMO_FILES)
 _LAYOUTS = LayoutCache()
-IMAGES = stop_on_bad_input(discover_images, config, _LAYOUTS)
-stop_on_bad_input(check_headers, IMAGES, _LAYOUTS)
+# on_bad_input: skip: files refused at start ({path: line}) are SKIPPED, not a stop
+_REFUSED_PATHS = {} if config["on_bad_input"] == "skip" else None
+IMAGES = stop_on_bad_input(discover_images, config, _LAYOUTS, _REFUSED_PATHS)
+stop_on_bad_input(check_headers, IMAGES, _LAYOUTS, _REFUSED_PATHS)
 _LAYOUTS.save()
+# {image: "path: reason"}; their batches record them as skipped without reading them
+REFUSED = (
+    {}
+    if _REFUSED_PATHS is None
+    else refused_images(IMAGES, _REFUSED_PATHS, MADE_BY_WORKFLOW)
+)
+if REFUSED:
+    logger.warning(describe_refused(REFUSED))
 stop_on_bad_input(check_anchor_names, config["anchor"], IMAGES, config["groups"])
 WCS_POLICY = wcs_policy(config["wcs"])[0]
 logger.info(f"skymatchflow {skymatchflow_version} ({WORKFLOW_DIR})")
@@ -80,9 +94,6 @@ def rule_code(script):
     return rule_digest(SCRIPTS / script)
 
 
-DEMO_DIR = "resources/demo"
-DEMO_FILES = [f"{DEMO_DIR}/{name}" for name in demo_file_names()]
-MADE_BY_WORKFLOW = set(DEMO_FILES)
 USES_DEMO = sorted(spec.path for spec in IMAGES.values()) == sorted(DEMO_FILES)
 
 
@@ -106,12 +117,16 @@ def image_batch_dirs(images):
     return sorted({f"results/images/{image_batch_of(i)}" for i in images})
 
 
-def input_files(images):
-    """The input files ``images`` are read from (images and separate DQ files)."""
+def input_files(images, refused_too=False):
+    """The input files ``images`` are read from (images and separate DQ files).
+
+    Without those of images refused at start (on_bad_input: skip), which no job reads.
+    """
     files = set()
     for image in images:
         spec = IMAGES[image]
-        files.update(path for path in (spec.path, spec.dq_file) if path)
+        if refused_too or image not in REFUSED:
+            files.update(path for path in (spec.path, spec.dq_file) if path)
     return sorted(files)
 
 
@@ -123,7 +138,8 @@ def file_signatures(images):
     """
     return {
         path: stat_signature(path) if os.path.exists(path) else None
-        for path in input_files(images)
+        # refused files too: one fixed re-runs its batch
+        for path in input_files(images, refused_too=True)
         if path not in MADE_BY_WORKFLOW
     }
 
@@ -137,7 +153,8 @@ def image_batch_params_of(batch):
 def image_batch_params(wildcards):
     """Everything a batch's products depend on, as one dict (a change re-runs it)."""
     images = IMAGE_BATCHES[wildcards.ibatch]
-    spec = image_batch_spec({i: IMAGES[i] for i in images}, config)
+    refused = {i: REFUSED[i] for i in images if i in REFUSED}
+    spec = image_batch_spec({i: IMAGES[i] for i in images}, config, refused)
     params = spec | {
         "signatures": file_signatures(images),
         "code": rule_code("image_batch.py"),
@@ -266,7 +283,12 @@ def audit_params(wildcards):
 SOLVE_TABLES = ["results/sky.ecsv", "results/pair_differences.ecsv"]
 
 # Matched copies are named by the input file's name (unique, like the ids).
-MATCHED = {Path(spec.path).name: spec.path for spec in IMAGES.values()}
+# A file refused at start (on_bad_input: skip) has no matched copy.
+MATCHED = {
+    Path(spec.path).name: spec.path
+    for image, spec in IMAGES.items()
+    if image not in REFUSED
+}
 
 
 def matched_source(wildcards):

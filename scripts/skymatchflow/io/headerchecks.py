@@ -23,17 +23,21 @@ def _check_file(path, specs):
                 check_dq_header(hdul, path, spec.dq)
 
 
-def check_headers(images, layouts=None):
+def check_headers(images, layouts=None, refused=None):
     """Refuse every input file whose headers show it cannot be used: one line per file.
 
     ``images``: {image id: ImageSpec}; files a rule has yet to make are left
     to their job. ``layouts`` (a LayoutCache) skips files that passed before.
+    ``refused`` (a dict, ``on_bad_input: skip``): the bad files' lines go
+    there ({path: line}) instead of stopping; files already in it are not read.
     """
     per_file = {}
     for spec in images.values():
         per_file.setdefault(spec.path, []).append(spec)
-    errors = []
+    errors, bad_paths = [], []
     for path, specs in per_file.items():
+        if refused is not None and path in refused:
+            continue
         key = "|".join(f"{spec.sci}/{spec.dq}/{spec.dq_file}" for spec in specs)
         try:
             if layouts is not None:
@@ -45,5 +49,8 @@ def check_headers(images, layouts=None):
         except InputError as err:
             if "file not found" not in err.reason:
                 errors.append(err)
-    if errors:
+                bad_paths.append(path)
+    if errors and refused is not None:
+        refused.update({path: str(err) for path, err in zip(bad_paths, errors)})
+    elif errors:
         raise InputErrors(errors)

@@ -206,8 +206,12 @@ def _looks_like_file(dq):
     )
 
 
-def _specs_for_entry(entry, image_hdus):
-    """All ImageSpecs of one images-list entry or sheet row (ids not final)."""
+def _specs_for_entry(entry, image_hdus, refused=None):
+    """All ImageSpecs of one images-list entry or sheet row (ids not final).
+
+    ``refused`` ({path: reason}, ``on_bad_input: skip``): a file whose layout
+    cannot be read is recorded there and kept as one image, to be SKIPPED.
+    """
     path = entry["path"]
     group = entry.get("group", "")
     dq = entry.get("dq", "") or AUTO_DQ
@@ -217,7 +221,13 @@ def _specs_for_entry(entry, image_hdus):
     if entry.get("sci"):
         pairs = [(entry["sci"], dq)]
     elif Path(path).exists():
-        pairs = [(sci, dq) for sci, _ in image_hdus(path)]
+        try:
+            pairs = [(sci, dq) for sci, _ in image_hdus(path)]
+        except InputError as err:
+            if refused is None or err.source != path:
+                raise
+            refused[path] = str(err)
+            pairs = [("SCI", dq)]
     else:
         pairs = [("SCI", dq)]
     if dq_file and len(pairs) > 1:
@@ -254,12 +264,14 @@ def _assign_ids(specs):
     return result
 
 
-def discover_images(config, layouts=None):
+def discover_images(config, layouts=None, refused=None):
     """Config -> {image id: ImageSpec}, in input order.
 
     Exactly one of ``images`` (paths or globs), ``image_sheet`` (TSV) and
     ``associations`` (JWST ``*_asn.json``) is used; check_config enforces that.
     ``layouts`` (a LayoutCache) spares opening files whose layout is known.
+    ``refused`` (a dict, ``on_bad_input: skip``) collects {path: one line} of
+    the files that are no readable image instead of stopping (see startskips).
     """
     if config.get("associations"):
         from skymatchflow.io.associations import association_entries
@@ -275,6 +287,6 @@ def discover_images(config, layouts=None):
     def image_hdus(path):
         return layouts.image_hdus(path, _image_hdus) if layouts is not None else _image_hdus(path)
 
-    specs = [spec for entry in entries for spec in _specs_for_entry(entry, image_hdus)]
+    specs = [spec for entry in entries for spec in _specs_for_entry(entry, image_hdus, refused)]
     check_paths(specs)
     return _assign_ids(specs)

@@ -57,11 +57,13 @@ def product_path(batch_dir, image_id, product):
     return Path(batch_dir) / f"{image_id}{SUFFIXES[product]}"
 
 
-def image_batch_spec(images, config):
+def image_batch_spec(images, config, refused=None):
     """The spec of one batch: {id: ImageSpec} of its images and the full config.
 
     Everything its products depend on, as one dict (the rule's params, so a
-    change re-runs the batch); 'user' needs footprints only.
+    change re-runs the batch); 'user' needs footprints only. ``refused``:
+    {image: line} of its images refused at start (``on_bad_input: skip``),
+    which the batch records as skipped without reading them.
     """
     return {
         "images": {image: spec.as_params() for image, spec in images.items()},
@@ -71,7 +73,7 @@ def image_batch_spec(images, config):
         "wcs": wcs_policy(config.get("wcs", "auto"))[0],
         "dqbits": config["dqbits"],
         "stat": stat_kwargs(config),
-    } | _exclusions(config) | _bad_input(config)
+    } | _exclusions(config) | _bad_input(config) | ({"refused": dict(refused)} if refused else {})
 
 
 def _bad_input(config):
@@ -256,7 +258,10 @@ def run_image_batch(spec, outdir, store=STORE_DIR):
     skip = spec.get("on_bad_input", "stop") == "skip"
     with atomic_directory(outdir) as building:
         # a log line every 5 %, with the batch's name, images per second and the time left
-        for image_id, params in tracked(list(spec["images"].items()), "images", name=Path(outdir).name):
+        refused = spec.get("refused", {})  # refused at start (on_bad_input: skip): not read
+        errors = [(image_id, reason) for image_id, reason in refused.items()]
+        todo_images = [(i, params) for i, params in spec["images"].items() if i not in refused]
+        for image_id, params in tracked(todo_images, "images", name=Path(outdir).name):
             image = ImageSpec.from_params(params)
             try:
                 states, stored, todo = _products_of_one_image(image, params, spec, products, store)
