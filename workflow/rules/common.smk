@@ -320,6 +320,19 @@ def diagnostics_params(wildcards):
     return by_digest(params, {"images": len(IMAGES)})
 
 
+def announce_batches():
+    """At a run's start: which batches run (for the count across them, jobs/runprogress), in one line."""
+    from skymatchflow.jobs.runprogress import start_of_run
+
+    jobs = [
+        (job.rule.name, dict(job.wildcards_dict)) for job in workflow.dag.needrun_jobs()
+    ]
+    sizes = {batch: len(images) for batch, images in IMAGE_BATCHES.items()}
+    line = start_of_run(jobs, sizes)
+    if line:
+        logger.info(line)
+
+
 def refuse_stale_report(wildcards):
     """The labels of every report() file; only `--report` calls it, after building its DAG of jobs.
 

@@ -13,8 +13,9 @@ import time
 class Progress:
     """Counts steps of a loop of known length and logs a line every ``every`` percent."""
 
-    def __init__(self, total, what, every=5.0, log=logging.info, clock=time.monotonic, name=""):
+    def __init__(self, total, what, every=5.0, log=logging.info, clock=time.monotonic, name="", stage=None):
         self.total, self.what, self.log, self.clock = total, what, log, clock
+        self.name, self.stage = name, stage  # stage: also count across the stage's batches (runprogress)
         self.prefix = f"{name}: " if name else ""
         self.step_size = max(1, int(total * every / 100.0))
         self.done = 0
@@ -28,10 +29,20 @@ class Progress:
             elapsed = max(self.clock() - self.start, 1e-9)
             rate = self.done / elapsed
             self.log(
-                "%s%d/%d %s (%.0f %%), %.1f %s/s%s",
+                "%s%d/%d %s (%.0f %%), %.1f %s/s%s%s",
                 self.prefix, self.done, self.total, self.what, 100.0 * self.done / max(self.total, 1),
                 rate, self.what, time_left((self.total - self.done) / rate if rate > 0 else 0.0),
+                self._overall(elapsed),
             )
+
+    def _overall(self, elapsed):
+        """The stage's count across its batches (' | all 4 batches: ...'), or ''."""
+        if not (self.stage and self.name):
+            return ""
+        from skymatchflow.jobs import runprogress
+
+        runprogress.record(self.stage, self.name, self.done, self.total, elapsed)
+        return runprogress.overall_text(self.stage, self.what)
 
 
 def time_left(seconds):
@@ -45,9 +56,11 @@ def time_left(seconds):
     return f", about {seconds / 3600:.1f} h left"
 
 
-def tracked(items, what, every=5.0, log=logging.info, clock=time.monotonic, name=""):
+def tracked(items, what, every=5.0, log=logging.info, clock=time.monotonic, name="", stage=None):
     """Yield ``items``, counting each one as done when the loop asks for the next."""
-    progress = Progress(len(items), what, every, log, clock, name)
+    progress = Progress(len(items), what, every, log, clock, name, stage)
+    if stage and name:  # counted from the start, so the other batches see this one's size
+        progress._overall(0.0)
     for item in items:
         yield item
         progress.step()

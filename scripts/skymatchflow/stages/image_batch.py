@@ -261,7 +261,7 @@ def run_image_batch(spec, outdir, store=STORE_DIR):
         refused = spec.get("refused", {})  # refused at start (on_bad_input: skip): not read
         errors = [(image_id, reason) for image_id, reason in refused.items()]
         todo_images = [(i, params) for i, params in spec["images"].items() if i not in refused]
-        for image_id, params in tracked(todo_images, "images", name=Path(outdir).name):
+        for image_id, params in tracked(todo_images, "images", name=Path(outdir).name, stage="images"):
             image = ImageSpec.from_params(params)
             try:
                 states, stored, todo = _products_of_one_image(image, params, spec, products, store)

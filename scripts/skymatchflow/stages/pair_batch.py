@@ -165,7 +165,7 @@ def run_batch(cfg, outdir, store=STORE_DIR):
     computed = kept = 0
     with atomic_directory(outdir) as building, held_files_closed():
         # a log line every 5 %, with the batch's name, pairs per second and the time left
-        for pair in tracked(spec["pairs"], "pairs", name=Path(outdir).name):
+        for pair in tracked(spec["pairs"], "pairs", name=Path(outdir).name, stage="pairs"):
             key = pair_key(pair, stat_params, member_keys)
             stored = stored_path(store, "pairs", pair["pair"], key, ".json")
             if read_sealed(stored, key) is not None:
