@@ -4,9 +4,12 @@ Each batch is its own job and knows only its own items. A batch records its
 count in a small file (``<stage>/<batch>.json``) each time it logs a line,
 and appends the stage's total from every batch's file: "all 4 batches:
 210/2000 images (10 %), about 9 min left". Which batches run is written
-before they start (``expected.json``): by the Snakefile's ``onstart`` for the
-image stage, by the pair batch plans for the pair stage. A batch not yet
-started counts with the mean size of those that have. Files are best
+before they start (``expected.json``) by the Snakefile's ``onstart``: the
+image batches, and the pair batches when their plans are kept from an
+earlier run. A batch not yet started counts with the mean size of those
+that have. After the pair batch plan (a checkpoint) no one knows which pair
+batches will run (a batch whose plan kept its bytes does not), so the pair
+stage counts the batches that have started. Files are best
 effort: a read-only or missing directory only drops the overall part.
 """
 
@@ -98,10 +101,8 @@ def start_of_run(jobs, image_batch_sizes, root=PROGRESS_DIR):
     image_batches = {w["ibatch"]: image_batch_sizes.get(w["ibatch"]) for rule, w in jobs if rule == "image_batch"}
     pair_batches = {w["batch"]: None for rule, w in jobs if rule == "pair_batch"}
     plans = any(rule == "pair_batch_plans" for rule, _ in jobs)
-    if image_batches:
-        write_expected("images", image_batches, root)
-    if pair_batches:
-        write_expected("pairs", pair_batches, root)
+    write_expected("images", image_batches, root)  # also clears an earlier run's counts
+    write_expected("pairs", pair_batches, root)
     if not (image_batches or pair_batches or plans):
         return None
     parts = []
