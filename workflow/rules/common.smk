@@ -28,6 +28,7 @@ from skymatchflow.jobs.paramfiles import by_digest
 from skymatchflow.stats.exclusions import exclusion_params
 from skymatchflow.demo.names import demo_file_names
 from skymatchflow.stages.image_batch import batch_of_image, image_batch_spec
+from skymatchflow.stages.preview import preview_size
 from skymatchflow.io.inputchecks import stop_on_bad_input
 from skymatchflow.io.inputs import discover_images
 from skymatchflow.io.startskips import describe_refused, refused_images
@@ -154,7 +155,9 @@ def image_batch_params(wildcards):
     """Everything a batch's products depend on, as one dict (a change re-runs it)."""
     images = IMAGE_BATCHES[wildcards.ibatch]
     refused = {i: REFUSED[i] for i in images if i in REFUSED}
-    spec = image_batch_spec({i: IMAGES[i] for i in images}, config, refused)
+    spec = image_batch_spec(
+        {i: IMAGES[i] for i in images}, config, refused, preview_size(len(IMAGES))
+    )
     params = spec | {
         "signatures": file_signatures(images),
         "code": rule_code("image_batch.py"),

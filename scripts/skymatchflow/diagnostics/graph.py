@@ -4,7 +4,11 @@ Each valid pair is an edge between its two sky groups' centres, coloured by
 its difference (one diverging scale for both panels). Pairs without a value
 are dotted grey lines, with a legend of their reasons. All edges go into one
 LineCollection per kind; above ``MAX_EDGES`` only the edges with the largest
-difference before are drawn, and the title says how many.
+difference before are drawn, and the title says how many. Above
+``COLOURED_EDGES`` (hundreds of images) the rest are thin grey lines (the
+graph's shape) under the ``COLOURED_EDGES`` largest differences before in
+colour: 667 coloured edges of a long strip are a smear where nothing stands
+out. Centre dots shrink with the number of groups.
 """
 
 import matplotlib
@@ -18,6 +22,7 @@ from skymatchflow.diagnostics.plotting import new_map_figure, note, save_png
 from skymatchflow.diagnostics.skymap import setup_map_axes
 
 MAX_EDGES = 20_000
+COLOURED_EDGES = 200  # above this many valid edges, only the largest differences before are coloured
 MANY = 2_000  # above this many images or groups, thinner lines and no centre dots (they would hide the edges)
 REASON_STYLES = [("0.45", ":"), ("tab:orange", ":"), ("tab:purple", ":"), ("tab:brown", ":")]
 
@@ -34,6 +39,14 @@ def thinned(values, limit=MAX_EDGES):
     """Indices of the at most ``limit`` largest |values|, in ascending order of |value| (largest drawn last)."""
     order = np.argsort(np.abs(values), kind="stable")
     return order[-limit:] if len(order) > limit else order
+
+
+def coloured(keep, values, limit=COLOURED_EDGES):
+    """(coloured, grey): the at most ``limit`` edges of ``keep`` with the largest |values|, and the rest."""
+    if len(keep) <= limit:
+        return keep, keep[:0]
+    order = keep[np.argsort(np.abs(values[keep]), kind="stable")]  # NaN sorts last: coloured (black)
+    return order[-limit:], order[:-limit]
 
 
 def edge_width(n_edges):
@@ -59,19 +72,26 @@ def draw_graph(ax, data, column, norm, keep):
         handles.append(Line2D([], [], color=colour, linestyle=style, label=f"no value: {reason} ({len(rows)})"))
     values = np.asarray(pairs[column], float)[valid]
     segments = edge_segments(data, pairs[valid])
+    keep, grey = coloured(keep, np.asarray(pairs["difference_before"], float)[valid])
+    if len(grey):
+        ax.add_collection(LineCollection(segments[grey], colors="0.6", linewidths=0.3, rasterized=True))
     cmap = matplotlib.colormaps["coolwarm"].with_extremes(bad="black")  # NaN: black, never a scale colour
     edges = LineCollection(segments[keep], array=np.ma.masked_invalid(values[keep]), cmap=cmap, norm=norm,
                            linewidths=edge_width(len(keep)), rasterized=True)
     ax.add_collection(edges)
     if len(keep) and len(data.group_centres) <= MANY:
         centres = np.array(list(data.group_centres.values())) * factor
-        ax.scatter(centres[:, 0], centres[:, 1], s=6, color="black", zorder=3, rasterized=True)
+        size = float(np.clip(600.0 / len(centres), 0.5, 6.0))  # dots that do not hide the edges at hundreds
+        ax.scatter(centres[:, 0], centres[:, 1], s=size, color="black", zorder=3, rasterized=True)
     x0, x1, y0, y1 = data.bounds
     setup_map_axes(ax, (x0 * factor, x1 * factor, y0 * factor, y1 * factor))
     ax.set_xlabel(f"east offset [{unit}] (east to the left)")
     ax.set_ylabel(f"north offset [{unit}]")
     ax.figure.colorbar(edges, ax=ax, label=data.value_label("pair difference a - b"), shrink=0.85)
-    if len(values) > len(keep):
+    if len(grey):
+        ax.set_title(f"{ax.get_title()}\n{len(keep)} of {len(values)} edges coloured (largest before), "
+                     f"{len(grey)} thin grey", fontsize="small")
+    elif len(values) > len(keep):
         ax.set_title(f"{ax.get_title()}\n{len(keep)} of {len(values)} edges drawn (largest before)", fontsize="small")
     if handles:
         ax.legend(handles=handles, loc="upper left", fontsize="small", framealpha=0.8)

@@ -37,15 +37,28 @@ log = logging.getLogger(__name__)
 
 def grid_for(data):
     """(WCS, shape, scale): a grid over the footprints about as fine as the previews, at most ``MAX_GRID_PIXELS``."""
-    from skymatchflow.stages.preview import PREVIEW_SIZE
-
     x0, x1, y0, y1 = data.bounds
     extent = max(x1 - x0, y1 - y0)
     sizes = [max(np.ptp(x), np.ptp(y)) for x, y in data.outlines.values()]
-    preview_scale = float(np.median(sizes)) / PREVIEW_SIZE
+    preview_scale = float(np.median(sizes)) / previews_size(data)
     pixels = int(min(MAX_GRID_PIXELS, max(8, np.ceil(extent / preview_scale))))
     wcs, shape = data.plane.grid(data.bounds, pixels)
     return wcs, shape, extent / pixels
+
+
+def previews_size(data):
+    """The previews' longer side (preview.preview_size: finer for a few images), from the first one's header."""
+    from astropy.io import fits
+
+    from skymatchflow.stages.preview import PREVIEW_SIZE
+
+    for path in list(data.previews.values())[:1]:
+        try:
+            header = fits.getheader(path)
+            return max(int(header["NAXIS1"]), int(header["NAXIS2"]))
+        except (OSError, KeyError):
+            break
+    return PREVIEW_SIZE
 
 
 def cutout(data, image, scale, shape):

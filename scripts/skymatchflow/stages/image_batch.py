@@ -57,13 +57,14 @@ def product_path(batch_dir, image_id, product):
     return Path(batch_dir) / f"{image_id}{SUFFIXES[product]}"
 
 
-def image_batch_spec(images, config, refused=None):
+def image_batch_spec(images, config, refused=None, preview_size=PREVIEW_SIZE):
     """The spec of one batch: {id: ImageSpec} of its images and the full config.
 
     Everything its products depend on, as one dict (the rule's params, so a
     change re-runs the batch); 'user' needs footprints only. ``refused``:
     {image: line} of its images refused at start (``on_bad_input: skip``),
-    which the batch records as skipped without reading them.
+    which the batch records as skipped without reading them. ``preview_size``:
+    the previews' longer side (preview.preview_size of the run's image count).
     """
     return {
         "images": {image: spec.as_params() for image, spec in images.items()},
@@ -73,7 +74,8 @@ def image_batch_spec(images, config, refused=None):
         "wcs": wcs_policy(config.get("wcs", "auto"))[0],
         "dqbits": config["dqbits"],
         "stat": stat_kwargs(config),
-    } | _exclusions(config) | _bad_input(config) | ({"refused": dict(refused)} if refused else {})
+    } | _exclusions(config) | _bad_input(config) | ({"refused": dict(refused)} if refused else {}) | (
+        {"preview_size": preview_size} if preview_size != PREVIEW_SIZE else {})
 
 
 def _bad_input(config):
@@ -109,7 +111,8 @@ def made_from(spec_params, cfg, checksums):
             "mask": {"params": dict(spec_params, dqbits=cfg["dqbits"], **excl), "inputs": checksums},
             "sky": {"params": dict(spec_params, dqbits=cfg["dqbits"], **stat, **excl), "inputs": checksums},
             "preview": {
-                "params": dict(spec_params, dqbits=cfg["dqbits"], size=PREVIEW_SIZE, wcs=PREVIEW_WCS, **excl),
+                "params": dict(spec_params, dqbits=cfg["dqbits"], size=cfg.get("preview_size", PREVIEW_SIZE),
+                               wcs=PREVIEW_WCS, **excl),
                 "inputs": checksums,
             },
         }
@@ -230,7 +233,8 @@ def _make_products(spec, todo, made, keys, paths):
             write_mask(paths["mask"], mask, spec.image_id, provenance, keys["mask"])
         if "preview" in todo:
             provenance = dict(made["preview"], key=keys["preview"], software=software)
-            write_image_preview(paths["preview"], header, sci, mask, spec.image_id, provenance, keys["preview"])
+            write_image_preview(paths["preview"], header, sci, mask, spec.image_id, provenance, keys["preview"],
+                                made["preview"]["params"]["size"])
         if "sky" in todo:
             records["sky"] = sky_record(spec, sci, mask, stat)
     elif "sky" in todo:

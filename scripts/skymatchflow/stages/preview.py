@@ -21,8 +21,20 @@ from skymatchflow.io.store import seal_fits
 
 # astropy is imported inside the functions: the workflow imports this module at start-up.
 PREVIEW_SIZE = 48  # pixels along the longer side at most: 9 KB of float32
+# finer previews for a field of few images, where they cost little: (fewer images than, size)
+FINER_PREVIEWS = ((16, 192), (64, 96))
 # in the preview's key: how its WCS is made
 PREVIEW_WCS = "rebinned when undistorted and in ICRS or FK5 J2000, else TAN fit in ICRS"
+
+
+def preview_size(n_images):
+    """The previews' longer side for a run of ``n_images``: PREVIEW_SIZE, finer below 64 and 16 images.
+
+    The mosaic is as fine as the previews, and a small field's few previews
+    are cheap (16 of 192 x 192: 2.4 MB). In steps, so adding an image to a
+    survey changes the previews' key (and re-makes them) only at a step.
+    """
+    return next((size for below, size in FINER_PREVIEWS if n_images < below), PREVIEW_SIZE)
 
 
 def bin_factor(shape, size=PREVIEW_SIZE):
@@ -141,7 +153,7 @@ def write_preview(path, sci, mask, wcs, image_id, provenance, bunit=None, size=P
         seal_fits(fits.HDUList([fits.PrimaryHDU(data, header=header)]), key).writeto(tmp, output_verify="exception")
 
 
-def write_image_preview(path, header, sci, mask, image_id, provenance, key=""):
+def write_image_preview(path, header, sci, mask, image_id, provenance, key="", size=PREVIEW_SIZE):
     """The per-image stage's hook: the preview from SCI, mask and header (readers.ImageHeader) already in memory.
 
     The preview's WCS is the image's FITS WCS, whatever WCS its footprint used,
@@ -151,7 +163,7 @@ def write_image_preview(path, header, sci, mask, image_id, provenance, key=""):
     from skymatchflow.geometry.skyframe import IcrsWcs
 
     wcs = header.wcs if isinstance(header.wcs, IcrsWcs) else header.fits_wcs
-    write_preview(path, sci, mask, wcs, image_id, provenance, header.sci.get("BUNIT"), key=key)
+    write_preview(path, sci, mask, wcs, image_id, provenance, header.sci.get("BUNIT"), size=size, key=key)
 
 
 def read_preview(path):

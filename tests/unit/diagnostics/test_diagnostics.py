@@ -294,3 +294,29 @@ def test_a_survey_around_the_sky_gets_every_figure(tmp_path):
     outputs["summary"] = tmp_path / "summary.ecsv"
     make_diagnostics(tmp_path / "sky.ecsv", tmp_path / "pairs.ecsv", footprints, previews, outputs)
     assert all(outputs[name].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for name in FIGURES)
+
+
+def test_above_two_hundred_edges_only_the_largest_differences_are_coloured():
+    from skymatchflow.diagnostics.graph import COLOURED_EDGES, coloured
+
+    values = np.linspace(-5.0, 5.0, 667)
+    keep = np.arange(667)
+    shown, grey = coloured(keep, values)
+    assert len(shown) == COLOURED_EDGES and len(grey) == 667 - COLOURED_EDGES
+    assert np.abs(values[shown]).min() >= np.abs(values[grey]).max()  # the strongest in colour
+    assert sorted(np.concatenate([shown, grey])) == list(keep)
+    few, none = coloured(keep[:50], values)
+    assert list(few) == list(range(50)) and len(none) == 0
+
+
+def test_a_small_field_gets_finer_previews_and_the_mosaic_follows_them(tmp_path):
+    from types import SimpleNamespace
+
+    from skymatchflow.diagnostics.mosaic import previews_size
+    from skymatchflow.stages.preview import PREVIEW_SIZE, preview_size
+
+    assert [preview_size(n) for n in (1, 15, 16, 63, 64, 20_000)] == [192, 192, 96, 96, PREVIEW_SIZE, PREVIEW_SIZE]
+    sci = np.ones((1000, 800), np.float32)
+    write_preview(tmp_path / "a.preview.fits", sci, np.ones(sci.shape, bool), tan_wcs(), "a", {}, size=192)
+    assert previews_size(SimpleNamespace(previews={"a": tmp_path / "a.preview.fits"})) == 167  # 1000 / bin 6
+    assert previews_size(SimpleNamespace(previews={})) == PREVIEW_SIZE
