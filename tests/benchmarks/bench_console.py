@@ -9,12 +9,15 @@ On the survey strip of bench_workflow.py (N images of 256x256, default
 config, 4 image and 4 pair batches): a cold run, then the same survey with
 one image more. Prints, for the re-run's console output (stdout + stderr of
 ``snakemake``): its longest line, the lines over 2,000 characters, its total
-size, and the longest "reason:" line. With ``--other DIR`` (a checkout, e.g.
+size, and the longest "reason:" line; for the cold run, the progress it
+shows: lines with the count across batches ("all N batches"), how often
+Snakemake's "N of M steps" total M changed and its percentage went back. With ``--other DIR`` (a checkout, e.g.
 ``git archive main | tar -x -C DIR``) the same is measured with that tree's
 Snakefile and printed beside this one's, with ratios.
 """
 
 import argparse
+import re
 import subprocess
 import sys
 import tempfile
@@ -48,6 +51,19 @@ def console_figures(text):
     return max(map(len, lines)), sum(len(line) > LIMIT for line in lines), len(text), max(reasons, default=0)
 
 
+STEPS = re.compile(r"^(\d+) of (\d+) steps", re.M)
+
+
+def progress_figures(text):
+    """(lines with the count across batches, changes of Snakemake's step total, times its percentage went back)."""
+    steps = [(int(done), int(total)) for done, total in STEPS.findall(text)]
+    totals = [total for _, total in steps]
+    percents = [done / total for done, total in steps]
+    return (sum("| all " in line for line in text.splitlines()),
+            sum(a != b for a, b in zip(totals, totals[1:])),
+            sum(b < a for a, b in zip(percents, percents[1:])))
+
+
 def write_config(repo, workdir, paths):
     """bench_workflow's config, without the keys ``repo``'s schema does not know (an older tree)."""
     write_workflow_config(workdir, paths)
@@ -61,9 +77,9 @@ def add_one_image(repo, scratch, paths, extra):
     """Console figures of adding ``extra`` to a survey of ``paths`` run cold by ``repo``'s workflow."""
     workdir = scratch / f"work_{Path(repo).name}"
     write_config(repo, workdir, paths)
-    snakemake(repo, workdir)
+    cold = progress_figures(snakemake(repo, workdir))
     write_config(repo, workdir, paths + [extra])
-    return console_figures(snakemake(repo, workdir))
+    return console_figures(snakemake(repo, workdir)) + cold
 
 
 def main(argv=None):
@@ -77,7 +93,9 @@ def main(argv=None):
         extra, paths = paths[-1], paths[:-1]
         trees = [("this tree", REPO)] + ([("other", args.other)] if args.other else [])
         figures = {label: add_one_image(repo, scratch, paths, extra) for label, repo in trees}
-    names = ("longest line", f"lines over {LIMIT}", "console characters", "longest reason line")
+    names = ("longest line", f"lines over {LIMIT}", "console characters", "longest reason line",
+             "cold run: lines with the count across batches", "cold run: changes of Snakemake's step total",
+             "cold run: times Snakemake's step percentage went back")
     print(f"Adding one image to a survey of {args.n} (console of the re-run)\n")
     header = "| figure | " + " | ".join(label for label, _ in trees) + (" | other / this |" if args.other else " |")
     print(header)
