@@ -9,6 +9,11 @@ islands, a few SKIPPED images and pairs without a value), then times
 shows them. The tiling sits across RA 0/360 to exercise the wrap.
 
     .venv/bin/python tests/benchmarks/bench_diagnostics.py [--images 10000] [--workdir DIR]
+    .venv/bin/python tests/benchmarks/bench_diagnostics.py --images 400 --graph-ratio
+
+``--graph-ratio`` then draws the overlap graph again, in the same process,
+with every edge coloured (as before graph.COLOURED_EDGES) and prints the
+time of today's graph against it.
 """
 
 import argparse
@@ -99,11 +104,31 @@ def synthesise(outdir, n_images, seed=1):
     return sky_path, pairs_path, footprints, previews
 
 
+def graph_ratio(sky, pairs, footprints, previews, tmp, repeats=3):
+    """Time the overlap graph as drawn now and with every edge coloured (graph.COLOURED_EDGES unbounded)."""
+    from skymatchflow.diagnostics import graph
+    from skymatchflow.diagnostics.stagedata import load_stage
+
+    data = load_stage(sky, pairs, footprints, previews)
+    times = {}
+    for label, limit in (("now", graph.COLOURED_EDGES), ("every edge coloured", 10**9)):
+        graph.COLOURED_EDGES = limit
+        graph.coloured.__defaults__ = (limit,)
+        began = time.perf_counter()
+        for _ in range(repeats):
+            graph.overlap_graph_map(data, tmp / f"graph_{limit}.png")
+        times[label] = (time.perf_counter() - began) / repeats
+    print(f"overlap graph, {int(data.pairs['valid'].sum())} valid pairs: {times['now']:.2f} s now, "
+          f"{times['every edge coloured']:.2f} s with every edge coloured (ratio {times['now'] / times['every edge coloured']:.2f}), "
+          f"load average {os.getloadavg()[0]:.1f}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=10_000)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--keep", type=Path, default=None, help="copy the figures and the summary here")
+    parser.add_argument("--graph-ratio", action="store_true", help="time the graph against every edge coloured")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="  %(message)s")
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
@@ -121,6 +146,8 @@ def main(argv=None):
               f"wall ratio {elapsed / 60:.2f})")
         for name in FIGURES:
             print(f"  {name}.png: {outputs[name].stat().st_size / 1024:.0f} KB")
+        if args.graph_ratio:
+            graph_ratio(sky, pairs, footprints, previews, tmp)
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
             for path in [*(outputs[name] for name in FIGURES), outputs["summary"]]:

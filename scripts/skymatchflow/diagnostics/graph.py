@@ -6,8 +6,8 @@ are dotted grey lines, with a legend of their reasons. All edges go into one
 LineCollection per kind; above ``MAX_EDGES`` only the edges with the largest
 difference before are drawn, and the title says how many. Above
 ``COLOURED_EDGES`` (hundreds of images) the rest are thin grey lines (the
-graph's shape) under the ``COLOURED_EDGES`` largest differences before in
-colour: 667 coloured edges of a long strip are a smear where nothing stands
+graph's shape) under each panel's ``COLOURED_EDGES`` largest differences in
+colour (before: what the match has to remove; after: what it left): 667 coloured edges of a long strip are a smear where nothing stands
 out. Centre dots shrink with the number of groups.
 """
 
@@ -72,7 +72,7 @@ def draw_graph(ax, data, column, norm, keep):
         handles.append(Line2D([], [], color=colour, linestyle=style, label=f"no value: {reason} ({len(rows)})"))
     values = np.asarray(pairs[column], float)[valid]
     segments = edge_segments(data, pairs[valid])
-    keep, grey = coloured(keep, np.asarray(pairs["difference_before"], float)[valid])
+    keep, grey = coloured(keep, values)  # the panel's own largest: before, what to match; after, what is left
     if len(grey):
         ax.add_collection(LineCollection(segments[grey], colors="0.6", linewidths=0.3, rasterized=True))
     cmap = matplotlib.colormaps["coolwarm"].with_extremes(bad="black")  # NaN: black, never a scale colour
@@ -89,7 +89,7 @@ def draw_graph(ax, data, column, norm, keep):
     ax.set_ylabel(f"north offset [{unit}]")
     ax.figure.colorbar(edges, ax=ax, label=data.value_label("pair difference a - b"), shrink=0.85)
     if len(grey):
-        ax.set_title(f"{ax.get_title()}\n{len(keep)} of {len(values)} edges coloured (largest before), "
+        ax.set_title(f"{ax.get_title()}\n{len(keep)} of {len(values)} edges coloured (the largest here), "
                      f"{len(grey)} thin grey", fontsize="small")
     elif len(values) > len(keep):
         ax.set_title(f"{ax.get_title()}\n{len(keep)} of {len(values)} edges drawn (largest before)", fontsize="small")
