@@ -331,7 +331,7 @@ def announce_batches():
         (job.rule.name, dict(job.wildcards_dict)) for job in workflow.dag.needrun_jobs()
     ]
     sizes = {batch: len(images) for batch, images in IMAGE_BATCHES.items()}
-    line = start_of_run(jobs, sizes)
+    line = start_of_run(jobs, sizes, config["pair_batches"])
     if line:
         logger.info(line)
 

@@ -92,11 +92,13 @@ def _read(path):
         return None
 
 
-def start_of_run(jobs, image_batch_sizes, root=PROGRESS_DIR):
+def start_of_run(jobs, image_batch_sizes, max_pair_batches=None, root=PROGRESS_DIR):
     """At the run's start (the Snakefile's ``onstart``): which batches run; the one line that says so.
 
     ``jobs``: (rule name, wildcards dict) of the jobs to run; ``image_batch_sizes``:
-    {image batch: its image count}. Returns the line, or None with no batch job.
+    {image batch: its image count}; ``max_pair_batches``: the config's
+    ``pair_batches`` (the plan makes at most that many). Returns the line, or
+    None with no batch job.
     """
     image_batches = {w["ibatch"]: image_batch_sizes.get(w["ibatch"]) for rule, w in jobs if rule == "image_batch"}
     pair_batches = {w["batch"]: None for rule, w in jobs if rule == "pair_batch"}
@@ -112,6 +114,7 @@ def start_of_run(jobs, image_batch_sizes, root=PROGRESS_DIR):
         parts.append(f"{len(pair_batches)} pair batches")
     line = "skymatchflow: this run has " + (", ".join(parts) or "no batch before the pair plan")
     if plans:
-        line += ("; the pair batch plan then adds the pair batches, so Snakemake's 'of M steps' grows once: "
-                 "'all N batches' in the progress lines counts each stage across its batches")
+        up_to = f"up to {max_pair_batches} " if max_pair_batches else ""
+        line += (f"; the pair batch plan then adds {up_to}pair batches, so Snakemake's 'of M steps' grows once "
+                 f"({len(jobs)} now): 'all N batches' in the progress lines counts each stage across its batches")
     return line
