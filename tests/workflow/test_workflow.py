@@ -163,8 +163,14 @@ def test_demo_figures_are_pngs_and_not_blank(demo_run, name):
 
 
 def test_demo_preview_is_small_and_read_only_by_diagnostics(demo_run):
+    from skymatchflow.stages.preview import PREVIEW_SIZE, preview_size
+
     previews = list((demo_run / "results" / "images").glob("*/*.preview.fits"))
-    assert len(previews) == len(demo_ids()) and all(path.stat().st_size < 20_000 for path in previews)
+    size = preview_size(len(demo_ids()))  # finer than at survey scale: 16 images
+    assert len(previews) == len(demo_ids()) and size > PREVIEW_SIZE
+    for path in previews:
+        assert PREVIEW_SIZE < max(fits.getdata(path).shape) <= size
+        assert path.stat().st_size < 20_000 * (size / PREVIEW_SIZE) ** 2
     log = (demo_run / "logs" / "diagnostics.log").read_text()
     assert "read 16 images, 6 pairs" in log and "mosaic" in log
 
