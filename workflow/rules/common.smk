@@ -10,9 +10,9 @@ from snakemake.logging import logger
 from snakemake.io import is_flagged
 from snakemake.utils import validate
 
-# workflow/, found from this file: workflow.basedir is the user's own Snakefile's
-# directory when the workflow is used as a module (README, "In your own directory")
-WORKFLOW_DIR = Path(workflow.current_basedir).parent
+# workflow/, from source.smk: workflow.basedir is the user's own Snakefile's directory
+# when the workflow is used as a module, a Git address when deployed from one
+WORKFLOW_DIR = WORKFLOW_TREE / "workflow"
 sys.path.insert(0, str(WORKFLOW_DIR.parent / "scripts"))
 
 from skymatchflow import __version__ as skymatchflow_version
