@@ -50,7 +50,7 @@ stop_on_bad_input(check_headers, IMAGES, _LAYOUTS)
 _LAYOUTS.save()
 stop_on_bad_input(check_anchor_names, config["anchor"], IMAGES, config["groups"])
 WCS_POLICY = wcs_policy(config["wcs"])[0]
-logger.info(f"skymatchflow {skymatchflow_version} ({WORKFLOW_DIR})")
+logger.info(f"skymatchflow {skymatchflow_version} ({WORKFLOW_ORIGIN})")
 logger.info(
     describe_policy(
         config["wcs"], any(looks_like_jwst(spec.path) for spec in IMAGES.values())

@@ -1,9 +1,9 @@
 # The workflow's own files on this machine (included first: common.smk imports
 # the package from here). From a clone, the clone. From a Git address (a
-# module whose snakefile is github(...), gitlab(...) or gitfile(...), as
-# snakedeploy writes it), Snakemake reads the rule files and fetches each
-# rule's script alone, while the scripts import the package scripts/skymatchflow:
-# so the commit's whole scripts/, workflow/ and config/ are copied once into
+# module whose snakefile is github(...) or gitlab(...), as snakedeploy writes
+# it), Snakemake reads the rule files and fetches each rule's script alone,
+# while the scripts import the package scripts/skymatchflow: so the commit's
+# scripts/, workflow/ and config/ are copied once into
 # .snakemake/skymatchflow/code/<commit>/, checked against the commit at every
 # start, and every job runs its entry script from that copy (entry_script).
 import hashlib
@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 
 CODE_CACHE = Path(".snakemake", "skymatchflow", "code")
 COPIED = ("scripts", "workflow", "config")
@@ -26,8 +27,15 @@ def _git_source(basedir):
     if isinstance(basedir, (str, os.PathLike)):
         return None
     ref = getattr(basedir, "ref", None)
-    if hasattr(basedir, "repo_path"):  # gitfile(...) (LocalGitFile)
-        return str(basedir.repo_path), ref
+    if hasattr(basedir, "repo_path"):  # gitfile(...), git+file:// (LocalGitFile)
+        # Snakemake 9.27 then fails at every job (jobs.py joins a local script
+        # path to the gitfile rule directory): say so before any job
+        raise WorkflowError(
+            f"skymatch: the workflow is read from {basedir}, a gitfile(...) "
+            "source, with which Snakemake cannot run local scripts; name it by "
+            "github(...) or gitlab(...) (as snakedeploy does) or by a clone's "
+            "path (module snakefile: /path/to/clone/workflow/Snakefile)"
+        )
     if hasattr(
         basedir, "hosted_repo"
     ):  # github(...), gitlab(...): Snakemake's bare clone
@@ -95,24 +103,31 @@ def _materialise(git_dir, commit, tree):
 
 
 def workflow_tree(basedir):
-    """The local directory holding the workflow's scripts/, workflow/ and config/ for this run.
+    """(local directory holding the workflow's scripts/, workflow/ and config/, where it comes from).
 
     ``basedir``: this file's directory as Snakemake gives it (a path, or a
     Git source file). A copy from a Git address is keyed by its commit and
-    re-made when any of its files differs from the commit's, so the code
+    made again when any of its files differs from the commit's, so the code
     run is always the code of the Snakefile's commit.
     """
     source = _git_source(basedir)
     if source is None:
-        return Path(basedir).parents[1]
+        tree = Path(basedir).parents[1]
+        return tree, str(tree / "workflow")
     git_dir, ref = source
+    address = f"{basedir.host}/{basedir.repo}" if hasattr(basedir, "host") else git_dir
     try:
         commit = _git(
             git_dir, "rev-parse", "--verify", f"{ref}^{{commit}}", text=True
         ).strip()
         tree = CODE_CACHE.resolve() / commit
         listing = _git(git_dir, "ls-tree", "-r", commit, *COPIED)
-        if not tree.is_dir() or _copy_differs(tree, listing) is not None:
+        damaged = _copy_differs(tree, listing) if tree.is_dir() else None
+        if damaged is not None:
+            logger.warning(
+                f"skymatch: {tree / damaged} differs from commit {commit}: copying the commit again"
+            )
+        if damaged is not None or not tree.is_dir():
             _materialise(git_dir, commit, tree)
             damaged = _copy_differs(tree, listing)
             if damaged is not None:
@@ -121,13 +136,13 @@ def workflow_tree(basedir):
                 )
     except subprocess.CalledProcessError as err:
         raise WorkflowError(
-            f"skymatch: cannot copy the workflow's code from {git_dir} at {ref}: "
+            f"skymatch: cannot copy the workflow's code from {address} at {ref}: "
             f"{err.stderr.decode(errors='replace').strip()}"
         )
-    return tree
+    return tree, f"{address} at {ref}, commit {commit[:12]}, copied to {tree}"
 
 
-WORKFLOW_TREE = workflow_tree(workflow.current_basedir)
+WORKFLOW_TREE, WORKFLOW_ORIGIN = workflow_tree(workflow.current_basedir)
 
 
 def entry_script(name):
