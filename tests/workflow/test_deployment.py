@@ -25,6 +25,7 @@ from skymatchflow import __version__
 pytestmark = pytest.mark.e2e
 
 M17 = sorted((SHARED_DATA / "m17_2mass").glob("*.fits.gz"))[:2]
+USER_KEYS = {"images": [str(p) for p in M17], "image_batches": 1, "pair_batches": 1}  # few jobs: a short test
 TAG = f"v{__version__}"
 RELEASED = ("workflow", "scripts", "config", "envs", "LICENSE")
 GITHUB_CALL = 'github("OWNER/skymatch", path="workflow/Snakefile", tag="v0.2.0")'
@@ -68,7 +69,7 @@ def deployed_dir(root, snakefile):
     """A user's directory as snakedeploy leaves it: the shipped config/ (images set to two 2MASS tiles) and workflow/Snakefile."""
     shutil.copytree(REPO / "config", root / "config")
     config = yaml.safe_load((root / "config" / "config.yaml").read_text())
-    (root / "config" / "config.yaml").write_text(yaml.safe_dump(config | {"images": [str(p) for p in M17]}))
+    (root / "config" / "config.yaml").write_text(yaml.safe_dump(config | USER_KEYS))
     (root / "workflow").mkdir()
     (root / "workflow" / "Snakefile").write_text(snakefile)
     return root
@@ -114,7 +115,7 @@ def test_deployed_from_github_the_sky_table_is_a_clone_s(release, tmp_path):
 
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", "--branch", TAG, str(bare), str(clone))
-    (clone / "my.yaml").write_text(yaml.safe_dump({"images": [str(p) for p in M17]}))
+    (clone / "my.yaml").write_text(yaml.safe_dump(USER_KEYS))
     result = snakemake(clone, ["--cores", "2", "results/sky.ecsv", "--configfile", "my.yaml"], cache)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (deployed / "results" / "sky.ecsv").read_bytes() == (clone / "results" / "sky.ecsv").read_bytes()
