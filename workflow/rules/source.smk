@@ -29,7 +29,7 @@ def _git_source(basedir):
     ref = getattr(basedir, "ref", None)
     if hasattr(basedir, "repo_path"):  # gitfile(...), git+file:// (LocalGitFile)
         # Snakemake 9.27 then fails at every job (jobs.py joins a local script
-        # path to the gitfile rule directory): say so before any job
+        # path to the directory of a gitfile rule) so say it before any job
         raise WorkflowError(
             f"skymatch: the workflow is read from {basedir}, a gitfile(...) "
             "source, with which Snakemake cannot run local scripts; name it by "
@@ -91,7 +91,7 @@ def _materialise(git_dir, commit, tree):
         archive.seek(0)
         with tarfile.open(fileobj=archive) as tar:
             tar.extractall(aside, filter="data")
-    (aside / COMMIT_FILE).write_text(commit + "\n")
+    (aside / COMMIT_FILE).write_text(f"{commit}\n")
     if tree.exists():  # a damaged copy: put aside, then removed
         stale = Path(tempfile.mkdtemp(prefix=f".{commit}.stale.", dir=tree.parent))
         tree.rename(stale / "tree")
