@@ -36,14 +36,13 @@ def _git_source(basedir):
             "github(...) or gitlab(...) (as snakedeploy does) or by a clone's "
             "path (module snakefile: /path/to/clone/workflow/Snakefile)"
         )
-    if hasattr(
-        basedir, "hosted_repo"
-    ):  # github(...), gitlab(...): Snakemake's bare clone
+    # github(...), gitlab(...): Snakemake's bare clone of the repository
+    if hasattr(basedir, "hosted_repo"):
         return str(basedir.hosted_repo.repo.git_dir), ref
     raise WorkflowError(
         f"skymatch: the workflow is read from {basedir}, which is neither a "
-        "local directory nor a Git address; name it by github(...), "
-        "gitlab(...) or gitfile(...) (as snakedeploy does) or by a local clone's path"
+        "local directory nor a Git address; name it by github(...) or "
+        "gitlab(...) (as snakedeploy does) or by a clone's path"
     )
 
 
@@ -62,7 +61,9 @@ def _blob_id(path):
 def _copy_differs(tree, listing):
     """The first file of ``tree`` that is missing, changed or extra against the commit's listing, or None."""
     expected = {}
-    for line in listing.decode().splitlines():
+    for line in listing.decode().split("\0"):
+        if not line:
+            continue
         meta, name = line.split("\t", 1)
         expected[name] = meta.split()[2]
     for name, blob in expected.items():
@@ -121,7 +122,7 @@ def workflow_tree(basedir):
             git_dir, "rev-parse", "--verify", f"{ref}^{{commit}}", text=True
         ).strip()
         tree = CODE_CACHE.resolve() / commit
-        listing = _git(git_dir, "ls-tree", "-r", commit, *COPIED)
+        listing = _git(git_dir, "ls-tree", "-r", "-z", commit, *COPIED)
         damaged = _copy_differs(tree, listing) if tree.is_dir() else None
         if damaged is not None:
             logger.warning(
