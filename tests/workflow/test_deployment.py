@@ -81,6 +81,14 @@ def snakemake(workdir, args, cache):
     return subprocess.run(command, capture_output=True, text=True, cwd=workdir, env=env)
 
 
+def test_every_rule_runs_its_entry_script_through_entry_script():
+    """A `script:` path relative to the rule file would be fetched alone from a Git address, without its package."""
+    scripts = re.findall(r"^    script:\n\s+(.+)$", "".join(
+        path.read_text() for path in (REPO / "workflow" / "rules").glob("*.smk")), re.MULTILINE)
+    assert len(scripts) >= 9
+    assert all(re.fullmatch(r'entry_script\("\w+\.py"\)', script) for script in scripts), scripts
+
+
 def test_the_readme_names_the_current_version_s_tag():
     """The README's Git Snakefile is the one deployed below, and its tag is this version's."""
     assert GITHUB_CALL in readme_git_snakefile()
