@@ -116,8 +116,9 @@ def module_dir(tmp_path_factory):
     """A user's own directory: the README's module Snakefile (the clone's path put in) and two 2MASS tiles."""
     readme = (REPO / "README.md").read_text()
     section = next(s for s in re.split(r"^## ", readme, flags=re.MULTILINE) if s.startswith(MODULE_SECTION))
-    (snakefile,) = re.findall(r"^```python\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
-    assert "/path/to/skymatch/workflow/Snakefile" in snakefile
+    # the clone's Snakefile (the Git address's is tests/workflow/test_deployment.py's)
+    blocks = re.findall(r"^```python\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
+    (snakefile,) = [block for block in blocks if "/path/to/skymatch/workflow/Snakefile" in block]
     workdir = tmp_path_factory.mktemp("docs") / "m17"
     (workdir / "config").mkdir(parents=True)
     (workdir / "Snakefile").write_text(snakefile.replace("/path/to/skymatch", str(REPO)))

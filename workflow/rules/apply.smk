@@ -22,7 +22,7 @@ rule apply_sky:
     params:
         cfg=apply_params,
     script:
-        "../../scripts/apply_sky.py"
+        entry_script("apply_sky.py")
 
 
 rule matched:

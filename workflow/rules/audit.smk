@@ -23,4 +23,4 @@ rule audit:
     params:
         cfg=audit_params,
     script:
-        "../../scripts/audit.py"
+        entry_script("audit.py")

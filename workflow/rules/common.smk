@@ -10,9 +10,9 @@ from snakemake.logging import logger
 from snakemake.io import is_flagged
 from snakemake.utils import validate
 
-# workflow/, found from this file: workflow.basedir is the user's own Snakefile's
-# directory when the workflow is used as a module (README, "In your own directory")
-WORKFLOW_DIR = Path(workflow.current_basedir).parent
+# workflow/, from source.smk: workflow.basedir is the user's own Snakefile's directory
+# when the workflow is used as a module, a Git address when deployed from one
+WORKFLOW_DIR = WORKFLOW_TREE / "workflow"
 sys.path.insert(0, str(WORKFLOW_DIR.parent / "scripts"))
 
 from skymatchflow import __version__ as skymatchflow_version
@@ -65,7 +65,7 @@ if REFUSED:
     logger.warning(describe_refused(REFUSED))
 stop_on_bad_input(check_anchor_names, config["anchor"], IMAGES, config["groups"])
 WCS_POLICY = wcs_policy(config["wcs"])[0]
-logger.info(f"skymatchflow {skymatchflow_version} ({WORKFLOW_DIR})")
+logger.info(f"skymatchflow {skymatchflow_version} ({WORKFLOW_ORIGIN})")
 logger.info(
     describe_policy(
         config["wcs"], any(looks_like_jwst(spec.path) for spec in IMAGES.values())

@@ -21,7 +21,7 @@ rule demo_mosaic:
             "detector_size": config["demo"]["detector_size"],
         },
     script:
-        "../../scripts/make_demo.py"
+        entry_script("make_demo.py")
 
 
 rule demo_compare:
@@ -46,4 +46,4 @@ rule demo_compare:
         mem_mb=200,
         runtime=5,
     script:
-        "../../scripts/demo_compare.py"
+        entry_script("demo_compare.py")

@@ -58,7 +58,7 @@ rule diagnostics:
     params:
         cfg=diagnostics_params,
     script:
-        "../../scripts/diagnostics.py"
+        entry_script("diagnostics.py")
 
 
 rule demo_figure:
@@ -81,4 +81,4 @@ rule demo_figure:
         mem_mb=FIGURE_MEM_MB,
         runtime=5,
     script:
-        "../../scripts/demo_figure.py"
+        entry_script("demo_figure.py")

@@ -25,7 +25,7 @@ rule overlap_graph:
     params:
         cfg=graph_params,
     script:
-        "../../scripts/overlap_graph.py"
+        entry_script("overlap_graph.py")
 
 
 checkpoint pair_batch_plans:
@@ -47,7 +47,7 @@ checkpoint pair_batch_plans:
     params:
         cfg=plan_params,
     script:
-        "../../scripts/pair_batch_plans.py"
+        entry_script("pair_batch_plans.py")
 
 
 rule pair_batch:
@@ -72,4 +72,4 @@ rule pair_batch:
         # instead of Snakemake's input list: every member's files
         "pair batch {wildcards.batch}: the pairs of {input.plan}"
     script:
-        "../../scripts/pair_batch.py"
+        entry_script("pair_batch.py")

@@ -27,4 +27,4 @@ rule image_batch:
         # instead of Snakemake's input and output lists, one line per file at survey scale
         "image batch {wildcards.ibatch}: {params.cfg[images]} images"
     script:
-        "../../scripts/image_batch.py"
+        entry_script("image_batch.py")

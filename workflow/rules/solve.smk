@@ -37,4 +37,4 @@ rule solve_sky:
     params:
         cfg=solve_params,
     script:
-        "../../scripts/solve_sky.py"
+        entry_script("solve_sky.py")

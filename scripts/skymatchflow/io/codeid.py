@@ -137,9 +137,17 @@ def package_digest():
     return digest_files((SCRIPTS_DIR / PACKAGE).rglob("*.py"))
 
 
+# written by workflow/rules/source.smk into its copy of a commit's code (a workflow
+# deployed from a Git address): that copy is no checkout, and may lie inside the
+# user's own repository, whose commit git would give
+COMMIT_FILE = REPO_DIR / "SOURCE_COMMIT"
+
+
 @functools.lru_cache(maxsize=1)
 def git_commit():
     """The repository's commit, or None outside a git checkout (an installed copy, a tarball)."""
+    if COMMIT_FILE.is_file():
+        return COMMIT_FILE.read_text().strip()
     try:
         done = subprocess.run(
             ["git", "-C", str(REPO_DIR), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=False

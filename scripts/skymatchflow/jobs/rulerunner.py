@@ -10,7 +10,9 @@ record Snakemake keeps), so no failure leaves an empty log.
 
 import logging
 import sys
+from pathlib import Path
 
+import skymatchflow
 from skymatchflow import __version__
 from skymatchflow.io.errors import InputError, environment_fault
 from skymatchflow.jobs.paramfiles import resolve_params
@@ -52,6 +54,10 @@ def run_rule(main, snakemake):
     logging.captureWarnings(True)
     logging.raiseExceptions = False  # a log that cannot be written (a full disk) must not add a traceback
     try:
+        shadowed = shadowing_copy(getattr(snakemake, "scriptdir", None))
+        if shadowed:
+            logging.error("%s", shadowed)
+            sys.exit(1)
         expand_params_file(snakemake)
         main(snakemake)
     except InputError as err:
@@ -67,6 +73,26 @@ def run_rule(main, snakemake):
         _bug(err)
     finally:
         logging.shutdown()
+
+
+def shadowing_copy(scriptdir):
+    """One line if this package is not the one beside the job's entry script, else None.
+
+    Snakemake appends the entry script's directory (the clone's scripts/, or
+    the copy of a Git address's commit) at the end of the job's path: another
+    copy ahead of it (one installed in the environment) would run its own
+    code under this workflow's name and version.
+    """
+    if not scriptdir or not Path(scriptdir).is_dir():
+        return None
+    beside = (Path(scriptdir) / "skymatchflow").resolve()
+    imported = Path(skymatchflow.__file__).resolve().parent
+    if imported == beside:
+        return None
+    return (
+        f"{imported}: skymatchflow {__version__} was imported from there, not from the workflow's "
+        f"{beside}; remove that copy from the environment (pip uninstall skymatchflow)"
+    )
 
 
 def _log_file(path, rule):

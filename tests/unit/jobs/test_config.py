@@ -54,6 +54,7 @@ def test_defaults_are_the_step_defaults():
     validate(config, str(SCHEMA))
     assert config == {
         "images": ["a.fits"],
+        "image_sheet": None,
         "associations": None,
         "wcs": "auto",
         "groups": "exposure",

@@ -109,3 +109,34 @@ def test_an_other_os_error_is_a_bug_with_its_traceback(tmp_path):
     result, log = run_environment(tmp_path, "other")
     assert result.returncode == 1
     assert "a bug" in log and "Traceback" in log
+
+
+SHADOWED = textwrap.dedent("""
+    import sys, types
+    from skymatchflow.jobs.rulerunner import run_rule
+
+    def fine(smk):
+        print("ran")
+
+    smk = types.SimpleNamespace(log=[sys.argv[2]], scriptdir=sys.argv[1])
+    run_rule(fine, smk)
+""")
+
+
+def test_a_package_other_than_the_one_beside_the_entry_script_is_refused(tmp_path):
+    """Another copy ahead on the path (one installed in the environment) stops the job with one line naming both."""
+    elsewhere = tmp_path / "workflow_scripts"
+    (elsewhere / "skymatchflow").mkdir(parents=True)
+    results = {}
+    for name, scriptdir in (("own", REPO / "scripts"), ("other", elsewhere)):
+        log = tmp_path / f"{name}.log"
+        results[name] = subprocess.run(
+            [sys.executable, "-c", SHADOWED, str(scriptdir), str(log)], capture_output=True, text=True,
+            env={"PYTHONPATH": str(REPO / "scripts")},
+        ), log.read_text()
+    own, _ = results["own"]
+    assert own.returncode == 0 and own.stdout == "ran\n"
+    other, log = results["other"]
+    assert other.returncode == 1 and "ran" not in other.stdout
+    line = f"{REPO / 'scripts' / 'skymatchflow'}: skymatchflow {__version__} was imported from there, not from the workflow's {elsewhere / 'skymatchflow'}"
+    assert line in other.stderr and other.stderr.count("\n") == 1 and line in log
