@@ -162,16 +162,17 @@ def plane_columns(sky, pairs, elements, summary, pair_records):
     sky.meta["sky_model"] = {"model": "plane", "ra0": ra0, "dec0": dec0, "unit": "data per degree of tangent plane"}
     records = {r["pair"]: r for r in pair_records}
     after = []
-    for name, before in zip(pairs["pair"], pairs["difference_before"]):
+    for name in pairs["pair"]:
         record = records[name]
         if not record["valid"] or not record.get("plane"):
             after.append(np.nan)
             continue
         moments, vector, npix = record_moments(record, ra0, dec0)
         change = planes[by_group[record["group_a"]]] - planes[by_group[record["group_b"]]]
-        after.append(float(before - moments[0] @ change / npix))
+        after.append(float((vector[0] - moments[0] @ change) / npix))
     pairs["difference_after"] = after
-    pairs["difference_after"].description = "difference_before minus the two planes' mean difference over the pair's pixels"
+    pairs["difference_after"].description = (
+        "sky_model plane: the mean difference left after the two planes over the pair's clipped pixels")
     return sky, pairs
 
 
