@@ -31,11 +31,13 @@ def plane_map(row, shape, pixel_to_sky):
     return np.asarray(plane_at(row, np.asarray(ra), np.asarray(dec)), float).reshape(shape)
 
 
-def fits_pixel_to_sky(header):
-    """``pixel_to_sky`` of a FITS image header's celestial WCS."""
+def fits_pixel_to_sky(header, path="", ext=""):
+    """``pixel_to_sky`` of a FITS image header's celestial WCS, in ICRS as the footprints (geometry/skyframe)."""
     from astropy.wcs import WCS
 
-    wcs = WCS(header).celestial
+    from skymatchflow.geometry.skyframe import footprint_wcs
+
+    wcs = footprint_wcs(WCS(header).celestial, path, ext)
     return lambda x, y: wcs.all_pix2world(x, y, 0)
 
 

@@ -68,7 +68,7 @@ def write_matched_copy(source, destination, rows, skymethod, subtract):
         if has_plane(row):  # sky_model: plane
             hdu = hdul[parse_extension(row["sci"])]
             record_plane(header, row)
-            changes = plane_changes(row, hdu.data.shape, fits_pixel_to_sky(hdu.header))
+            changes = plane_changes(row, hdu.data.shape, fits_pixel_to_sky(hdu.header, str(source), row["sci"]))
         if subtract:
             hdu = hdul[parse_extension(row["sci"])]
             data = np.array(hdu.data, dtype=np.float32)

@@ -3,9 +3,9 @@
 Why: a plane per sky group is fitted to where in the overlap each
 difference lies, so the pair stage must pass positions on, not one number.
 Every pixel enters, but a pair record stays small: each member pair's
-differences are first clipped to their own plane (solve/plane.py's
-:func:`clipped_plane_pixels`, as Montage's mFitplane clips each overlap,
-so that stars and emission left in the differences do not pull it), then
+differences are first clipped to their own plane (:func:`clipped`, as
+Montage's mFitplane clips each overlap, so that stars and emission left in
+the differences do not pull it), then
 averaged in cells of a grid over the overlap (at most ``CELLS`` x
 ``CELLS``). A cell keeps its pixel count, its mean difference and the sky
 position (RA, Dec in degrees, ICRS as the footprints) of its mean pixel, a
@@ -47,11 +47,36 @@ def cell_means(rows, columns, differences, cells=CELLS):
     return n[used], mean(rows), mean(columns), mean(differences)
 
 
+#: at most this many pixels (every k-th) find an overlap's plane and scatter for the clip
+CLIP_SAMPLE = 20000
+
+
+def clipped(x, y, d, nsigma=3.0):
+    """The pixels within ``nsigma`` robust sigma of the overlap's own plane (solve/plane.py's clip).
+
+    Why a sample: the clip's medians over every pixel of a large overlap
+    cost as much as the differences themselves (the plane model's cost
+    target is 1.5 x ``pair_statistic: difference``). The plane, its median
+    residual and scatter come from every k-th pixel (at most CLIP_SAMPLE),
+    clipped as :func:`clipped_plane_pixels`; the cut is then applied to
+    every pixel, so that every good pixel enters the cells.
+    """
+    step = max(1, d.size // CLIP_SAMPLE)
+    xs, ys, ds = x[::step], y[::step], d[::step]
+    keep = clipped_plane_pixels(xs, ys, ds, nsigma)
+    phi = np.stack([np.ones_like(xs), xs, ys], axis=1)
+    coefficients = np.linalg.lstsq(phi[keep], ds[keep], rcond=None)[0]
+    residual = ds[keep] - phi[keep] @ coefficients
+    centre = np.median(residual)
+    scatter = 1.4826 * np.median(np.abs(residual - centre))
+    return np.abs(d - (coefficients[0] + coefficients[1] * x + coefficients[2] * y) - centre) <= nsigma * scatter
+
+
 def member_samples(image_a, differences, located):
     """The cells of one member pair: {"ra", "dec", "difference", "npix"} lists (clipped pixels only)."""
     rows, columns = (np.asarray(v, float) for v in located)
     d = np.asarray(differences, float)
-    keep = clipped_plane_pixels(columns, rows, d) if d.size > 3 else np.ones(d.size, bool)
+    keep = clipped(columns, rows, d) if d.size > 3 else np.ones(d.size, bool)
     if not keep.any():
         return None
     n, mean_rows, mean_columns, mean_d = cell_means(rows[keep], columns[keep], d[keep])
