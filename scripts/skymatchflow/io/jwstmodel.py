@@ -47,6 +47,10 @@ def write_matched_model(source, destination, row, skymethod, subtract, changes):
             if complete and changes == "plane":  # sky_model: plane: per pixel, recorded in the history
                 from skymatchflow.stages.apply_plane import plane_changes, plane_history
 
+                if model.meta.wcs is None:
+                    from skymatchflow.io.errors import InputError
+
+                    raise InputError(str(source), "sky_model plane: the data model has no WCS to place the plane with")
                 changes = plane_changes(row, model.data.shape, lambda x, y: model.meta.wcs(x, y)[:2])
                 model.add_history_entry(plane_history(row))
             if complete:
