@@ -16,8 +16,8 @@ Montage's mFitplane clips each overlap), so that stars and the nebula's
 residuals do not pull it; without that clipping the planes reach only
 0.45 DN. Prints the RMS over pairs of the median
 difference after each correction, in DN, beside Montage's (3.46 before,
-0.74 with constant offsets, 0.054 with planes). The plane model is not yet
-a workflow option: this measures its solve only.
+0.74 with constant offsets, 0.054 with planes). The option ``sky_model:
+plane`` is measured by bench_sky_plane.py: this measures the solve alone.
 """
 
 import logging
@@ -75,12 +75,18 @@ def tangent_plane(centre):
     return project
 
 
-def main():
+def overlap_planes(images, min_pixels):
+    """(one plane per image, the overlaps (i, j, x, y, d), project): the fit shared with measure_ramp_plane.py.
+
+    Every pair of ``images`` with more than ``min_pixels`` common pixels
+    gives its pixel-wise differences at their positions on one tangent
+    plane of the field (``project``, arcsec at the mean of the images'
+    centres); each pair enters through the moments of the pixels its own
+    plane fits (clipped, as Montage's mFitplane); the planes are solved
+    with equal pair weights (pixel least squares).
+    """
     from skymatchflow.stats.pairdifference import located_difference
 
-    logging.disable(logging.WARNING)
-    images = load_pair_images(sorted(str(p) for p in M17.glob("*.fits.gz")), tempfile.mkdtemp(prefix="m17-plane-"),
-                              dqbits=None)
     names = list(images)
     centres = [unit(*images[n].wcs.all_pix2world([images[n].shape[1] / 2], [images[n].shape[0] / 2], 0))[0]
                for n in names]
@@ -90,17 +96,25 @@ def main():
     for k, a in enumerate(names):
         for b in names[k + 1:]:
             diff, _, _, located = located_difference(images[a], images[b], {"lower": None, "upper": None})
-            if diff is None or diff.size <= 1000:
+            if diff is None or diff.size <= min_pixels:
                 continue
             rows, columns = located
             ra, dec = images[a].wcs.all_pix2world(columns.astype(float), rows.astype(float), 0)
             x, y = project(unit(np.asarray(ra), np.asarray(dec)))
-            overlaps.append((names.index(a), names.index(b), x, y, diff.astype(float)))
-    fitted = []  # each pair's moments over the pixels its own plane fits (clipped), as Montage fits each overlap
+            overlaps.append((k, names.index(b), x, y, diff.astype(float)))
+    fitted = []
     for i, j, x, y, d in overlaps:
         keep = clipped_plane_pixels(x, y, d)
         fitted.append((i, j, *pair_moments(x[keep], y[keep], d[keep])))
-    planes = solve_planes(len(names), fitted)
+    return solve_planes(len(names), fitted), overlaps, project, fitted
+
+
+def main():
+    logging.disable(logging.WARNING)
+    images = load_pair_images(sorted(str(p) for p in M17.glob("*.fits.gz")), tempfile.mkdtemp(prefix="m17-plane-"),
+                              dqbits=None)
+    names = list(images)
+    planes, overlaps, _, fitted = overlap_planes(images, 1000)
     constant_pairs = []
     for i, j, moments, vector in fitted:  # the level's moments alone: tilts stay 0 (minimum norm)
         constant_pairs.append((i, j, np.diag([moments[0, 0], 0.0, 0.0]), np.array([vector[0], 0.0, 0.0])))

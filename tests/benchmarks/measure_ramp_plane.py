@@ -14,7 +14,7 @@ recovers a constant per tile, with each statistic; the plane model fits
 solve/plane.py to the overlaps' pixel-wise differences (each pair's pixels
 clipped to its own plane, measure_m17_plane.py). The issue's target: the
 plane's error at most 1/5 of the reference's with its best statistic. The
-plane model is not yet a workflow option: this measures its solve only.
+plane model's option is measured by bench_sky_plane.py: this measures the solve alone.
 """
 
 import argparse
@@ -30,10 +30,9 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests"), str(Path(__file__).resolve().parent)]
 from helpers.config import schema_defaults  # noqa: E402
 from helpers.in_process import run_in_process  # noqa: E402
-from measure_m17_plane import tangent_plane, unit  # noqa: E402
+from measure_m17_plane import unit  # noqa: E402
 
 from skymatchflow.demo.scenes import make_scene  # noqa: E402
-from skymatchflow.solve.plane import clipped_plane_pixels, pair_moments, solve_planes  # noqa: E402
 
 
 def add_ramps(paths, noise, seed):
@@ -80,28 +79,11 @@ def reference_error(paths, truth, ramps, skystat, workdir, positions=None):
 
 def plane_maps(paths, truth, ramps, workdir):
     """(recovered sky maps, injected sky maps, each tile's pixel positions) of the plane model's solve."""
-    from measure_m17_plane import load_pair_images
-
-    from skymatchflow.stats.pairdifference import located_difference
+    from measure_m17_plane import load_pair_images, overlap_planes
 
     images = load_pair_images(paths, workdir)
     names = list(images)
-    centres = [unit(*images[n].wcs.all_pix2world([images[n].shape[1] / 2], [images[n].shape[0] / 2], 0))[0]
-               for n in names]
-    centre = np.mean(centres, axis=0)
-    project = tangent_plane(centre / np.linalg.norm(centre))
-    pairs = []
-    for k, a in enumerate(names):
-        for b in names[k + 1:]:
-            diff, _, _, located = located_difference(images[a], images[b], {"lower": None, "upper": None})
-            if diff is None or diff.size <= 100:
-                continue
-            rows, columns = located
-            x, y = project(unit(*images[a].wcs.all_pix2world(columns.astype(float), rows.astype(float), 0)))
-            d = diff.astype(float)
-            keep = clipped_plane_pixels(x, y, d)
-            pairs.append((k, names.index(b), *pair_moments(x[keep], y[keep], d[keep])))
-    planes = solve_planes(len(names), pairs)
+    planes, _, project, _ = overlap_planes(images, 100)
     recovered, positions = [], []
     for name, theta in zip(names, planes):
         ny, nx = images[name].shape

@@ -83,6 +83,18 @@ def sky_to_remove(row):
     return value if np.isfinite(value) else 0.0
 
 
+def removed_on_grid(row, grid_wcs, window):
+    """:func:`sky_to_remove`, or with ``sky_model: plane`` the image's plane at each grid pixel of ``window``."""
+    from skymatchflow.solve.plane_model import has_plane, plane_at
+
+    if not has_plane(row):
+        return sky_to_remove(row)
+    rows, cols = window
+    yy, xx = np.mgrid[rows, cols]
+    ra, dec = grid_wcs.wcs_pix2world(xx.astype(float), yy.astype(float), 0)
+    return plane_at(row, ra, dec)
+
+
 def resample(preview, preview_wcs, grid_wcs, window):
     """The preview on the grid pixels of ``window``: bilinear, NaN outside it or next to a NaN bin.
 
@@ -140,7 +152,7 @@ def coadd_previews(data):
             filled += 1
         good = np.isfinite(values)
         total[window][good] += values[good]
-        skies[window][good] += sky_to_remove(row)
+        skies[window][good] += np.broadcast_to(removed_on_grid(row, wcs, window), values.shape)[good]
         count[window][good] += 1
     log.info("mosaic on a %dx%d grid: %d previews resampled, %d small images filled with their whole-image sky, "
              "%d off the map's tangent plane left out", shape[1], shape[0], resampled, filled, off_grid)

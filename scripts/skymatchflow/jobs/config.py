@@ -21,8 +21,8 @@ def stat_kwargs(params):
 
 
 # The opt-in options beyond the reference (issue 19), with the values that keep its behaviour.
-PAIR_OPTIONS = {"pair_statistic": "reference"}
-MATCH_OPTIONS = {"match_weights": "reference", "robust_loss": "huber", "anchor": None}
+PAIR_OPTIONS = {"pair_statistic": "reference", "sky_model": "constant"}
+MATCH_OPTIONS = {"match_weights": "reference", "robust_loss": "huber", "anchor": None, "sky_model": "constant"}
 
 
 def pair_options(config):
@@ -138,6 +138,12 @@ def check_config(config, schema_path, shipped=None):
             raise ConfigError(str(err)) from None
     if config.get("skymethod") == "user" and not config.get("skylist"):
         raise ConfigError("config key 'skylist': skymethod 'user' needs a skylist file (file name and sky per line)")
+    if config.get("sky_model", "constant") == "plane":
+        from skymatchflow.solve.plane_model import plane_config_problem
+
+        problem = plane_config_problem(config)
+        if problem:
+            raise ConfigError(problem)
     lower, upper = config.get("lower"), config.get("upper")
     if lower is not None and upper is not None and lower > upper:
         raise ConfigError(

@@ -20,6 +20,7 @@ from skymatchflow import __version__
 from skymatchflow.io.inputs import parse_extension
 from skymatchflow.io.jwstmodel import is_jwst_model_file
 from skymatchflow.io.stagefiles import atomic_path
+from skymatchflow.stages.apply_plane import fits_pixel_to_sky, has_plane, plane_changes, record_plane
 
 
 VERSION_KEYWORD = "SKYMFVER"  # which version wrote a matched copy (a cal file: a HISTORY entry)
@@ -48,7 +49,10 @@ def write_matched_copy(source, destination, rows, skymethod, subtract):
     if is_jwst_model_file(hdul, len(rows)):  # the data model's ASDF tree must say the same
         from skymatchflow.io.jwstmodel import write_matched_model
 
-        return write_matched_model(source, destination, rows[0], skymethod, subtract, _changes(rows[0], skymethod))
+        changes = _changes(rows[0], skymethod)
+        if has_plane(rows[0]):  # sky_model: plane, mapped through the model's WCS (jwstmodel)
+            changes = "plane"
+        return write_matched_model(source, destination, rows[0], skymethod, subtract, changes)
     single = len(rows) == 1
     statuses = []
     for row in rows:
@@ -60,10 +64,15 @@ def write_matched_copy(source, destination, rows, skymethod, subtract):
         header["BKGMETH"] = (skymethod, "Background computation method")
         header["BKGLEVEL"] = (float(row["sky"]), "Computed constant background level")
         header["BKGSUB"] = (bool(subtract), "Has background been subtracted from data?")
+        changes = _changes(row, skymethod)
+        if has_plane(row):  # sky_model: plane
+            hdu = hdul[parse_extension(row["sci"])]
+            record_plane(header, row)
+            changes = plane_changes(row, hdu.data.shape, fits_pixel_to_sky(hdu.header, str(source), row["sci"]))
         if subtract:
             hdu = hdul[parse_extension(row["sci"])]
             data = np.array(hdu.data, dtype=np.float32)
-            for change in _changes(row, skymethod):
+            for change in changes:
                 data -= change
             hdu.data = data
     hdul[0].header["S_SKYMAT"] = ("COMPLETE" if all(statuses) else "SKIPPED", "Sky Matching")

@@ -80,16 +80,25 @@ def solve_tables(footprints, image_skies, pair_records, skymethod, match_down, s
     if "match" in skymethod and not equations:
         log.warning("No overlapping pair gives an equation: 'match' cannot relate any sky")
     solver, shift = match_hooks(options or {}, elements, match_down)
+    plane = (options or {}).get("sky_model", "constant") == "plane"
+    if plane:
+        from skymatchflow.solve.plane_model import plane_solver
+
+        solver = plane_solver(pair_records, elements, options)
     summary = skymatch(elements, equations, whole, skymethod, match_down, subtract, solver, shift)
     if "match" not in skymethod:
         summary["islands"] = [-1] * len(elements)  # no overlap graph without a match stage
     weights = None
-    if "solver" in summary:
+    if "weights" in summary.get("solver", {}):
         weights = {e.pair: w for e, w in zip(equations, summary["solver"]["weights"])}
         low = sorted(p for p, w in weights.items() if w < 0.5)
         log.info(f"Robust solve: {summary['solver']['iterations']} iterations; {len(low)} of {len(weights)} "
                  f"pairs down-weighted below 0.5{': ' + ', '.join(low) if low else ''}")
     sky, pairs = _sky_table(elements, footprints, image_skies, summary), pair_table(pair_records, elements, weights)
+    if plane and "planes" in summary.get("solver", {}):
+        from skymatchflow.solve.plane_model import plane_columns
+
+        sky, pairs = plane_columns(sky, pairs, elements, summary, pair_records)
     if "match" in skymethod:
         from skymatchflow.solve.consistency import consistency_line, graph_consistency
 

@@ -139,19 +139,24 @@ def difference_stat(diff, stat_params):
     return float(stat.value), int(stat.npix), noise, None
 
 
-def difference_record(group_a, members_a, group_b, members_b, stat_params):
+def difference_record(group_a, members_a, group_b, members_b, stat_params, located_hook=None):
     """A pair record (same layout as ``pairstats.pair_record``) from pixel-wise differences.
 
     Side A's ``sky`` holds the pair's difference statistic and side B's 0, so
     that ``sky_a - sky_b`` is the measured difference as for the reference;
-    ``npix`` is the number of differences on both sides.
+    ``npix`` is the number of differences on both sides. ``located_hook(a,
+    b, diff, located)``: called with each member pair's differences and
+    their (rows, columns) in A, for sky models that need positions
+    (stats/planesamples.py); the differences are computed once.
     """
     weighted = weight = 0.0
     noise2 = 0.0
     members, reasons = [], set()
     for a in members_a:
         for b in members_b:
-            diff, reason, scatter = member_difference(a, b, stat_params)
+            diff, reason, scatter, located = located_difference(a, b, stat_params)
+            if located_hook is not None and diff is not None:
+                located_hook(a, b, diff, located)
             value = npix = noise = measured = None
             if diff is not None:
                 value, npix, measured, reason = difference_stat(diff, stat_params)

@@ -195,6 +195,10 @@ def pair_record(group_a, members_a, group_b, members_b, stat_params, exact=False
     reference does, per side (the same rings and pixels; kept for the
     parity tests and benchmarks).
     """
+    if stat_params.get("sky_model", "constant") == "plane":
+        from skymatchflow.stats.planesamples import plane_record
+
+        return plane_record(group_a, members_a, group_b, members_b, stat_params)
     if stat_params.get("pair_statistic", "reference") == "difference":
         from skymatchflow.stats.pairdifference import difference_record
 

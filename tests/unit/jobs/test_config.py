@@ -72,6 +72,7 @@ def test_defaults_are_the_step_defaults():
         "usigma": 4.0,
         "binwidth": 0.1,
         "pair_statistic": "reference",
+        "sky_model": "constant",
         "match_weights": "reference",
         "robust_loss": "huber",
         "anchor": None,
