@@ -67,8 +67,9 @@ def _add_consistency(table, figures):
 
 
 def _options(config):
-    """(pair_statistic, match_weights) the run used, from the config the solve recorded."""
-    return config.get("pair_statistic", "reference"), config.get("match_weights", "reference")
+    """(pair_statistic, match_weights, sky_model) the run used, from the config the solve recorded."""
+    return (config.get("pair_statistic", "reference"), config.get("match_weights", "reference"),
+            config.get("sky_model", "constant"))
 
 
 def _add_verdicts(table, judged):

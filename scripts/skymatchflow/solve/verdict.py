@@ -25,8 +25,10 @@ ADVICE = {
     "robust": "look at the worst pair: `exclude` an artefact there, or `groups: none` if the members of a "
               "sky group do not share one sky",
     "widespread": "most pairs disagree, not a few, so robust weights cannot tell which to trust: the sky is "
-                  "not one constant per sky group (a gradient across the images, or members of a group that do "
-                  "not share one sky: try `groups: none`)",
+                  "not one constant per sky group (a gradient across the images: try `sky_model: plane`; or "
+                  "members of a group that do not share one sky: try `groups: none`)",
+    "widespread_plane": "most pairs disagree, not a few, even with a plane per sky group: the sky is more than a "
+                        "plane, or members of a group do not share one sky (try `groups: none`)",
 }
 #: the disagreement is everywhere when the median pair's closure residual exceeds this many times its noise
 OFF = 3.0
@@ -47,13 +49,13 @@ def residuals_in_noise(pairs):
     return z[np.asarray(pairs["valid"], bool) & np.isfinite(z)]
 
 
-def advice(pairs, pair_statistic, match_weights):
+def advice(pairs, pair_statistic, match_weights, sky_model="constant"):
     """Which documented option to try next, given those in use and how the disagreement is spread."""
     if pair_statistic != "difference":
         return ADVICE["reference"]
     z = residuals_in_noise(pairs)
     if z.size and np.median(np.abs(z)) > OFF:  # least squares spreads one bad pair over its cycles, not this far
-        return ADVICE["widespread"]
+        return ADVICE["widespread_plane" if sky_model == "plane" else "widespread"]
     return ADVICE["robust" if match_weights == "robust" else "difference"]
 
 
@@ -69,10 +71,10 @@ def worst_in_noise(pairs):
     return str(pairs["pair"][k]), float(z[k])
 
 
-def judge(figure, pairs, pair_statistic="reference", match_weights="reference"):
+def judge(figure, pairs, pair_statistic="reference", match_weights="reference", sky_model="constant"):
     """(consistent: True, False or None, one line) for one island's or the total's consistency figures.
 
-    ``pairs``: that island's valid pair rows (with ``noise``); the two
+    ``pairs``: that island's valid pair rows (with ``noise``); the
     option values say which advice is left to give.
     """
     n_cycles, chi2_dof = figure["n_cycles"], figure["chi2_dof"]
@@ -87,13 +89,14 @@ def judge(figure, pairs, pair_statistic="reference", match_weights="reference"):
                f"cycles by {np.sqrt(chi2_dof):.3g} x their noise (RMS), worst {pair} by {z:+.3g} x its noise")
     if chi2_dof <= limit:
         return True, f"Match verdict: consistent with the noise: {figures}"
-    to_try = advice(pairs, pair_statistic, match_weights)
+    to_try = advice(pairs, pair_statistic, match_weights, sky_model)
     return False, f"Match verdict: NOT consistent with the noise: {figures}; {to_try}"
 
 
-def verdicts(sky, pairs, figures, pair_statistic="reference", match_weights="reference"):
+def verdicts(sky, pairs, figures, pair_statistic="reference", match_weights="reference", sky_model="constant"):
     """{island: (consistent, line)} for every island of ``figures`` (consistency.graph_consistency) and 'total'."""
     from skymatchflow.solve.consistency import island_pairs
 
     rows = island_pairs(sky, pairs)
-    return {island: judge(figure, rows[island], pair_statistic, match_weights) for island, figure in figures.items()}
+    return {island: judge(figure, rows[island], pair_statistic, match_weights, sky_model)
+            for island, figure in figures.items()}

@@ -109,7 +109,8 @@ def solve_tables(footprints, image_skies, pair_records, skymethod, match_down, s
         log.info(consistency_line(figures))
         statistic = "difference" if any(r.get("statistic") == "difference" for r in pair_records) else "reference"
         consistent, line = verdicts(sky, pairs, {"total": figures["total"]}, statistic,
-                                    (options or {}).get("match_weights", "reference"))["total"]
+                                    (options or {}).get("match_weights", "reference"),
+                                    (options or {}).get("sky_model", "constant"))["total"]
         pairs.meta["verdict"] = line
         (log.info if consistent is not False else log.warning)(line)
     return sky, pairs

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from skymatchflow.diagnostics.summary import summary_table
-from skymatchflow.solve.verdict import ADVICE, chi2_limit
+from skymatchflow.solve.verdict import ADVICE, advice, chi2_limit
 from skymatchflow.stages.solve_sky import solve_tables
 from skymatchflow.stats.imagestats import sky_statistic
 from skymatchflow.stats.statnoise import noise_factor, robust_scatter
@@ -91,6 +91,9 @@ def test_advice_follows_the_options_in_use():
     # every pair off by its own bias (a gradient the constant sky cannot follow): no option of weights helps
     spread = [p | {"a": dict(p["a"], sky=p["a"]["sky"] + 0.2 * np.sin(3 * k))} for k, p in enumerate(measured)]
     assert solve(images, spread)[1].meta["verdict"].endswith(ADVICE["widespread"])
+    assert "`sky_model: plane`" in ADVICE["widespread"]
+    # with planes already in use, the advice is not to try them
+    assert advice(solve(images, spread)[1], "difference", "reference", "plane") == ADVICE["widespread_plane"]
 
 
 def test_a_tree_cannot_be_judged():
