@@ -41,28 +41,35 @@ from skymatchflow.jobs.identity import job_identity, request_path
 # the report offers ECSV tables as text downloads (Snakemake would warn it cannot tell their type)
 mimetypes.add_type("text/plain", ".ecsv")
 CONFIG_SCHEMA = WORKFLOW_DIR / "schemas" / "config.schema.yaml"
-stop_on_bad_input(check_config, config, CONFIG_SCHEMA, shipped_config())
-validate(config, str(CONFIG_SCHEMA))
+# The checks of the config and of the inputs' headers run in the main Snakemake
+# only: it made them before any job, and each cluster job starts Snakemake twice
+# (about 0.2 s of CPU per start saved; the input layout cache is written once).
+CHECKING = workflow.is_main_process
+if CHECKING:
+    stop_on_bad_input(check_config, config, CONFIG_SCHEMA, shipped_config())
+validate(config, str(CONFIG_SCHEMA))  # also fills in the schema's defaults
 
 _LAYOUTS = LayoutCache()
 IMAGES = stop_on_bad_input(discover_images, config, _LAYOUTS)
-stop_on_bad_input(check_headers, IMAGES, _LAYOUTS)
-_LAYOUTS.save()
-stop_on_bad_input(check_anchor_names, config["anchor"], IMAGES, config["groups"])
+if CHECKING:
+    stop_on_bad_input(check_headers, IMAGES, _LAYOUTS)
+    _LAYOUTS.save()
+    stop_on_bad_input(check_anchor_names, config["anchor"], IMAGES, config["groups"])
 WCS_POLICY = wcs_policy(config["wcs"])[0]
 logger.info(f"skymatchflow {skymatchflow_version} ({WORKFLOW_DIR})")
-logger.info(
-    describe_policy(
-        config["wcs"], any(looks_like_jwst(spec.path) for spec in IMAGES.values())
+if CHECKING:
+    logger.info(
+        describe_policy(
+            config["wcs"], any(looks_like_jwst(spec.path) for spec in IMAGES.values())
+        )
     )
-)
 EXCLUSIONS = stop_on_bad_input(exclusion_params, config)  # None without exclude
 EXCLUDE = {"exclude": EXCLUSIONS} if EXCLUSIONS else {}
 # the pair statistic's parameters: the reference's, plus the opt-in pair options (none by default)
 PAIR_STAT = stat_kwargs(config) | pair_options(config)
 USER_SKIES = config["skymethod"] == "user"
 MATCHING = "match" in config["skymethod"]
-if USER_SKIES:
+if USER_SKIES and CHECKING:
     stop_on_bad_input(
         read_skylist, config["skylist"], sorted({spec.path for spec in IMAGES.values()})
     )
