@@ -33,7 +33,8 @@ onstart:
         from snakemake_executor_plugin_slurm import Executor
 
         slurmpolling.cap_status_interval(
-            Executor, workflow.remote_execution_settings.seconds_between_status_checks
+            Executor,
+            workflow.remote_execution_settings.seconds_between_status_checks,
         )
 
 
