@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 
 import numpy as np
 import pytest
@@ -185,15 +186,40 @@ def test_lost_main_process_then_documented_recovery_gives_the_local_sky_table(lo
     assert "sky.ecsv" in (workdir / "report.html").read_text()
 
 
-def test_requests_cover_whole_job_peaks_at_300_images(tmp_path):
-    """A few hundred images: the Snakemake processes parse a larger DAG; requests still hold."""
+def seconds_seen_after_end(workdir, jobs):
+    """{SLURM job id: seconds from its end (scontrol's EndTime) to the main Snakemake's "Finished" line}."""
+    (log,) = (workdir / ".snakemake" / "log").glob("*.snakemake.log")
+    text = log.read_text()
+    slurm_id = dict(re.findall(r"Job (\d+) has been submitted with SLURM jobid (\d+)", text))
+    seen, stamp = {}, None
+    for line in text.splitlines():
+        if re.fullmatch(r"\[\w{3} \w{3} +\d+ [\d:]+ \d{4}\]", line):
+            stamp = datetime.strptime(line.strip("[]"), "%a %b %d %H:%M:%S %Y")
+        finished = re.match(r"Finished jobid: (\d+) ", line)
+        if finished and finished.group(1) in slurm_id:
+            seen[slurm_id[finished.group(1)]] = stamp
+    return {jobid: (when - datetime.fromisoformat(jobs[jobid]["EndTime"])).total_seconds()
+            for jobid, when in seen.items()}
+
+
+def test_requests_cover_whole_job_peaks_at_300_images_and_job_ends_are_seen_within_a_poll(tmp_path):
+    """A few hundred images: the Snakemake processes parse a larger DAG; requests still hold.
+
+    Every job's end is seen within a poll (2 s here) and some seconds of a
+    loaded machine: the plugin alone would wait 12, 22, 32 s between polls
+    while jobs of 20-40 s run (jobs/slurmpolling caps that back-off).
+    """
     paths = survey_strip(tmp_path / "data", 300)
     workdir = images_dir(tmp_path / "run", paths, image_batches=2, pair_batches=2, image_sheet=None)
     with JobMemorySampler() as sampler:
         result = snakemake(workdir)
     assert result.returncode == 0, result.stderr[-3000:]
-    compared = assert_requests_cover_peaks(sampler, slurm_jobs(workdir))
+    jobs = slurm_jobs(workdir)
+    compared = assert_requests_cover_peaks(sampler, jobs)
     assert {comment.split("_wildcards")[0] for comment, _, _ in compared} >= {"rule_image_batch", "rule_pair_batch"}
+    late = seconds_seen_after_end(workdir, jobs)
+    print(f"job ends seen after (s): {late}")
+    assert len(late) == len(jobs) and max(late.values()) <= 8, late
 
 
 def test_a_memory_kill_reason_reaches_the_console(tmp_path):

@@ -1,12 +1,14 @@
 # Cluster runs only (the SLURM executor plugin): before any job, a status
 # command that cannot see this site's jobs stops the run with the option to
-# add; after a failure, one line per failed SLURM job with its rule, batch and
-# cause, including what SLURM killed (memory, time limit, cancel), which the
+# add, and job states are polled every seconds-between-status-checks (the
+# plugin would back off by 10 s after each poll that saw no job end); after
+# a failure, one line per failed SLURM job with its rule, batch and cause,
+# including what SLURM killed (memory, time limit, cancel), which the
 # plugin does not report without sacct. Local runs are unaffected.
 import sys
 import time
 
-from skymatchflow.jobs import slurmfailures, slurmsite
+from skymatchflow.jobs import slurmfailures, slurmpolling, slurmsite
 
 RUN_STARTED = time.time()
 
@@ -28,6 +30,12 @@ onstart:
         if problem:
             print(problem, file=sys.stderr)
             sys.exit(1)
+        from snakemake_executor_plugin_slurm import Executor
+
+        slurmpolling.cap_status_interval(
+            Executor,
+            workflow.remote_execution_settings.seconds_between_status_checks,
+        )
 
 
 def print_slurm_failures():
