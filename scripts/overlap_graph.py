@@ -1,11 +1,16 @@
-"""Snakemake entry (checkpoint): the overlap graph of all footprints (pairs.ecsv, groups.ecsv)."""
+"""Snakemake entry (checkpoint): the overlap graph of all footprints (pairs.ecsv, groups.ecsv) and the pair batch plans.
+
+The plans are written here, not by a job of their own: one process start
+fewer on the critical path (issue 29).
+"""
 
 import logging
 
 from skymatchflow.geometry.footprint import polygon_from_dict
 from skymatchflow.io.stagefiles import software_versions, write_ecsv
 from skymatchflow.jobs.rulerunner import run_rule
-from skymatchflow.stages.overlap_graph import groups_table, pairs_table, rows_digest, stored_graph
+from skymatchflow.stages.overlap_graph import groups_table, pairs_table, read_pairs, rows_digest, stored_graph
+from skymatchflow.stages.pair_batch import write_batch_plans
 from skymatchflow.stages.solve_inputs import read_checked_images
 
 
@@ -28,6 +33,10 @@ def main(smk):
     # image is YAML that the pair batch plans and the solve would parse again at every re-run
     digest = {"footprints_sha256": rows_digest(footprints.items()), "software": record["software"]}
     write_ecsv(pairs_table(pairs, records), smk.output.pairs, {"provenance": digest})
+    # the plans from the pair list as written, as the pair batches and the solve read it
+    written = read_pairs(smk.output.pairs)
+    n = write_batch_plans(written, cfg["made_from"], cfg["stat"], cfg["pair_batches"], smk.output.plans)
+    logging.info("%d group pairs in %d pair batches", len(written), n)
 
 
 run_rule(main, snakemake)  # noqa: F821

@@ -85,8 +85,8 @@ def copy(base, tmp_path):
 
 
 AFTER_SOLVE = {"all", "matched", "demo_compare", "diagnostics", "demo_figure"}
-IMAGE_STAGE = {"image_batch", "overlap_graph", "pair_batch_plans", "solve_sky", "apply_sky"}
-PLANS = "results/overlaps/batches"  # the checkpoint: pair batches are planned once it has run
+IMAGE_STAGE = {"image_batch", "overlap_graph", "solve_sky", "apply_sky"}
+PLANS = "results/overlaps/batches"  # the overlap graph's checkpoint: pair batches are planned once it has run
 PAIR_STAGE = {"pair_batch", "solve_sky", "apply_sky"}
 
 
@@ -147,11 +147,13 @@ def new_id(path):
 
 
 def test_pair_batch_count_is_a_scheduling_knob_that_reruns_no_science_stage(copy):
-    """A new pair batch count regroups the pairs: only pair batches (linking, not computing) and the solve re-run."""
+    """A new pair batch count regroups the pairs: the plans (the graph read back from the store), pair batches
+    (linking, not computing) and the solve re-run."""
     before = Table.read(copy / "results" / "sky.ecsv")
     write(copy, config_with(DEMO[:7], pair_batches=2))
-    assert set(plan(copy)) - AFTER_SOLVE == {"pair_batch_plans", "solve_sky", "apply_sky"}
+    assert set(plan(copy)) - AFTER_SOLVE == {"overlap_graph", "solve_sky", "apply_sky"}
     run(copy, PLANS)
+    assert "graph read from the product store" in (copy / "logs" / "overlap_graph.log").read_text()
     assert set(plan(copy)) - AFTER_SOLVE == PAIR_STAGE
     start = time.time_ns()
     run(copy)

@@ -200,21 +200,13 @@ IMAGE_BATCH_FILES = {
 
 
 def graph_params(wildcards):
-    """What every footprint is checked against (the images in input order, and their parameters)."""
+    """What every footprint is checked against (the images in input order, and their parameters), and what
+    every pair batch plan holds besides its pairs: the statistic and the batch count."""
     params = {
         "made_from": all_made_from(),
-        "code": rule_code("overlap_graph.py"),
-    }
-    return by_digest(params, {"images": len(IMAGES)})
-
-
-def plan_params(wildcards):
-    """What every pair batch plan holds besides its pairs: the statistic, the batch count, the members' records."""
-    params = {
         "stat": PAIR_STAT,
         "pair_batches": config["pair_batches"],
-        "made_from": all_made_from(),
-        "code": rule_code("pair_batch_plans.py"),
+        "code": rule_code("overlap_graph.py"),
     }
     return by_digest(params, {"images": len(IMAGES)})
 
@@ -233,8 +225,8 @@ def _plan(path, mtime):
 
 
 def plan_dir():
-    """The pair batch plans' directory (waits for the checkpoint)."""
-    return checkpoints.pair_batch_plans.get().output[0]
+    """The pair batch plans' directory (waits for the overlap graph's checkpoint)."""
+    return checkpoints.overlap_graph.get().output.plans
 
 
 def batch_plan(batch):

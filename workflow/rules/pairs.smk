@@ -1,17 +1,21 @@
-# The overlap graph, the pair batch plans (a checkpoint: which batches exist
-# is known only after it) and the per-pair overlap statistics, computed in
-# stable batches. The overlap graph reads footprints, not input files: a
-# changed file reaches it through its image batch (Snakemake would otherwise
-# hash every input file under 1 MB each time the graph finishes).
+# The overlap graph and the pair batch plans, made by one job (a checkpoint:
+# which batches exist is known only after it), and the per-pair overlap
+# statistics, computed in stable batches. The graph's job writes the plans
+# too: a job of its own was one more process start, about a second of
+# imports, on the critical path. The overlap graph reads footprints, not
+# input files: a changed file reaches it through its image batch (Snakemake
+# would otherwise hash every input file under 1 MB each time the graph
+# finishes).
 
 
-rule overlap_graph:
+checkpoint overlap_graph:
     input:
         image_batches=ALL_IMAGE_BATCHES,
         identity=request_path("overlap_graph"),
     output:
         pairs="results/overlaps/pairs.ecsv",
         groups="results/overlaps/groups.ecsv",
+        plans=directory("results/overlaps/batches"),
     log:
         "logs/overlap_graph.log",
     benchmark:
@@ -26,28 +30,6 @@ rule overlap_graph:
         cfg=graph_params,
     script:
         entry_script("overlap_graph.py")
-
-
-checkpoint pair_batch_plans:
-    input:
-        pairs="results/overlaps/pairs.ecsv",
-        identity=request_path("pair_batch_plans"),
-    output:
-        directory("results/overlaps/batches"),
-    log:
-        "logs/pair_batch_plans.log",
-    benchmark:
-        "benchmarks/pair_batch_plans.tsv"
-    conda:
-        ENV
-    threads: 1
-    resources:
-        mem_mb=CATALOG_MEM_MB,
-        runtime=CATALOG_RUNTIME,
-    params:
-        cfg=plan_params,
-    script:
-        entry_script("pair_batch_plans.py")
 
 
 rule pair_batch:

@@ -11,7 +11,7 @@ from skymatchflow.jobs import jobresources
 # overlap graph and the solve took 7.4 s and 7.7 s (100-110 MB) at 300 images,
 # against 23-32 s of job start inside each SLURM job plus a polling round;
 # both are linear in the images (13 s for the overlap search at 10,000 images,
-# bench_overlaps.py). Writing the pair batch plans reads one table. The demo's
+# bench_overlaps.py); the graph's job also writes the pair batch plans. The demo's
 # comparison is a 16-row table.
 
 
@@ -20,7 +20,6 @@ localrules:
     matched,
     demo_compare,
     overlap_graph,
-    pair_batch_plans,
     solve_sky,
 
 

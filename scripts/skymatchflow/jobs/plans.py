@@ -16,4 +16,4 @@ def read_plan(path):
     try:
         return json.loads(Path(path).read_text())
     except (OSError, ValueError) as err:
-        raise InputError(path, f"missing or damaged ({type(err).__name__}); run: snakemake --forcerun pair_batch_plans") from None
+        raise InputError(path, f"missing or damaged ({type(err).__name__}); run: snakemake --forcerun overlap_graph") from None

@@ -102,7 +102,7 @@ def start_of_run(jobs, image_batch_sizes, max_pair_batches=None, root=PROGRESS_D
     """
     image_batches = {w["ibatch"]: image_batch_sizes.get(w["ibatch"]) for rule, w in jobs if rule == "image_batch"}
     pair_batches = {w["batch"]: None for rule, w in jobs if rule == "pair_batch"}
-    plans = any(rule == "pair_batch_plans" for rule, _ in jobs)
+    plans = any(rule == "overlap_graph"  # the checkpoint that writes the pair batch plans for rule, _ in jobs)
     write_expected("images", image_batches, root)  # also clears an earlier run's counts
     write_expected("pairs", pair_batches, root)
     if not (image_batches or pair_batches or plans):

@@ -25,7 +25,7 @@ def test_a_plan_reads_back_and_a_damaged_one_is_refused_in_one_line(tmp_path):
     path.write_text(json.dumps(plan))
     assert read_plan(path) == plan and list(read_plan(path)["made_from"]["images"]) == ["b", "a"]
     path.write_text('{"batch": ')
-    with pytest.raises(InputError, match="b000.json.*damaged.*--forcerun pair_batch_plans"):
+    with pytest.raises(InputError, match="b000.json.*damaged.*--forcerun overlap_graph"):
         read_plan(path)
 
 

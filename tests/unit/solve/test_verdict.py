@@ -34,6 +34,14 @@ def test_chi2_limit_is_three_or_the_tail_of_few_cycles():
     assert chi2_limit(1) == pytest.approx(10.83, abs=0.01)  # chi-square, 1 dof, 99.9 %
 
 
+@pytest.mark.parametrize("n_cycles", [1, 2, 3, 7, 28, 150, 999])
+def test_chi2_limit_has_the_bits_of_scipy_stats_chi2(n_cycles):
+    """The limit is computed without importing scipy.stats (a second of the solve's start), bit for bit as with it."""
+    from scipy.stats import chi2
+
+    assert chi2_limit(n_cycles) == max(3.0, float(chi2.ppf(1.0 - 1e-3, n_cycles)) / n_cycles)
+
+
 def footprint(image):
     return {"image": image, "file": f"{image}.fits", "sci": "SCI", "group": image,
             "background": {"level": None, "subtracted": None}}

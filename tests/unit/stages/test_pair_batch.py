@@ -173,5 +173,5 @@ def test_batch_plans_hold_each_batch_pairs_and_only_its_members(tmp_path):
     write_batch_plans(pairs, made_from, {"skystat": "mode"}, 3, tmp_path / "plans")  # same inputs, same bytes
     assert {p.name: p.read_bytes() for p in (tmp_path / "plans").iterdir()} == first
     (tmp_path / "plans" / "b000.json").write_text("{")
-    with pytest.raises(InputError, match="forcerun pair_batch_plans"):
+    with pytest.raises(InputError, match="forcerun overlap_graph"):
         read_plan(tmp_path / "plans" / "b000.json")
