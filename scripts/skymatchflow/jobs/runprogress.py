@@ -7,7 +7,7 @@ and appends the stage's total from every batch's file: "all 4 batches:
 before they start (``expected.json``) by the Snakefile's ``onstart``: the
 image batches, and the pair batches when their plans are kept from an
 earlier run. A batch not yet started counts with the mean size of those
-that have. After the pair batch plan (a checkpoint) no one knows which pair
+that have. After the pair batch plans (written by the overlap graph, a checkpoint) no one knows which pair
 batches will run (a batch whose plan kept its bytes does not), so the pair
 stage counts the batches that have started. Files are best
 effort: a read-only or missing directory only drops the overall part.
@@ -102,7 +102,7 @@ def start_of_run(jobs, image_batch_sizes, max_pair_batches=None, root=PROGRESS_D
     """
     image_batches = {w["ibatch"]: image_batch_sizes.get(w["ibatch"]) for rule, w in jobs if rule == "image_batch"}
     pair_batches = {w["batch"]: None for rule, w in jobs if rule == "pair_batch"}
-    plans = any(rule == "overlap_graph"  # the checkpoint that writes the pair batch plans for rule, _ in jobs)
+    plans = any(rule == "overlap_graph" for rule, _ in jobs)  # the checkpoint that writes the pair batch plans
     write_expected("images", image_batches, root)  # also clears an earlier run's counts
     write_expected("pairs", pair_batches, root)
     if not (image_batches or pair_batches or plans):
