@@ -222,6 +222,22 @@ def test_a_deleted_input_found_by_a_glob_gives_the_clean_table_without_it(copy, 
     assert tables(copy) == tables(workdir)
 
 
+def test_a_deleted_input_listed_by_path_stops_the_next_run_before_any_job_naming_it(copy):
+    listed = sorted(f"data/{path.name}" for path in (copy / "data").glob("*.fits"))
+    write_config(copy, config_with(images=listed))
+    run_ok(copy)
+    before = tables(copy)
+    (copy / listed[2]).unlink()
+    started = time.time_ns()
+    code, output = run(copy)
+    assert code != 0
+    errors = [line for line in output.splitlines() if line.startswith("Error")]
+    assert errors == [f"Error: {listed[2]}: file not found (a listed input); put it back or take it off the list"], output
+    assert "Traceback" not in output
+    assert not [log for log in (copy / "logs").rglob("*.log") if log.stat().st_mtime_ns >= started]
+    assert tables(copy) == before  # nothing was run: the next run, with the list fixed, decides
+
+
 def damage_a_batch_product(workdir):
     path = sorted((workdir / "results" / "images").glob("*/*.footprint.json"))[0]
     text = path.read_text()

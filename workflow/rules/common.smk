@@ -28,7 +28,7 @@ from skymatchflow.jobs.paramfiles import by_digest
 from skymatchflow.stats.exclusions import exclusion_params
 from skymatchflow.demo.names import demo_file_names
 from skymatchflow.stages.image_batch import batch_of_image, image_batch_spec
-from skymatchflow.io.inputchecks import stop_on_bad_input
+from skymatchflow.io.inputchecks import check_listed_files_exist, stop_on_bad_input
 from skymatchflow.io.inputs import discover_images
 from skymatchflow.io.headerchecks import check_headers
 from skymatchflow.io.layoutcache import LayoutCache
@@ -83,6 +83,7 @@ def rule_code(script):
 DEMO_DIR = "resources/demo"
 DEMO_FILES = [f"{DEMO_DIR}/{name}" for name in demo_file_names()]
 MADE_BY_WORKFLOW = set(DEMO_FILES)
+stop_on_bad_input(check_listed_files_exist, IMAGES, MADE_BY_WORKFLOW)
 USES_DEMO = sorted(spec.path for spec in IMAGES.values()) == sorted(DEMO_FILES)
 
 
