@@ -301,6 +301,24 @@ def test_the_audit_finds_results_made_by_other_code(copy, checkout):
                      re.MULTILINE)
 
 
+def test_matched_copies_record_their_identity_and_the_audit_finds_stale_ones(copy):
+    from skymatchflow.stages.apply_sky import recorded_identity
+
+    run_ok(copy, "matched")
+    copies = sorted((copy / "results" / "matched").glob("*.fits"))
+    assert len(copies) == 4 and len({recorded_identity(path)["key"] for path in copies}) == 4
+    assert re.search(r"^audit: OK \(\d+ products, 4 inputs\)$", run_ok(copy, "audit"), re.MULTILINE)
+    write_config(copy, config_with(match_down=False))
+    run_ok(copy)  # a new sky table; the copies stay as they were
+    code, output = run(copy, "audit")
+    assert code != 0
+    for path in copies:
+        assert re.search(rf"^results/matched/{re.escape(path.name)}: made from another sky table", output,
+                         re.MULTILINE), output[-3000:]
+    run_ok(copy, "matched")
+    assert re.search(r"^audit: OK ", run_ok(copy, "audit"), re.MULTILINE)
+
+
 def disk_bytes(folder):
     """Bytes of the files under ``folder``, each inode counted once (hard links share their bytes)."""
     seen, total = set(), 0
