@@ -124,3 +124,17 @@ def test_a_copy_records_its_made_from_key_and_code(image, tmp_path):
     plain = tmp_path / "plain.fits"
     write_matched_copy(path, plain, sky_rows(), "match", True)
     assert recorded_identity(plain) is None
+
+
+def test_a_cal_file_copy_records_its_made_from_key_in_its_asdf_history(tmp_path):
+    from helpers.jwst_data import write_mosaic
+
+    from skymatchflow.stages.apply_sky import matched_identity, recorded_identity
+
+    (tmp_path / "in").mkdir()
+    source = sorted(write_mosaic(tmp_path / "in", observations=("001",), detectors=("NRCA1",)))[0]
+    identity = matched_identity("k" * 64, "s" * 64, "match", True)
+    out = tmp_path / "out" / source.name
+    write_matched_copy(source, out, sky_rows(file=str(source)), "match", True, identity)
+    assert "SKYMFKEY" not in fits.getheader(out)  # written through the data model: the tree records it
+    assert recorded_identity(out) == identity
