@@ -6,7 +6,7 @@ from skymatchflow.geometry.footprint import polygon_from_dict
 from skymatchflow.io.stagefiles import software_versions, write_ecsv
 from skymatchflow.jobs.rulerunner import run_rule
 from skymatchflow.stages.overlap_graph import groups_table, pairs_table, rows_digest, stored_graph
-from skymatchflow.stages.solve_inputs import read_checked_images
+from skymatchflow.products.checked import read_checked_images
 
 
 def main(smk):

@@ -153,7 +153,7 @@ def all_made_from():
 
 
 def made_from_params(images):
-    """The image specs and parameters that product keys are computed from (stages/image_batch.product_keys)."""
+    """The image specs and parameters that product keys are computed from (products/images.product_keys)."""
     return {
         "images": {i: IMAGES[i].as_params() for i in images},
         "stepsize": config["stepsize"],

@@ -5,7 +5,7 @@ import pytest
 from astropy.io import fits
 
 from skymatchflow.io.maskfile import write_mask
-from skymatchflow.io.store import fits_is_sound, ones_complement_sum
+from skymatchflow.products.store import fits_is_sound, ones_complement_sum
 
 
 def astropy_says_sound(path, key):
@@ -48,7 +48,7 @@ def test_ones_complement_sum_folds_carries():
 def test_prune_store_removes_what_no_output_links_and_temporary_leftovers(tmp_path):
     import os
 
-    from skymatchflow.io.store import prune_store
+    from skymatchflow.products.store import prune_store
 
     store = tmp_path / "store"
     linked = store / "images" / "a" / "k1.sky.json"
@@ -64,7 +64,7 @@ def test_prune_store_removes_what_no_output_links_and_temporary_leftovers(tmp_pa
 
 
 def test_prune_store_deletes_nothing_where_files_cannot_be_linked(tmp_path):
-    from skymatchflow.io.store import prune_store
+    from skymatchflow.products.store import prune_store
 
     copy = tmp_path / "store" / "images" / "a" / "k1.sky.json"
     copy.parent.mkdir(parents=True)
