@@ -71,3 +71,20 @@ def test_prune_store_deletes_nothing_where_files_cannot_be_linked(tmp_path):
     copy.write_text("{}")
     assert prune_store(tmp_path / "store") == 0
     assert copy.exists()
+
+
+def test_a_batch_prunes_its_folder_by_the_same_rule_keeping_what_it_links_and_temporary_files(tmp_path):
+    import os
+
+    from skymatchflow.products.store import link_into, prune_unlinked
+
+    folder = tmp_path / "store" / "images" / "a"
+    folder.mkdir(parents=True)
+    kept, linked, orphan, busy = (folder / name for name in ("k1.json", "k2.json", "k3.json", ".k4.json.x.tmp"))
+    for path in (kept, linked, orphan, busy):
+        path.write_text("{}")
+    link_into(linked, tmp_path / "out" / "a.json")  # an output links it
+    assert os.path.samefile(linked, tmp_path / "out" / "a.json")
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]  # no temporary name left
+    prune_unlinked(folder, [kept])
+    assert kept.exists() and linked.exists() and busy.exists() and not orphan.exists()
