@@ -2,7 +2,7 @@
 
 from skymatchflow.diagnostics.stage import make_diagnostics
 from skymatchflow.jobs.rulerunner import run_rule
-from skymatchflow.stages.image_batch import image_batch_dirs, product_path, read_skipped
+from skymatchflow.products.images import image_batch_dirs, product_path, read_skipped
 
 
 def main(smk):

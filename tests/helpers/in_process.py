@@ -13,7 +13,8 @@ from skymatchflow.io.inputs import discover_images
 from skymatchflow.io.skylist import read_skylist
 from skymatchflow.io.stagefiles import read_json
 from skymatchflow.jobs.config import match_options, pair_options, stat_kwargs
-from skymatchflow.stages.image_batch import image_batch_spec, product_path, run_image_batch
+from skymatchflow.products.images import product_path
+from skymatchflow.stages.image_batch import image_batch_spec, run_image_batch
 from skymatchflow.stages.overlap_graph import build_graph
 from skymatchflow.stages.solve_sky import pair_table, solve_tables, user_sky_table
 from skymatchflow.stats.pairstats import load_pair_image, pair_record

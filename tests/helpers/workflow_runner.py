@@ -35,7 +35,7 @@ def run_snakemake(workdir, *args, timeout=900):
 
 def image_product(workdir, image, product):
     """The path of one image's product ("footprint", "mask" or "sky") in its batch directory."""
-    from skymatchflow.stages.image_batch import SUFFIXES
+    from skymatchflow.products.images import SUFFIXES
 
     found = list((workdir / "results" / "images").glob(f"*/{image}{SUFFIXES[product]}"))
     assert len(found) == 1, f"{image} {product}: {found}"

@@ -222,6 +222,22 @@ def test_a_deleted_input_found_by_a_glob_gives_the_clean_table_without_it(copy, 
     assert tables(copy) == tables(workdir)
 
 
+def test_a_deleted_input_listed_by_path_stops_the_next_run_before_any_job_naming_it(copy):
+    listed = sorted(f"data/{path.name}" for path in (copy / "data").glob("*.fits"))
+    write_config(copy, config_with(images=listed))
+    run_ok(copy)
+    before = tables(copy)
+    (copy / listed[2]).unlink()
+    started = time.time_ns()
+    code, output = run(copy)
+    assert code != 0
+    errors = [line for line in output.splitlines() if line.startswith("Error")]
+    assert errors == [f"Error: {listed[2]}: file not found (a listed input); put it back or take it off the list"], output
+    assert "Traceback" not in output
+    assert not [log for log in (copy / "logs").rglob("*.log") if log.stat().st_mtime_ns >= started]
+    assert tables(copy) == before  # nothing was run: the next run, with the list fixed, decides
+
+
 def damage_a_batch_product(workdir):
     path = sorted((workdir / "results" / "images").glob("*/*.footprint.json"))[0]
     text = path.read_text()
@@ -283,6 +299,24 @@ def test_the_audit_finds_results_made_by_other_code(copy, checkout):
     assert re.search(r"^results/sky\.ecsv: made by other code than this checkout's", output, re.MULTILINE), output
     assert re.search(r"^results/images/\S+: damaged or made from other inputs, parameters or code", output,
                      re.MULTILINE)
+
+
+def test_matched_copies_record_their_identity_and_the_audit_finds_stale_ones(copy):
+    from skymatchflow.stages.apply_sky import recorded_identity
+
+    run_ok(copy, "matched")
+    copies = sorted((copy / "results" / "matched").glob("*.fits"))
+    assert len(copies) == 4 and len({recorded_identity(path)["key"] for path in copies}) == 4
+    assert re.search(r"^audit: OK \(\d+ products, 4 inputs\)$", run_ok(copy, "audit"), re.MULTILINE)
+    write_config(copy, config_with(match_down=False))
+    run_ok(copy)  # a new sky table; the copies stay as they were
+    code, output = run(copy, "audit")
+    assert code != 0
+    for path in copies:
+        assert re.search(rf"^results/matched/{re.escape(path.name)}: made from another sky table", output,
+                         re.MULTILINE), output[-3000:]
+    run_ok(copy, "matched")
+    assert re.search(r"^audit: OK ", run_ok(copy, "audit"), re.MULTILINE)
 
 
 def disk_bytes(folder):

@@ -29,7 +29,7 @@ from skymatchflow.stats.exclusions import exclusion_params
 from skymatchflow.demo.names import demo_file_names
 from skymatchflow.stages.image_batch import batch_of_image, image_batch_spec
 from skymatchflow.stages.preview import preview_size
-from skymatchflow.io.inputchecks import stop_on_bad_input
+from skymatchflow.io.inputchecks import check_listed_files_exist, stop_on_bad_input
 from skymatchflow.io.inputs import discover_images
 from skymatchflow.io.startskips import describe_refused, refused_images
 from skymatchflow.io.headerchecks import check_headers
@@ -71,6 +71,8 @@ REFUSED = (
 )
 if REFUSED and CHECKING:
     logger.warning(describe_refused(REFUSED))
+if CHECKING and _REFUSED_PATHS is None:  # with skip, a missing file is SKIPPED above
+    stop_on_bad_input(check_listed_files_exist, IMAGES, MADE_BY_WORKFLOW)
 if CHECKING:
     stop_on_bad_input(check_anchor_names, config["anchor"], IMAGES, config["groups"])
 WCS_POLICY = wcs_policy(config["wcs"])[0]
@@ -182,7 +184,7 @@ def all_made_from():
 
 
 def made_from_params(images):
-    """The image specs and parameters that product keys are computed from (stages/image_batch.product_keys)."""
+    """The image specs and parameters that product keys are computed from (products/images.product_keys)."""
     return {
         "images": {i: IMAGES[i].as_params() for i in images},
         "stepsize": config["stepsize"],

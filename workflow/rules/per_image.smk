@@ -2,7 +2,7 @@
 # and the whole-image sky, made in a few stable batches of images. A batch
 # directory links its products from the product store: a re-run computes only
 # the products whose key (parameters, input checksums) is new (see
-# scripts/skymatchflow/stages/image_batch.py and io/store.py).
+# scripts/skymatchflow/products/ and stages/image_batch.py).
 
 
 rule image_batch:

@@ -48,6 +48,21 @@ def check_paths(specs):
             raise InputError(spec.path, f"is the same file as {other} (a link); list it once")
 
 
+def check_listed_files_exist(images, made_by_workflow=()):
+    """Refuse, before any job, a listed input file that is not there and that no rule makes.
+
+    Snakemake drops a job whose input is missing when its output exists, so a
+    deleted input would otherwise leave its old products in the table, and the
+    run would say "Nothing to be done". ``images``: {image id: ImageSpec};
+    ``made_by_workflow``: the paths a rule makes (the demo's images).
+    """
+    made = {os.path.normpath(path) for path in made_by_workflow}
+    for spec in images.values():
+        for path in filter(None, (spec.path, spec.dq_file)):
+            if os.path.normpath(path) not in made and not os.path.exists(path):
+                raise InputError(path, "file not found (a listed input); put it back or take it off the list")
+
+
 def check_extension_spec(value):
     """Why ``value`` (a sheet's sci or dq) names no extension, or None if it can.
 

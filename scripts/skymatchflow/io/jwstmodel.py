@@ -28,8 +28,34 @@ def is_jwst_model_file(hdul, n_images):
     return n_images == 1 and ASDF_EXTENSION in hdul and importlib.util.find_spec("stdatamodels") is not None
 
 
-def write_matched_model(source, destination, row, skymethod, subtract, changes):
+#: how the history entry recording a matched copy's made-from key starts (then the key, "code", the digest)
+IDENTITY_ENTRY = "skymatchflow made_from_key"
+
+
+def recorded_model_identity(hdul):
+    """The {"key", "code"} a matched cal file's ASDF history records, or None."""
+    if ASDF_EXTENSION not in hdul:
+        return None
+    import io
+
+    import asdf
+
+    try:
+        tree = asdf.util.load_yaml(io.BytesIO(hdul[ASDF_EXTENSION].data.tobytes()))
+        entries = tree.get("history", {}).get("entries", [])
+    except Exception:  # an unreadable tree records nothing
+        return None
+    for entry in reversed(entries):
+        words = str(entry.get("description", "")).split() if isinstance(entry, dict) else []
+        if " ".join(words[:2]) == IDENTITY_ENTRY and len(words) == 5 and words[3] == "code":
+            return {"key": words[2], "code": words[4]}
+    return None
+
+
+def write_matched_model(source, destination, row, skymethod, subtract, changes, history=()):
     """Write ``destination`` from the cal file ``source`` with one sky-table row applied.
+
+    ``history``: further history entries (the copy's made-from key).
 
     Saved into a hidden directory beside the destination under its final
     name (the model records its file name), then renamed into place.
@@ -67,6 +93,8 @@ def write_matched_model(source, destination, row, skymethod, subtract, changes):
                 f"skymatchflow {__version__}: skymatch {model.meta.cal_step.skymatch}",
                 software={"name": "skymatchflow", "version": __version__},
             )
+            for entry in history:
+                model.add_history_entry(entry, software={"name": "skymatchflow", "version": __version__})
             tmp = Path(workdir) / destination.name
             model.save(str(tmp))
         os.replace(tmp, destination)

@@ -55,7 +55,7 @@ def held_fits_is_sound(path, key):
     The check reads the file's bytes by name; the handle must be of that same
     file (identity unchanged around the check), else the file is not sound.
     """
-    from skymatchflow.io.store import fits_is_sound
+    from skymatchflow.products.store import fits_is_sound
 
     try:
         identity = _identity(path)

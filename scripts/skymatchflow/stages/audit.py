@@ -5,7 +5,7 @@ tracks; the audit trusts nothing. It hashes every input again, recomputes
 every product key from the current inputs, parameters and code, checks every
 product's seal in the batch directories and in the store, every pair record,
 and what the sky and pair tables say they were made from (inputs, config,
-code). It reports every problem, one line each, rather than stopping at the
+code), and every matched copy's recorded made-from key. It reports every problem, one line each, rather than stopping at the
 first, and changes nothing.
 """
 
@@ -14,11 +14,11 @@ from pathlib import Path
 from skymatchflow.io.codeid import package_digest
 from skymatchflow.io.errors import InputError
 from skymatchflow.io.stagefiles import sha256_file
-from skymatchflow.io.store import STORE_DIR, fits_is_sound, read_sealed
+from skymatchflow.products.store import STORE_DIR, fits_is_sound, read_sealed
 from skymatchflow.jobs.batches import batch_pairs
-from skymatchflow.stages.image_batch import INPUT_STATES, PRODUCTS, product_is_sound, product_path, read_input_states
+from skymatchflow.products.images import INPUT_STATES, PRODUCTS, product_is_sound, product_path, read_input_states
 from skymatchflow.stages.overlap_graph import read_pairs
-from skymatchflow.stages.pair_batch import MemberKeys, pair_key
+from skymatchflow.products.members import MemberKeys, pair_key
 
 REPAIR = "run: snakemake"
 TABLES = ("sky.ecsv", "pair_differences.ecsv")
@@ -141,6 +141,41 @@ def _audit_tables(audit, cfg, results, current):
                 audit.problem(path, f"made from other bytes of {spec['file']}; {REPAIR}")
 
 
+def _audit_matched(audit, cfg, results, current):
+    """Every matched copy under ``results``/matched against the sky table, the input bytes and the code it records."""
+    from astropy.table import Table
+
+    from skymatchflow.stages.apply_sky import matched_identity, recorded_identity
+
+    copies = sorted(path for path in Path(results, "matched").glob("*") if path.is_file())
+    if not copies:
+        return
+    sources = {Path(spec["file"]).name: spec["file"] for spec in cfg["made_from"]["images"].values()}
+    try:
+        sky_key = Table.read(Path(results, "sky.ecsv"), format="ascii.ecsv").meta.get("made_from_key")
+    except (OSError, ValueError):
+        sky_key = None  # reported with the tables
+    for path in copies:
+        source = sources.get(path.name)
+        if source is None:
+            audit.problem(path, "a copy of no current input; delete it")
+            continue
+        audit.products += 1
+        recorded = recorded_identity(path)
+        if recorded is None:
+            audit.problem(path, "records no made-from key (damaged, or made by an older version); run: snakemake matched")
+            continue
+        if recorded["code"] != package_digest():
+            audit.problem(path, "made by other code than this checkout's; run: snakemake matched")
+            continue
+        try:
+            current[source] = current.get(source) or sha256_file(source)
+        except OSError:
+            continue  # reported with the images
+        if recorded["key"] != matched_identity(sky_key, current[source], cfg["skymethod"], cfg["subtract"])["key"]:
+            audit.problem(path, "made from another sky table, other input bytes or another method; run: snakemake matched")
+
+
 def audit_results(cfg, results="results", store=STORE_DIR):
     """An Audit of everything under ``results`` against the current inputs, config (``cfg``: the solve's params) and code."""
     audit = Audit()
@@ -149,4 +184,5 @@ def audit_results(cfg, results="results", store=STORE_DIR):
         _audit_pairs(audit, cfg, results, member_keys)
     _audit_store(audit, store)
     _audit_tables(audit, cfg, results, current)
+    _audit_matched(audit, cfg, results, current)
     return audit

@@ -4,7 +4,7 @@ Every Python job pays about a second of imports (astropy.wcs alone), so the
 per-image stage runs as a few batch jobs rather than three jobs per image.
 A batch is a batch of the image id, so adding an image changes one
 batch only. The batch directory is an ordinary output, remade whole by each
-job; its products are hard links into the product store (store.py), so a
+job; its products are hard links into the product store (products/), so a
 product whose key (parameters, input checksums, code version) is unchanged
 is linked, not computed. A new stepsize thus computes footprints only, a new
 dqbits masks and skies, a new statistic skies only, and a replaced file only
@@ -16,7 +16,6 @@ input changed after its products were made.
 """
 
 import contextlib
-import json
 import logging
 import os
 from pathlib import Path
@@ -26,35 +25,25 @@ from skymatchflow.io.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.io.pinnedfiles import pinned
 from skymatchflow.io.stagefiles import atomic_directory, software_versions
-from skymatchflow.io.store import (
-    STORE_DIR,
-    fits_is_sound,
-    link_into,
-    product_key,
-    prune_unlinked,
-    read_sealed,
-    stored_path,
-    write_sealed,
-)
+from skymatchflow.products.store import STORE_DIR, link_into, prune_unlinked, stored_path, write_sealed
 from skymatchflow.jobs.batches import batch_name
 from skymatchflow.jobs.config import stat_kwargs
 from skymatchflow.jobs.progress import tracked
-from skymatchflow.geometry.skyframe import FRAME_RULE
-from skymatchflow.stages.preview import PREVIEW_SIZE, PREVIEW_WCS, write_image_preview
-
-PRODUCTS = ("footprint", "mask", "sky", "preview")
-SUFFIXES = {"footprint": ".footprint.json", "mask": ".mask.fits", "sky": ".sky.json", "preview": ".preview.fits"}
-INPUT_STATES = "inputs.json"
+from skymatchflow.products.images import (
+    INPUT_STATES,
+    PRODUCTS,
+    SUFFIXES,
+    keys_of,
+    made_from_states,
+    product_is_sound,
+    product_path,
+)
+from skymatchflow.stages.preview import PREVIEW_SIZE, write_image_preview
 
 
 def batch_of_image(image_id, n_batches):
     """The batch of an image: a batch of its id (stable under additions)."""
     return batch_name(image_id, n_batches, "i")
-
-
-def product_path(batch_dir, image_id, product):
-    """Where one product of one image lives inside its batch directory."""
-    return Path(batch_dir) / f"{image_id}{SUFFIXES[product]}"
 
 
 def image_batch_spec(images, config, refused=None, preview_size=PREVIEW_SIZE):
@@ -91,50 +80,6 @@ def _exclusions(config):
     return {"exclude": params} if params else {}
 
 
-def made_from(spec_params, cfg, checksums):
-    """{product: {"params", "inputs"}}: what each product of one image is made from.
-
-    ``checksums`` maps "image" (and "dq" for a separate DQ file) to
-    {"path", "sha256"}; ``cfg`` holds stepsize, groups, dqbits and the
-    statistic's parameters (flat or under "stat").
-    """
-    image_only = {"image": checksums["image"]}
-    stat = stat_kwargs(cfg.get("stat", cfg))
-    excl = {"exclude": cfg["exclude"]} if cfg.get("exclude") else {}
-    return as_json(
-        {
-            "footprint": {
-                "params": dict(spec_params, stepsize=cfg["stepsize"], groups=cfg["groups"], wcs=cfg.get("wcs", "fits"),
-                               frame=FRAME_RULE),
-                "inputs": image_only,
-            },
-            "mask": {"params": dict(spec_params, dqbits=cfg["dqbits"], **excl), "inputs": checksums},
-            "sky": {"params": dict(spec_params, dqbits=cfg["dqbits"], **stat, **excl), "inputs": checksums},
-            "preview": {
-                "params": dict(spec_params, dqbits=cfg["dqbits"], size=cfg.get("preview_size", PREVIEW_SIZE),
-                               wcs=PREVIEW_WCS, **excl),
-                "inputs": checksums,
-            },
-        }
-    )
-
-
-def made_from_states(spec_params, cfg, states):
-    """made_from, with the checksums taken from the files' states (see pinnedfiles.pinned)."""
-    checksums = {role: {"path": s["path"], "sha256": s["sha256"]} for role, s in states.items()}
-    return made_from(spec_params, cfg, checksums)
-
-
-def keys_of(made):
-    """{product: key} for what each product is made from (made_from's answer)."""
-    return {product: product_key(product, record) for product, record in made.items()}
-
-
-def product_keys(spec_params, cfg, states):
-    """{product: key} of one image's products, from its files' states (see pinnedfiles.pinned)."""
-    return keys_of(made_from_states(spec_params, cfg, states))
-
-
 def input_files(spec):
     """{"image": path, "dq": path}: the files an image is read from (no "dq" without a separate DQ file)."""
     return {"image": spec.path, "dq": spec.dq_file}
@@ -160,52 +105,6 @@ def _products_of_one_image(image, params, spec, products, store):
                 os.unlink(stored[product])
         raise
     return states, stored, todo
-
-
-def read_input_states(batch_dir):
-    """{image id: {role: state}} recorded by an image batch, or None when missing or damaged."""
-    record = read_sealed(Path(batch_dir) / INPUT_STATES)
-    return None if record is None else record["images"]
-
-
-def read_skipped(batch_dirs):
-    """{image: reason} of the bad images the batches skipped (``on_bad_input: skip``), in batch order."""
-    skipped = {}
-    for batch_dir in batch_dirs:
-        record = read_sealed(Path(batch_dir) / INPUT_STATES)
-        skipped.update({} if record is None else record.get("skipped", {}))
-    return skipped
-
-
-def repair_hint(batch_dir):
-    """The command that remakes a batch directory's files."""
-    return f"run: snakemake --forcerun {batch_dir}"
-
-
-def image_batch_dirs(batch_dirs, images):
-    """{image: its batch directory} for ``images`` (input order), from the directories' own records.
-
-    A stage is given the image batch directories as declared inputs; which
-    image is in which directory is what each directory's inputs.json says.
-    """
-    holder = {}
-    for batch_dir in batch_dirs:
-        states = read_input_states(batch_dir)
-        if states is None:
-            raise InputError(f"{batch_dir}/{INPUT_STATES}", f"missing or damaged; {repair_hint(batch_dir)}")
-        holder.update({image: str(batch_dir) for image in states})
-        holder.update({image: str(batch_dir) for image in read_skipped([batch_dir])})
-    missing = [image for image in images if image not in holder]
-    if missing:
-        raise InputError(f"image {missing[0]}", "is in no image batch; run: snakemake --forcerun image_batch")
-    return {image: holder[image] for image in images}
-
-
-def product_is_sound(path, product, key):
-    """True when a product file exists, is intact and was made under ``key``."""
-    if Path(path).suffix == ".fits":
-        return fits_is_sound(path, key)
-    return read_sealed(path, key) is not None
 
 
 def _make_products(spec, todo, made, keys, paths):
@@ -293,8 +192,3 @@ def run_image_batch(spec, outdir, store=STORE_DIR):
 def describe_counts(counts):
     """'footprint 2 made / 5 kept, ...' for the job log."""
     return ", ".join(f"{product} {made} made / {kept} kept" for product, (made, kept) in counts.items())
-
-
-def as_json(value):
-    """A value as a JSON stage file stores it (tuples become lists), to compare with what was recorded."""
-    return json.loads(json.dumps(value))

@@ -22,7 +22,7 @@ from skymatchflow.geometry.overlaps import group_pairs, overlapping_image_pairs
 from skymatchflow.geometry.skycells import centre_and_size
 from skymatchflow.io.errors import InputError
 from skymatchflow.io.inputchecks import MAX_NAME, UNSAFE_NAME_CHARS, short_name
-from skymatchflow.io.store import STORE_DIR, product_key, read_sealed, write_sealed
+from skymatchflow.products.store import STORE_DIR, product_key, read_sealed, write_sealed
 from skymatchflow.jobs.batches import PAIR_FIELDS, PAIR_POSITION
 from skymatchflow.stages.image_products import group_order
 

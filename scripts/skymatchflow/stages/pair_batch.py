@@ -3,7 +3,7 @@
 A pair's key is made from its definition, the statistic's parameters and
 its members' footprint and mask keys, which follow from the image specs,
 the per-image parameters and the input checksums an image batch recorded
-(imagebatch.product_keys). A pair found sound under its key in the store is
+(products/members.py). A pair found sound under its key in the store is
 linked into the batch directory; any other is computed, after checking
 that the products it reads are intact and were made under the keys
 expected, and that the image files did not change since.
@@ -13,97 +13,20 @@ import json
 import logging
 from pathlib import Path
 
-from skymatchflow.io.errors import InputError
 from skymatchflow.io.openfiles import held_files_closed, held_fits_is_sound
-from skymatchflow.io.stagefiles import atomic_directory, read_json, software_versions, unchanged_since
-from skymatchflow.io.store import (
-    STORE_DIR,
-    link_into,
-    product_key,
-    prune_unlinked,
-    read_sealed,
-    stored_path,
-    write_sealed,
-)
-from skymatchflow.jobs.batches import PAIR_FIELDS, batch_pairs
+from skymatchflow.io.stagefiles import atomic_directory, read_json, software_versions
+from skymatchflow.products.store import STORE_DIR, link_into, prune_unlinked, read_sealed, stored_path, write_sealed
+from skymatchflow.jobs.batches import batch_pairs
 from skymatchflow.jobs.progress import tracked
-from skymatchflow.stages.image_batch import (
-    image_batch_dirs,
-    product_is_sound,
-    product_keys,
-    product_path,
-    read_input_states,
-    repair_hint,
+from skymatchflow.products.images import image_batch_dirs, product_path
+from skymatchflow.products.members import (
+    MemberKeys,
+    check_unchanged,
+    checked_product,
+    members_made_from,
+    pair_key,
+    unsound_product,
 )
-
-
-class MemberKeys:
-    """Expected product keys and input states of member images, read once per image batch."""
-
-    def __init__(self, made_from, images):
-        self.made_from = made_from
-        self.images = images
-        self._states = {}
-        self._keys = {}
-
-    def states(self, image):
-        batch_dir = self.images[image]["batch_dir"]
-        if batch_dir not in self._states:
-            self._states[batch_dir] = read_input_states(batch_dir)
-        states = self._states[batch_dir]
-        if states is None or image not in states:
-            raise InputError(f"{batch_dir}/inputs.json", f"missing or damaged; {repair_hint(batch_dir)}")
-        return states[image]
-
-    def keys(self, image):
-        """{"footprint": key, "mask": key, "sky": key} expected for ``image``."""
-        if image not in self._keys:
-            spec_params = self.made_from["images"][image]
-            self._keys[image] = product_keys(spec_params, self.made_from, self.states(image))
-        return self._keys[image]
-
-
-def unsound_product(path, batch_dir):
-    """The one-line error for a stage file that is missing, damaged or made from other inputs."""
-    reason = "missing" if not Path(path).exists() else "damaged or made from other inputs"
-    return InputError(path, f"{reason}; {repair_hint(batch_dir)}")
-
-
-def checked_product(path, product, key, batch_dir):
-    """``path`` if the product there is intact and made under ``key``; else a one-line error."""
-    if not product_is_sound(path, product, key):
-        raise unsound_product(path, batch_dir)
-    return path
-
-
-def check_unchanged(image, state):
-    """A one-line error when an input file no longer holds the bytes its products were made from."""
-    if not unchanged_since(state["path"], state):
-        raise InputError(
-            state["path"],
-            f"changed after the products of image {image} were made (replaced during the run?); "
-            "run snakemake again",
-        )
-
-
-def members_made_from(pair, member_keys):
-    """{member: {"footprint": key, "mask": key}}: what a pair's pixels and geometry come from."""
-    members = sorted(pair["members_a"] + pair["members_b"])
-    return {m: {p: member_keys.keys(m)[p] for p in ("footprint", "mask")} for m in members}
-
-
-#: what a pair record holds; raised when a record gains a field (2: each side's noise, the
-#: difference's noise floor), so that records stored before are made again, not read without it
-PAIR_RECORD_LAYOUT = 2
-
-
-def pair_key(pair, stat_params, member_keys):
-    """The store key of one pair record."""
-    definition = {name: pair[name] for name in PAIR_FIELDS}  # not its position: that only picks the batch
-    return product_key(
-        "pair", {"pair": definition, "stat": stat_params, "members": members_made_from(pair, member_keys),
-                 "layout": PAIR_RECORD_LAYOUT}
-    )
 
 
 def write_batch_plans(pairs, made_from, stat_params, n_batches, outdir):

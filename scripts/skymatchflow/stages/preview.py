@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from skymatchflow.io.stagefiles import atomic_path
-from skymatchflow.io.store import seal_fits
+from skymatchflow.products.store import seal_fits
 
 # astropy is imported inside the functions: the workflow imports this module at start-up.
 PREVIEW_SIZE = 48  # pixels along the longer side at most: 9 KB of float32

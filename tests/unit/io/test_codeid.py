@@ -19,7 +19,7 @@ def test_a_stage_depends_on_what_it_imports_and_not_on_later_stages():
 
 def test_a_rule_depends_on_its_script_the_modules_it_imports_and_the_workflow_files():
     solve = names(codeid.source_closure(codeid.SCRIPTS_DIR / "solve_sky.py"))
-    assert {"solve_sky.py", "skymatchflow/solve/skymatch.py", "skymatchflow/stages/solve_inputs.py"} <= solve
+    assert {"solve_sky.py", "skymatchflow/solve/skymatch.py", "skymatchflow/products/checked.py"} <= solve
 
 
 def test_the_digest_follows_the_bytes_not_the_place(tmp_path):

@@ -143,3 +143,16 @@ def test_sheet_columns_are_the_schema_properties():
     schema = yaml.safe_load(SHEET_SCHEMA.read_text())
     assert tuple(schema["properties"]) == SHEET_COLUMNS and schema["required"] == ["path"]
     assert schema["$schema"].endswith("draft/2020-12/schema")
+
+
+def test_a_listed_file_that_is_missing_is_refused_unless_a_rule_makes_it(tmp_path):
+    from skymatchflow.io.inputchecks import check_listed_files_exist
+
+    here = tmp_path / "here_cal.fits"
+    write_image(here, dq=np.zeros((64, 80), np.uint32))
+    gone, made = tmp_path / "gone_cal.fits", tmp_path / "made_cal.fits"
+    images = discover_images({"images": [str(here), str(made)]})
+    check_listed_files_exist(images, [str(made)])  # a rule makes it: no error
+    images = discover_images({"images": [str(here), str(gone)]})
+    with pytest.raises(InputError, match=rf"^{gone}: file not found \(a listed input\)"):
+        check_listed_files_exist(images, [str(made)])

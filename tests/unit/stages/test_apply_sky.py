@@ -105,3 +105,36 @@ def test_checksums_of_the_input_are_recomputed_in_the_copy(image, tmp_path):
         with fits.open(out, checksum=True) as hdul:
             assert "CHECKSUM" in hdul["SCI"].header
             hdul["SCI"].data.sum()
+
+
+def test_a_copy_records_its_made_from_key_and_code(image, tmp_path):
+    from skymatchflow.io.codeid import package_digest
+    from skymatchflow.stages.apply_sky import matched_identity, recorded_identity
+
+    path, _ = image
+    identity = matched_identity("k" * 64, "s" * 64, "match", True)
+    assert identity["code"] == package_digest()
+    assert matched_identity("k" * 64, "t" * 64, "match", True)["key"] != identity["key"]  # other input bytes
+    assert matched_identity("j" * 64, "s" * 64, "match", True)["key"] != identity["key"]  # another sky table
+    assert matched_identity("k" * 64, "s" * 64, "match", False)["key"] != identity["key"]
+    out = tmp_path / "out" / "a.fits"
+    write_matched_copy(path, out, sky_rows(), "match", True, identity)
+    assert recorded_identity(out) == identity
+    assert fits.getheader(out)["SKYMFKEY"] == identity["key"]
+    plain = tmp_path / "plain.fits"
+    write_matched_copy(path, plain, sky_rows(), "match", True)
+    assert recorded_identity(plain) is None
+
+
+def test_a_cal_file_copy_records_its_made_from_key_in_its_asdf_history(tmp_path):
+    from helpers.jwst_data import write_mosaic
+
+    from skymatchflow.stages.apply_sky import matched_identity, recorded_identity
+
+    (tmp_path / "in").mkdir()
+    source = sorted(write_mosaic(tmp_path / "in", observations=("001",), detectors=("NRCA1",)))[0]
+    identity = matched_identity("k" * 64, "s" * 64, "match", True)
+    out = tmp_path / "out" / source.name
+    write_matched_copy(source, out, sky_rows(file=str(source)), "match", True, identity)
+    assert "SKYMFKEY" not in fits.getheader(out)  # written through the data model: the tree records it
+    assert recorded_identity(out) == identity

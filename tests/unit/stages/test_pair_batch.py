@@ -10,7 +10,8 @@ from helpers.images import tan_wcs, write_image
 
 from skymatchflow.io.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
-from skymatchflow.stages.image_batch import PRODUCTS, product_path, run_image_batch
+from skymatchflow.products.images import PRODUCTS, product_path
+from skymatchflow.stages.image_batch import run_image_batch
 from skymatchflow.stages.pair_batch import run_batch
 
 STAT = {"skystat": "median", "lower": None, "upper": None, "nclip": 3, "lsigma": 4.0, "usigma": 4.0, "binwidth": 0.1}

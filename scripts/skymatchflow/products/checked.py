@@ -12,11 +12,11 @@ repairs it.
 
 from pathlib import Path
 
-from skymatchflow.io.store import read_sealed
+from skymatchflow.products.store import read_sealed
 from skymatchflow.jobs.batches import batch_pairs
-from skymatchflow.stages.image_batch import image_batch_dirs, product_path, read_skipped
+from skymatchflow.products.images import image_batch_dirs, product_path, read_skipped
+from skymatchflow.products.members import MemberKeys, check_unchanged, pair_key, unsound_product
 from skymatchflow.stages.overlap_graph import read_pairs
-from skymatchflow.stages.pair_batch import MemberKeys, check_unchanged, pair_key, unsound_product
 
 
 def _checked_record(path, key, batch_dir):

@@ -5,7 +5,7 @@ import pytest
 from astropy.io import fits
 
 from skymatchflow.io.maskfile import write_mask
-from skymatchflow.io.store import fits_is_sound, ones_complement_sum
+from skymatchflow.products.store import fits_is_sound, ones_complement_sum
 
 
 def astropy_says_sound(path, key):
@@ -48,7 +48,7 @@ def test_ones_complement_sum_folds_carries():
 def test_prune_store_removes_what_no_output_links_and_temporary_leftovers(tmp_path):
     import os
 
-    from skymatchflow.io.store import prune_store
+    from skymatchflow.products.store import prune_store
 
     store = tmp_path / "store"
     linked = store / "images" / "a" / "k1.sky.json"
@@ -64,10 +64,27 @@ def test_prune_store_removes_what_no_output_links_and_temporary_leftovers(tmp_pa
 
 
 def test_prune_store_deletes_nothing_where_files_cannot_be_linked(tmp_path):
-    from skymatchflow.io.store import prune_store
+    from skymatchflow.products.store import prune_store
 
     copy = tmp_path / "store" / "images" / "a" / "k1.sky.json"
     copy.parent.mkdir(parents=True)
     copy.write_text("{}")
     assert prune_store(tmp_path / "store") == 0
     assert copy.exists()
+
+
+def test_a_batch_prunes_its_folder_by_the_same_rule_keeping_what_it_links_and_temporary_files(tmp_path):
+    import os
+
+    from skymatchflow.products.store import link_into, prune_unlinked
+
+    folder = tmp_path / "store" / "images" / "a"
+    folder.mkdir(parents=True)
+    kept, linked, orphan, busy = (folder / name for name in ("k1.json", "k2.json", "k3.json", ".k4.json.x.tmp"))
+    for path in (kept, linked, orphan, busy):
+        path.write_text("{}")
+    link_into(linked, tmp_path / "out" / "a.json")  # an output links it
+    assert os.path.samefile(linked, tmp_path / "out" / "a.json")
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]  # no temporary name left
+    prune_unlinked(folder, [kept])
+    assert kept.exists() and linked.exists() and busy.exists() and not orphan.exists()

@@ -1,4 +1,4 @@
-"""The product store: every product filed under a hash of what it is made from.
+"""The product store: every product filed under a hash of what it is made from (keys, seals, links, retention).
 
 Batch outputs are ordinary Snakemake outputs, which Snakemake deletes before
 a job runs and marks incomplete when a job dies. Per-item reuse therefore
@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from skymatchflow.io.codeid import kind_digest
@@ -113,38 +112,46 @@ def ones_complement_sum(words):
 
 def link_into(source, destination):
     """Make ``destination`` the same file as ``source`` (hard link; a copy where links fail), atomically."""
-    destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent)
-    os.close(handle)
-    os.unlink(tmp)
-    try:
+    from skymatchflow.io.stagefiles import atomic_path  # the one atomic-write helper
+
+    with atomic_path(destination) as tmp:
         try:
             os.link(source, tmp)
         except OSError:
             shutil.copy2(source, tmp)
-        os.replace(tmp, destination)
-    finally:
+
+
+def is_unlinked(path):
+    """The store's one retention rule: a product no output links to any more (or a killed job's temporary file) goes."""
+    name = Path(path).name
+    return name.startswith(".") and name.endswith(".tmp") or os.stat(path).st_nlink == 1
+
+
+def _remove_unlinked(paths, keep=()):
+    """Delete those of ``paths`` (other than ``keep``, by name) that is_unlinked; returns the count."""
+    keep = {Path(path).name for path in keep}
+    removed = 0
+    for path in paths:
+        if Path(path).name in keep:
+            continue
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+            if is_unlinked(path):
+                os.unlink(path)
+                removed += 1
+    return removed
 
 
 def prune_unlinked(folder, keep):
     """Delete the products in ``folder`` other than ``keep`` that no output links to any more.
 
-    Keeps the store the size of what the outputs hold: a product made for
-    parameters no longer asked for goes once its output directory is gone.
-    A product still linked from an output (or being linked) stays.
+    Run by a batch for each of its items: a product made for parameters no
+    longer asked for goes once its output directory is gone. A product
+    still linked from an output stays; so do temporary files (a concurrent
+    job may be linking one in: prune_store, after every batch, takes them).
     """
-    folder = Path(folder)
-    keep = {Path(path).name for path in keep}
     with contextlib.suppress(FileNotFoundError):
-        for entry in folder.iterdir():
-            if entry.name in keep or entry.name.startswith("."):
-                continue
-            with contextlib.suppress(FileNotFoundError):
-                if entry.stat().st_nlink == 1:
-                    entry.unlink()
+        entries = [entry for entry in Path(folder).iterdir() if not entry.name.startswith(".")]
+        _remove_unlinked(entries, keep)
 
 
 def prune_store(store=STORE_DIR):
@@ -161,12 +168,7 @@ def prune_store(store=STORE_DIR):
             return 0
     except FileNotFoundError:
         return 0
-    removed = 0
-    for path in files:
-        with contextlib.suppress(FileNotFoundError):
-            if path.name.startswith(".") and path.name.endswith(".tmp") or path.stat().st_nlink == 1:
-                path.unlink()
-                removed += 1
+    removed = _remove_unlinked(files)
     for folder in {path.parent for path in files}:
         with contextlib.suppress(OSError):
             folder.rmdir()  # only when empty

@@ -1,0 +1,8 @@
+"""Products: the one home of what the stages make and read back.
+
+``store``: keys, seals, links into batch directories and the one retention
+rule; ``images``: the image products' kinds, paths, keys and batch records;
+``members``: a pair's key from its members' keys, and the one-line errors of
+a product or input that is not as expected; ``checked``: the solve's checked
+reads. Stages ask here for products; they compute, this files.
+"""
