@@ -85,6 +85,17 @@ class GwcsAdapter:
             return nan, nan
         return np.asarray(x, float), np.asarray(y, float)
 
+    def slice(self, slices):
+        """The gwcs on a window ((rows, columns) slices), as astropy's WCS API for reproject (pair_statistic: difference).
+
+        Its bounding box stays on here, which changes nothing: reproject
+        itself drops positions outside the image's outer pixel edges, where
+        the bounding box ends.
+        """
+        from astropy.wcs.wcsapi import HighLevelWCSWrapper, SlicedLowLevelWCS
+
+        return HighLevelWCSWrapper(SlicedLowLevelWCS(self.gwcs, slices))
+
 
 @dataclass
 class ImageWcs:
