@@ -14,7 +14,7 @@ import numpy as np
 
 from skymatchflow.io.errors import InputError
 from skymatchflow.io.inputs import parse_extension
-from skymatchflow.solve.plane_model import has_plane, plane_at
+from skymatchflow.solve.plane_model import columns_of, has_plane, plane_at
 
 #: FITS keywords of a plane (BKGLEVEL holds its level at the reference point)
 PLANE_KEYWORDS = {
@@ -49,7 +49,7 @@ def image_pixel_to_sky(hdul, row, path):
     A JWST cal file's gwcs is called as the pair stage calls it
     (geometry/skywcs.GwcsAdapter: its bounding box ignored).
     """
-    if "wcs" in row.colnames and row["wcs"] == "gwcs":
+    if "wcs" in columns_of(row) and row["wcs"] == "gwcs":
         from skymatchflow.geometry.skywcs import GwcsAdapter, read_gwcs
 
         gwcs_object = read_gwcs(hdul, str(path))
