@@ -70,6 +70,7 @@ class GwcsAdapter:
 
     def __init__(self, gwcs_object):
         self.gwcs = gwcs_object
+        self._unbounded = None  # the copy without a bounding box that slice() hands to reproject
 
     def all_pix2world(self, x, y, origin):
         assert origin == 0
@@ -88,13 +89,16 @@ class GwcsAdapter:
     def slice(self, slices):
         """The gwcs on a window ((rows, columns) slices), as astropy's WCS API for reproject (pair_statistic: difference).
 
-        Its bounding box stays on here, which changes nothing: reproject
-        itself drops positions outside the image's outer pixel edges, where
-        the bounding box ends.
+        A copy without its bounding box, as the two calls above ignore it.
         """
+        import copy
+
         from astropy.wcs.wcsapi import HighLevelWCSWrapper, SlicedLowLevelWCS
 
-        return HighLevelWCSWrapper(SlicedLowLevelWCS(self.gwcs, slices))
+        if self._unbounded is None:
+            self._unbounded = copy.deepcopy(self.gwcs)
+            self._unbounded.bounding_box = None
+        return HighLevelWCSWrapper(SlicedLowLevelWCS(self._unbounded, slices))
 
 
 @dataclass
