@@ -70,6 +70,7 @@ class GwcsAdapter:
 
     def __init__(self, gwcs_object):
         self.gwcs = gwcs_object
+        self._unbounded = None  # the copy without a bounding box that slice() hands to reproject
 
     def all_pix2world(self, x, y, origin):
         assert origin == 0
@@ -84,6 +85,20 @@ class GwcsAdapter:
             nan = np.full(np.shape(ra), np.nan)
             return nan, nan
         return np.asarray(x, float), np.asarray(y, float)
+
+    def slice(self, slices):
+        """The gwcs on a window ((rows, columns) slices), as astropy's WCS API for reproject (pair_statistic: difference).
+
+        A copy without its bounding box, as the two calls above ignore it.
+        """
+        import copy
+
+        from astropy.wcs.wcsapi import HighLevelWCSWrapper, SlicedLowLevelWCS
+
+        if self._unbounded is None:
+            self._unbounded = copy.deepcopy(self.gwcs)
+            self._unbounded.bounding_box = None
+        return HighLevelWCSWrapper(SlicedLowLevelWCS(self._unbounded, slices))
 
 
 @dataclass

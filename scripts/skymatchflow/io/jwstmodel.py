@@ -21,6 +21,7 @@ import numpy as np
 
 from skymatchflow import __version__
 from skymatchflow.geometry.skywcs import ASDF_EXTENSION
+from skymatchflow.stages.apply_plane import has_plane, plane_history
 
 
 def is_jwst_model_file(hdul, n_images):
@@ -59,8 +60,8 @@ def write_matched_model(source, destination, row, skymethod, subtract, changes, 
 
     Saved into a hidden directory beside the destination under its final
     name (the model records its file name), then renamed into place.
-    ``changes``: the sky changes to subtract, or "plane" for a plane row
-    (sky_model: plane), evaluated here through the model's WCS.
+    ``changes``: the sky changes to subtract (for a plane row, sky_model:
+    plane, its map at every pixel, stages/apply_plane.py).
     """
     from stdatamodels.jwst.datamodels import ImageModel
 
@@ -70,15 +71,9 @@ def write_matched_model(source, destination, row, skymethod, subtract, changes, 
     try:
         with ImageModel(str(source)) as model:
             complete = row["status"] == "COMPLETE"
-            if complete and changes == "plane":  # sky_model: plane: per pixel, recorded in the history
-                from skymatchflow.stages.apply_plane import plane_changes, plane_history
-
-                if model.meta.wcs is None:
-                    from skymatchflow.io.errors import InputError
-
-                    raise InputError(str(source), "sky_model plane: the data model has no WCS to place the plane with")
-                changes = plane_changes(row, model.data.shape, lambda x, y: model.meta.wcs(x, y)[:2])
-                model.add_history_entry(plane_history(row))
+            if complete and has_plane(row):  # sky_model: plane: ``changes`` holds its map, recorded in the history
+                for entry in plane_history(row):
+                    model.add_history_entry(entry)
             if complete:
                 model.meta.background.method = skymethod
                 model.meta.background.level = float(row["sky"])

@@ -193,6 +193,12 @@ def plane_at(row, ra, dec):
 
 
 def has_plane(row):
-    """Whether a sky table row carries a solved plane."""
-    return "plane_tilt_x" in row.colnames and np.isfinite(row["plane_tilt_x"]) and np.isfinite(row["delta_match"])
+    """Whether a sky table row (or a dict of its columns) carries a solved plane."""
+    return ("plane_tilt_x" in columns_of(row) and np.isfinite(row["plane_tilt_x"])
+            and np.isfinite(row["delta_match"]))
+
+
+def columns_of(row):
+    """The column names of a sky table row, or the keys of a dict standing for one."""
+    return row.colnames if hasattr(row, "colnames") else row.keys()
 

@@ -12,7 +12,9 @@ file a history entry (its data model's background has no place for tilts).
 
 import numpy as np
 
-from skymatchflow.solve.plane_model import has_plane, plane_at
+from skymatchflow.io.errors import InputError
+from skymatchflow.io.inputs import parse_extension
+from skymatchflow.solve.plane_model import columns_of, has_plane, plane_at
 
 #: FITS keywords of a plane (BKGLEVEL holds its level at the reference point)
 PLANE_KEYWORDS = {
@@ -41,17 +43,43 @@ def fits_pixel_to_sky(header, path="", ext=""):
     return lambda x, y: wcs.all_pix2world(x, y, 0)
 
 
+def image_pixel_to_sky(hdul, row, path):
+    """``pixel_to_sky`` through the WCS the row's footprint used (sky table column ``wcs``): the gwcs or the header's.
+
+    A JWST cal file's gwcs is called as the pair stage calls it
+    (geometry/skywcs.GwcsAdapter: its bounding box ignored).
+    """
+    if "wcs" in columns_of(row) and row["wcs"] == "gwcs":
+        from skymatchflow.geometry.skywcs import GwcsAdapter, read_gwcs
+
+        gwcs_object = read_gwcs(hdul, str(path))
+        if gwcs_object is None:
+            raise InputError(str(path), "sky_model plane: the footprint used a gwcs but the ASDF extension has none now")
+        adapter = GwcsAdapter(gwcs_object)
+        return lambda x, y: adapter.all_pix2world(x, y, 0)
+    return fits_pixel_to_sky(hdul[parse_extension(row["sci"])].header, str(path), row["sci"])
+
+
 def record_plane(header, row):
     """Write the plane's keywords into ``header``."""
     for keyword, (column, comment) in PLANE_KEYWORDS.items():
         header[keyword] = ("plane" if column == "sky_model" else float(row[column]), comment)
 
 
+#: FITS HISTORY card width: stdatamodels reads a cal file's history back from its cards, so a longer
+#: entry would come back cut in pieces
+HISTORY_WIDTH = 72
+
+
 def plane_history(row):
-    """The history line that records a plane in a JWST cal file."""
-    return (f"skymatchflow sky_model plane: sky = {float(row['delta_match']):.9g} + {float(row['plane_tilt_x']):.9g} x "
-            f"+ {float(row['plane_tilt_y']):.9g} y, x east / y north in deg on the tangent plane at RA "
-            f"{float(row['plane_ra0']):.9f} Dec {float(row['plane_dec0']):.9f}")
+    """The history entries that record a plane in a JWST cal file, each at most HISTORY_WIDTH characters."""
+    return [
+        "skymatchflow sky_model plane: sky = level + tilt_x * x + tilt_y * y",
+        "x east, y north in deg on the tangent plane at the reference point",
+        f"plane reference point RA {float(row['plane_ra0']):.9f} Dec {float(row['plane_dec0']):.9f} (ICRS)",
+        f"plane level {float(row['delta_match']):.9g} (the sky at the reference point)",
+        f"plane tilt_x {float(row['plane_tilt_x']):.9g} tilt_y {float(row['plane_tilt_y']):.9g} (per deg)",
+    ]
 
 
 def plane_changes(row, shape, pixel_to_sky):
@@ -59,4 +87,4 @@ def plane_changes(row, shape, pixel_to_sky):
     return [plane_map(row, shape, pixel_to_sky)]
 
 
-__all__ = ["has_plane", "plane_changes", "plane_history", "record_plane", "fits_pixel_to_sky"]
+__all__ = ["has_plane", "plane_changes", "plane_history", "record_plane", "fits_pixel_to_sky", "image_pixel_to_sky"]

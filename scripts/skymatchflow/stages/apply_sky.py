@@ -28,7 +28,7 @@ from skymatchflow.io.jwstmodel import IDENTITY_ENTRY, is_jwst_model_file, record
 from skymatchflow.io.pinnedfiles import pinned_path
 from skymatchflow.io.stagefiles import atomic_path
 from skymatchflow.jobs.identity import job_identity
-from skymatchflow.stages.apply_plane import fits_pixel_to_sky, has_plane, plane_changes, record_plane
+from skymatchflow.stages.apply_plane import has_plane, image_pixel_to_sky, plane_changes, record_plane
 
 
 VERSION_KEYWORD = "SKYMFVER"  # which version wrote a matched copy (a cal file: a HISTORY entry)
@@ -83,8 +83,9 @@ def write_matched_copy(source, destination, rows, skymethod, subtract, identity=
 
         history = [f"{IDENTITY_ENTRY} {identity['key']} code {identity['code']}"] if identity else []
         changes = _changes(rows[0], skymethod)
-        if has_plane(rows[0]):  # sky_model: plane, mapped through the model's WCS (jwstmodel)
-            changes = "plane"
+        if has_plane(rows[0]):  # sky_model: plane
+            shape = hdul[parse_extension(rows[0]["sci"])].data.shape
+            changes = plane_changes(rows[0], shape, image_pixel_to_sky(hdul, rows[0], source))
         return write_matched_model(source, destination, rows[0], skymethod, subtract, changes, history)
     single = len(rows) == 1
     statuses = []
@@ -99,9 +100,8 @@ def write_matched_copy(source, destination, rows, skymethod, subtract, identity=
         header["BKGSUB"] = (bool(subtract), "Has background been subtracted from data?")
         changes = _changes(row, skymethod)
         if has_plane(row):  # sky_model: plane
-            hdu = hdul[parse_extension(row["sci"])]
             record_plane(header, row)
-            changes = plane_changes(row, hdu.data.shape, fits_pixel_to_sky(hdu.header, str(source), row["sci"]))
+            changes = plane_changes(row, hdul[parse_extension(row["sci"])].data.shape, image_pixel_to_sky(hdul, row, source))
         if subtract:
             hdu = hdul[parse_extension(row["sci"])]
             data = np.array(hdu.data, dtype=np.float32)
