@@ -139,8 +139,6 @@ def check_config(config, schema_path, shipped=None):
     if config.get("skymethod") == "user" and not config.get("skylist"):
         raise ConfigError("config key 'skylist': skymethod 'user' needs a skylist file (file name and sky per line)")
     if config.get("sky_model", "constant") == "plane":
-        from skymatchflow.solve.plane_model import plane_config_problem
-
         problem = plane_config_problem(config)
         if problem:
             raise ConfigError(problem)
@@ -150,3 +148,17 @@ def check_config(config, schema_path, shipped=None):
             f"config keys 'lower'/'upper': lower ({lower}) is above upper ({upper}); "
             "every statistic would fail"
         )
+
+
+#: the skymethods sky_model: plane runs with: the global and local stages take one constant per image
+PLANE_SKYMETHODS = ("match",)
+
+
+def plane_config_problem(config):
+    """The one-line reason ``sky_model: plane`` cannot run with ``config``, or None."""
+    if config.get("skymethod", "global+match") not in PLANE_SKYMETHODS:
+        return (f"config key 'sky_model': plane needs skymethod match, not {config.get('skymethod', 'global+match')!r} "
+                "(the global and local stages take one constant per image)")
+    if config.get("pair_statistic", "reference") != "difference":
+        return "config key 'sky_model': plane needs pair_statistic difference (planes are fitted to pixel-wise differences)"
+    return None

@@ -27,19 +27,6 @@ from skymatchflow.solve.plane import solve_planes
 #: 0.0485 with 0; ramps at half size 0.069, 0.077, 0.097 sigma.
 PAIR_WEIGHT_POWER = 0.5
 
-#: the skymethods the plane model applies to: the global and local stages use whole-image constants
-PLANE_SKYMETHODS = ("match",)
-
-
-def plane_config_problem(config):
-    """The one-line reason ``sky_model: plane`` cannot run with ``config``, or None."""
-    if config.get("skymethod", "global+match") not in PLANE_SKYMETHODS:
-        return (f"config key 'sky_model': plane needs skymethod match, not {config.get('skymethod', 'global+match')!r} "
-                "(the global and local stages take one constant per image)")
-    if config.get("pair_statistic", "reference") != "difference":
-        return "config key 'sky_model': plane needs pair_statistic difference (planes are fitted to pixel-wise differences)"
-    return None
-
 
 def unit_vectors(ra, dec):
     ra, dec = np.radians(np.asarray(ra, float)), np.radians(np.asarray(dec, float))
