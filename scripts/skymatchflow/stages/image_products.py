@@ -84,11 +84,3 @@ def sky_record(spec, sci, mask, stat_params):
         "npix": int(stat.npix) if stat.value is not None else 0,
         "reason": stat.reason,
     }
-
-
-def group_order(records):
-    """Groups in order of first appearance, and their members in input order."""
-    members = {}
-    for record in records:
-        members.setdefault(record["group"], []).append(record["image"])
-    return members

@@ -18,13 +18,19 @@ import numpy as np
 from astropy.table import Table
 
 from skymatchflow.geometry.candidates import bounding_caps, candidate_pairs
-from skymatchflow.geometry.overlaps import group_pairs, overlapping_image_pairs
 from skymatchflow.geometry.skycells import centre_and_size
 from skymatchflow.io.errors import InputError
 from skymatchflow.io.inputchecks import MAX_NAME, UNSAFE_NAME_CHARS, short_name
 from skymatchflow.products.store import STORE_DIR, product_key, read_sealed, write_sealed
 from skymatchflow.jobs.batches import PAIR_FIELDS, PAIR_POSITION
-from skymatchflow.stages.image_products import group_order
+
+
+def group_order(records):
+    """Groups in order of first appearance, and their members in input order."""
+    members = {}
+    for record in records:
+        members.setdefault(record["group"], []).append(record["image"])
+    return members
 
 
 def safe_name(group):
@@ -56,6 +62,8 @@ def build_graph(records, polygons, found=None):
     and the pair id. ``found``: the overlapping image pairs when already
     known (see image_pairs); else they are computed here.
     """
+    from skymatchflow.geometry.overlaps import group_pairs  # here: the solve reads the graph, needs no geometry
+
     members = group_order(records)
     ids = [record["image"] for record in records]
     groups = [record["group"] for record in records]
@@ -95,6 +103,8 @@ def image_pairs(polygons, candidates=None, caps=None):
     so a subset gives the same answer for its pairs as the whole);
     ``caps``: the polygons' bounding_caps, when known.
     """
+    from skymatchflow.geometry.overlaps import overlapping_image_pairs
+
     return overlapping_image_pairs(polygons, exact=False, pairs=candidates, defer_ambiguous=True, caps=caps)
 
 

@@ -12,7 +12,7 @@ from astropy.table import Table
 
 from skymatchflow.io.errors import InputError
 from skymatchflow.solve.skymatch import Element, Equation, skymatch
-from skymatchflow.stages.image_products import group_order
+from skymatchflow.stages.overlap_graph import group_order
 
 log = logging.getLogger(__name__)
 

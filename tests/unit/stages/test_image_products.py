@@ -6,7 +6,8 @@ from helpers.images import tan_wcs, write_image
 
 from skymatchflow.io.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
-from skymatchflow.stages.image_products import footprint_record, group_order, sci_and_mask, sky_record
+from skymatchflow.stages.image_products import footprint_record, sci_and_mask, sky_record
+from skymatchflow.stages.overlap_graph import group_order
 
 SHAPE = (30, 40)
 STAT = {"skystat": "mean", "lower": None, "upper": None, "nclip": 0, "lsigma": 4.0, "usigma": 4.0, "binwidth": 0.1}
