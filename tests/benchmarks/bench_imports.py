@@ -5,19 +5,23 @@ repository root::
 
     /work/venv/bin/python tests/benchmarks/bench_imports.py            # 3 rounds
     /work/venv/bin/python tests/benchmarks/bench_imports.py --rounds 5
+    /work/venv/bin/python tests/benchmarks/bench_imports.py --before /tmp/old/scripts  # an older checkout too
 
 Every rule is a separate ``script:`` process, so each job pays for its
 imports again.  For each entry script under ``scripts/`` this imports, in a
 fresh ``python -X importtime`` process, the package modules the script
 imports at its top, and reports the median over the rounds of the total
 import time (ms), its ratio to a bare interpreter start measured in the same
-rounds, and which of the heavy third-party packages were loaded.  Rounds
-alternate between the scripts so that load from other sessions falls on all
-of them alike.
+rounds, the same for the process's CPU time (user + system: less sensitive
+to the load of other sessions than the wall-clock import time), and which of
+the heavy third-party packages were loaded.  Rounds alternate between the
+scripts (and, with ``--before``, between the two checkouts) so that load from
+other sessions falls on all of them alike.
 """
 
 import argparse
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -33,48 +37,65 @@ TOP_IMPORT = re.compile(r"^(?:from\s+(skymatchflow[\w.]*)\s+import|import\s+(sky
 LINE = re.compile(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)")
 
 
-def entry_modules(name):
+def entry_modules(name, scripts=SCRIPTS):
     """The package modules an entry script imports at its top."""
-    text = (SCRIPTS / f"{name}.py").read_text()
+    text = (scripts / f"{name}.py").read_text()
     return sorted({a or b for a, b in TOP_IMPORT.findall(text)})
 
 
-def import_profile(modules):
-    """(total ms, {module: cumulative ms}) of importing ``modules`` in a fresh interpreter."""
-    code = f"import sys; sys.path.insert(0, {str(SCRIPTS)!r})\n" + "".join(f"import {m}\n" for m in modules)
+def _children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def import_profile(modules, scripts=SCRIPTS):
+    """(total ms, CPU ms of the process, {module: cumulative ms}) of importing ``modules`` in a fresh interpreter."""
+    code = f"import sys; sys.path.insert(0, {str(scripts)!r})\n" + "".join(f"import {m}\n" for m in modules)
+    cpu = _children_cpu()
     done = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True,
                           check=True)
+    cpu = (_children_cpu() - cpu) * 1000
     cumulative = {}
     total = 0
     for cum, indent, module in LINE.findall(done.stderr):
         cumulative[module] = int(cum) / 1000
         if len(indent) == 1:  # a top-level import of this process
             total += int(cum) / 1000
-    return total, cumulative
+    return total, cpu, cumulative
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--before", type=Path, help="the scripts/ directory of another checkout, measured alongside")
     args = parser.parse_args(argv)
-    jobs = {name: entry_modules(name) for name in ENTRIES if (SCRIPTS / f"{name}.py").is_file()}
+    trees = {"": SCRIPTS} if args.before is None else {"": SCRIPTS, " (before)": args.before.resolve()}
+    jobs = {f"{name}{label}": (entry_modules(name, scripts), scripts) for name in ENTRIES
+            for label, scripts in trees.items() if (scripts / f"{name}.py").is_file()}
     totals = {name: [] for name in ["(bare interpreter)", *jobs]}
+    cpus = {name: [] for name in totals}
     loaded = {}
     for _ in range(args.rounds):
-        totals["(bare interpreter)"].append(import_profile([])[0])
-        for name, modules in jobs.items():
-            total, cumulative = import_profile(modules)
+        total, cpu, _cumulative = import_profile([])
+        totals["(bare interpreter)"].append(total)
+        cpus["(bare interpreter)"].append(cpu)
+        for name, (modules, scripts) in jobs.items():
+            total, cpu, cumulative = import_profile(modules, scripts)
             totals[name].append(total)
+            cpus[name].append(cpu)
             loaded[name] = [heavy for heavy in HEAVY if heavy in cumulative]
     with open("/proc/loadavg") as handle:
         load = " ".join(handle.read().split()[:3])
     bare = statistics.median(totals["(bare interpreter)"])
+    bare_cpu = statistics.median(cpus["(bare interpreter)"])
     print(f"## Imports per job (median of {args.rounds} rounds, load average {load})\n")
-    print("| job | imports (ms) | ratio to a bare start | heavy packages loaded |")
-    print("|---|---:|---:|---|")
+    print("| job | imports (ms) | ratio to a bare start | process CPU (ms) | CPU ratio to a bare start "
+          "| heavy packages loaded |")
+    print("|---|---:|---:|---:|---:|---|")
     for name, values in totals.items():
-        ms = statistics.median(values)
-        print(f"| {name} | {ms:.0f} | {ms / bare:.1f} | {', '.join(loaded.get(name, [])) or '-'} |")
+        ms, cpu = statistics.median(values), statistics.median(cpus[name])
+        print(f"| {name} | {ms:.0f} | {ms / bare:.1f} | {cpu:.0f} | {cpu / bare_cpu:.1f} "
+              f"| {', '.join(loaded.get(name, [])) or '-'} |")
 
 
 if __name__ == "__main__":
