@@ -28,7 +28,7 @@ from skymatchflow.jobs.paramfiles import by_digest
 from skymatchflow.stats.exclusions import exclusion_params
 from skymatchflow.demo.names import demo_file_names
 from skymatchflow.stages.image_batch import batch_of_image, image_batch_spec
-from skymatchflow.stages.preview import preview_size
+from skymatchflow.stages.preview import PREVIEW_SIZE, preview_size
 from skymatchflow.io.inputchecks import check_listed_files_exist, stop_on_bad_input
 from skymatchflow.io.inputs import discover_images
 from skymatchflow.io.startskips import describe_refused, refused_images
@@ -157,6 +157,14 @@ def file_signatures(images):
     }
 
 
+# the previews' size, as the image batches' spec holds it (only when not the default, so keys stay the same)
+PREVIEW_SIZE_PARAM = (
+    {"preview_size": preview_size(len(IMAGES))}
+    if preview_size(len(IMAGES)) != PREVIEW_SIZE
+    else {}
+)
+
+
 @functools.cache
 def image_batch_params_of(batch):
     """image_batch_params, computed once per start (the identity requests and Snakemake both ask)."""
@@ -185,14 +193,18 @@ def all_made_from():
 
 def made_from_params(images):
     """The image specs and parameters that product keys are computed from (products/images.product_keys)."""
-    return {
-        "images": {i: IMAGES[i].as_params() for i in images},
-        "stepsize": config["stepsize"],
-        "groups": config["groups"],
-        "dqbits": config["dqbits"],
-        "stat": stat_kwargs(config),
-        "wcs": WCS_POLICY,
-    } | EXCLUDE
+    return (
+        {
+            "images": {i: IMAGES[i].as_params() for i in images},
+            "stepsize": config["stepsize"],
+            "groups": config["groups"],
+            "dqbits": config["dqbits"],
+            "stat": stat_kwargs(config),
+            "wcs": WCS_POLICY,
+        }
+        | EXCLUDE
+        | PREVIEW_SIZE_PARAM
+    )
 
 
 ALL_IMAGE_BATCHES = image_batch_dirs(IMAGES)
