@@ -40,10 +40,11 @@ def test_workflow_with_difference_robust_anchor_and_exclude(tmp_path):
     full = schema_defaults() | config | options
     in_process, _ = run_in_process(full, tmp_path / "in_process")
     assert np.allclose(sky["sky"], in_process["sky"], rtol=0, atol=1e-9)
-    # a changed option re-runs only what depends on it: the pair batches for the statistic
+    # a changed option re-runs only what depends on it: for the statistic, the pair batch plans (the overlap
+    # graph's job, whose pair batches then follow), not the images
     write_config(tmp_path, **config, **(options | {"pair_statistic": "reference"}))
     dry = run_snakemake(tmp_path, "all", "--dry-run", "--quiet", "rules")
-    assert "pair_batch" in dry.stdout and "image_batch" not in dry.stdout, dry.stdout
+    assert "overlap_graph" in dry.stdout and "image_batch" not in dry.stdout, dry.stdout
     # an edited region file remakes the masks (its checksum is part of what they are made from)
     write_config(tmp_path, **config, **options)
     region = tmp_path / "scene" / "artefact.reg"
