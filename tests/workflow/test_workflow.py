@@ -234,3 +234,13 @@ def test_every_job_peak_memory_is_within_its_request(demo_run):
         with open(demo_run / path) as table:
             row = dict(zip(table.readline().split("\t"), table.readline().split("\t")))
         assert 0 < float(row["max_rss"]) <= mem_mb, (path, row["max_rss"], mem_mb)
+
+
+def test_one_onstart_and_one_onerror_in_the_whole_workflow():
+    """Snakemake keeps only the last handler defined: a second one silently disables the first (it did twice)."""
+    files = [REPO / "workflow" / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]
+    text = "\n".join(path.read_text() for path in files)
+    for handler in ("onstart", "onerror", "onsuccess"):
+        assert len(re.findall(rf"^{handler}:", text, re.MULTILINE)) <= 1, handler
+    assert "start_slurm_run()" in text.split("onstart:")[1].split("\n\n")[0]
+    assert "print_slurm_failures()" in text.split("onerror:")[1].split("\n\n")[0]

@@ -21,7 +21,10 @@ def slurm_settings():
     return workflow.executor_settings
 
 
-onstart:
+def start_slurm_run():
+    """Before any job (the Snakefile's onstart calls it: Snakemake keeps one onstart): stop at once on a
+    status command that cannot see this site's jobs; cap the plugin's status poll interval.
+    """
     settings = slurm_settings()
     if settings is not None:
         problem = slurmsite.status_command_problem(
