@@ -225,13 +225,15 @@ def test_requests_cover_whole_job_peaks_at_300_images_and_job_ends_are_seen_with
 def test_a_memory_kill_reason_reaches_the_console(tmp_path):
     paths = [write_image(tmp_path / f"img{k}.fits", wcs=tan_wcs((64, 80), (150.1 + k * 0.005, 2.2))) for k in range(2)]
     workdir = images_dir(tmp_path / "run", paths, image_batches=1, image_sheet=None)
-    result = snakemake(workdir, "--set-resources", "image_batch:mem_mb=150")
+    # 100 MB: below one Snakemake process alone (~130 MB), so every memory sample of the job exceeds it
+    # (SLURM samples; with 150 MB a sample that caught one process only let the job finish)
+    result = snakemake(workdir, "--set-resources", "image_batch:mem_mb=100")
     assert result.returncode != 0
     (jobid,) = slurm_jobs(workdir)
     line = next((line for line in result.stderr.splitlines() if line.startswith(f"SLURM job {jobid} ")), "")
     assert line.startswith(f"SLURM job {jobid} (rule image_batch, batch i000) failed: "
                            "killed by SLURM for exceeding its memory request ("), result.stderr[-3000:]
-    assert "MB > 150 MB); raise it with --set-resources image_batch:mem_mb=N" in line
+    assert "MB > 100 MB); raise it with --set-resources image_batch:mem_mb=N" in line
 
 
 def test_a_cancelled_job_reason_reaches_the_console(tmp_path):
