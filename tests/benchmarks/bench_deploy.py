@@ -28,25 +28,9 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "tests"), str(REPO / "scripts")]
-from workflow.test_deployment import TAG, M17, deployed_dir, git, readme_git_snakefile  # noqa: E402
+from workflow.test_deployment import M17, deployed_dir, git, readme_git_snakefile, tagged_release  # noqa: E402
 
 REPEATS = 3
-
-
-def release(root):
-    work = root / "work"
-    work.mkdir()
-    for name in ("workflow", "scripts", "config", "envs", "LICENSE"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, work / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:
-            shutil.copy2(source, work / name)
-    git(work, "init", "-q", "-b", "main")
-    git(work, "add", "-A")
-    git(work, "commit", "-q", "-m", "release")
-    git(work, "tag", TAG)
-    return work
 
 
 def timed(cwd, env, before=None):
@@ -65,7 +49,7 @@ def timed(cwd, env, before=None):
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        work = release(root)
+        work = tagged_release(root)
         cache = root / "cache"
         seeded = cache / "snakemake" / "snakemake" / "source-cache" / "snakemake-git-cache" / "github.com" / "OWNER"
         seeded.mkdir(parents=True)

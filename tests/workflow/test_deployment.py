@@ -44,10 +44,8 @@ def readme_git_snakefile():
     return snakefile
 
 
-@pytest.fixture(scope="module")
-def release(tmp_path_factory):
-    """A bare Git repository of this working tree, tagged with the version: (its path, the tag's commit)."""
-    root = tmp_path_factory.mktemp("release")
+def tagged_release(root):
+    """root/work: the released parts of this checkout committed to a new repository and tagged TAG."""
     work = root / "work"
     work.mkdir()
     for name in RELEASED:
@@ -60,6 +58,14 @@ def release(tmp_path_factory):
     git(work, "add", "-A")
     git(work, "commit", "-q", "-m", "release")
     git(work, "tag", TAG)
+    return work
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    """A bare Git repository of this working tree, tagged with the version: (its path, the tag's commit)."""
+    root = tmp_path_factory.mktemp("release")
+    work = tagged_release(root)
     bare = root / "skymatch.git"
     git(root, "clone", "-q", "--bare", str(work), str(bare))
     return bare, git(bare, "rev-parse", f"{TAG}^{{commit}}")
