@@ -4,7 +4,7 @@ import os
 
 from astropy.table import Table
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.pinnedfiles import pinned
 from skymatchflow.jobs.rulerunner import run_rule
 from skymatchflow.stages.apply_sky import matched_identity, write_matched_copy

@@ -8,10 +8,11 @@ import logging
 
 from skymatchflow.geometry.footprint import polygon_from_dict
 from skymatchflow.io.stagefiles import software_versions, write_ecsv
+from skymatchflow.jobs.planfiles import write_batch_plans
 from skymatchflow.jobs.rulerunner import run_rule
 from skymatchflow.products.checked import read_checked_images
-from skymatchflow.stages.overlap_graph import groups_table, pairs_table, read_pairs, rows_digest, stored_graph
-from skymatchflow.stages.pair_batch import write_batch_plans
+from skymatchflow.products.graph import read_pairs, rows_digest
+from skymatchflow.stages.overlap_graph import groups_table, pairs_table, stored_graph
 
 
 def main(smk):

@@ -43,7 +43,8 @@ from skymatchflow.io import openfiles  # noqa: E402
 from skymatchflow.io.maskfile import write_mask  # noqa: E402
 from skymatchflow.jobs.batches import batch_name  # noqa: E402
 from skymatchflow.stats.dqflags import good_pixel_mask  # noqa: E402
-from skymatchflow.stats.pairstats import PairImage, pair_record  # noqa: E402
+from skymatchflow.stats.pairimage import PairImage  # noqa: E402
+from skymatchflow.stats.pairstats import pair_record  # noqa: E402
 
 AREA_TOL = 1e-13  # sr (areas of ~1e-7 sr; 64 float spacings of 2 pi is 5.7e-14)
 STAT = {key: STEP_CONFIG[key] for key in ("skystat", "lower", "upper", "nclip", "lsigma", "usigma", "binwidth")}

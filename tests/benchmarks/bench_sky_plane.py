@@ -142,7 +142,8 @@ def cost(scale, grid, workdir):
     from skymatchflow.jobs.config import pair_options, stat_kwargs
     from skymatchflow.stages.image_batch import image_batch_spec, product_path, run_image_batch
     from skymatchflow.stages.overlap_graph import build_graph
-    from skymatchflow.stats.pairstats import load_pair_image, pair_record
+    from skymatchflow.stats.pairimage import load_pair_image
+    from skymatchflow.stats.pairstats import pair_record
 
     paths, _ = make_scene(workdir / "scene", "clean", scale=scale, n_cols=grid[0], n_rows=grid[1])
     config = schema_defaults() | {"images": paths} | PLANE

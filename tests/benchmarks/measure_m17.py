@@ -52,7 +52,7 @@ def pair_medians(workdir):
     from skymatchflow.io.stagefiles import read_json
     from skymatchflow.stages.image_batch import image_batch_spec, product_path, run_image_batch
     from skymatchflow.stats.pairdifference import member_difference
-    from skymatchflow.stats.pairstats import load_pair_image
+    from skymatchflow.stats.pairimage import load_pair_image
 
     config = m17_config("median", {})
     specs = discover_images(config)

@@ -31,7 +31,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]
 from helpers.config import schema_defaults  # noqa: E402
 
-from skymatchflow.solve.plane import clipped_plane_pixels, pair_moments, solve_planes  # noqa: E402
+from skymatchflow.solve.plane import pair_moments, solve_planes  # noqa: E402
+from skymatchflow.stats.planeclip import clipped_plane_pixels  # noqa: E402
 
 M17 = REPO.parent / "shared" / "data" / "m17_2mass"
 MONTAGE = {"before": 3.46, "constant": 0.74, "plane": 0.054}
@@ -43,7 +44,7 @@ def load_pair_images(paths, workdir, **overrides):
     from skymatchflow.io.inputs import discover_images
     from skymatchflow.io.stagefiles import read_json
     from skymatchflow.stages.image_batch import image_batch_spec, product_path, run_image_batch
-    from skymatchflow.stats.pairstats import load_pair_image
+    from skymatchflow.stats.pairimage import load_pair_image
 
     config = schema_defaults() | {"images": list(paths)} | overrides
     specs = discover_images(config)

@@ -17,7 +17,8 @@ from skymatchflow.products.images import product_path
 from skymatchflow.stages.image_batch import image_batch_spec, run_image_batch
 from skymatchflow.stages.overlap_graph import build_graph
 from skymatchflow.stages.solve_sky import pair_table, solve_tables, user_sky_table
-from skymatchflow.stats.pairstats import load_pair_image, pair_record
+from skymatchflow.stats.pairimage import load_pair_image
+from skymatchflow.stats.pairstats import pair_record
 
 
 def run_in_process(config, workdir):

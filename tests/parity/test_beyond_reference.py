@@ -84,7 +84,7 @@ def test_difference_of_the_same_sky_is_the_offset(tmp_path):
     from skymatchflow.io.stagefiles import read_json
     from skymatchflow.stages.image_batch import image_batch_spec, product_path, run_image_batch
     from skymatchflow.stats.pairdifference import difference_record
-    from skymatchflow.stats.pairstats import load_pair_image
+    from skymatchflow.stats.pairimage import load_pair_image
 
     config = schema_defaults() | {"images": paths}
     specs = discover_images(config)

@@ -23,7 +23,7 @@ from helpers.reference_runner import full_config
 from helpers.workflow_runner import run_snakemake, write_config
 
 from skymatchflow import __version__
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import discover_images
 
 os.environ.setdefault("STPIPE_DISABLE_CRDS_STEPPARS", "true")
@@ -191,7 +191,7 @@ sys.path.insert(0, {str(REPO / 'scripts')!r})
 from astropy.table import Table
 from skymatchflow.io.inputs import discover_images
 from skymatchflow.stages.image_products import footprint_record
-from skymatchflow.stats.pairstats import load_pair_image
+from skymatchflow.stats.pairimage import load_pair_image
 from skymatchflow.geometry.footprint import polygon_from_dict
 from skymatchflow.stages.apply_sky import write_matched_copy
 from skymatchflow.geometry.skywcs import wcs_policy

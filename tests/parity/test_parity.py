@@ -37,7 +37,7 @@ from helpers.paths import SHARED_DATA
 from helpers.reference_runner import full_config, noise_sigma, read_inputs, run_reference
 from helpers.workflow_runner import run_snakemake, write_config
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 
 TOLERANCE = 1e-3  # x the image's noise sigma
 METHODS = ["local", "global", "match", "global+match"]
@@ -379,11 +379,11 @@ def test_m17_gzip_pixels_decompressed_once(tmp_path, monkeypatch):
     pair stage now reads a compressed file's SCI once and slices it. Values
     still equal the reference's.
     """
-    import skymatchflow.stats.pairstats as pairstats
+    import skymatchflow.stats.pairimage as pairimage
 
     reads = []
-    original = pairstats._read_full
-    monkeypatch.setattr(pairstats, "_read_full", lambda image: reads.append(image.path) or original(image))
+    original = pairimage.read_full
+    monkeypatch.setattr(pairimage, "read_full", lambda image: reads.append(image.path) or original(image))
     files = [str(M17_FILES[0]), str(M17_FILES[1]), str(M17_FILES[2])]
     config = full_config(images=files, skymethod="match", dqbits=None)
     inputs = read_inputs(config)

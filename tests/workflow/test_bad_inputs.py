@@ -22,7 +22,7 @@ from helpers.images import tan_wcs, write_image
 from helpers.paths import REPO
 from helpers.workflow_runner import run_snakemake, write_config
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.headerchecks import check_headers
 from skymatchflow.io.inputs import discover_images
 from skymatchflow.io.skylist import read_skylist

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 
 # RADESYS values whose (RA, Dec) are taken as the footprint frame itself.
 FOOTPRINT_FRAMES = ("ICRS",)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 
 # The JWST extras the gwcs path needs (importable names).
 JWST_EXTRAS = ("asdf", "gwcs")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from astropy.io import fits
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 
 SCIENCE = "science"
 

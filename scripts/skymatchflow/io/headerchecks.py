@@ -8,7 +8,7 @@ layout cache remembers a file that passed while it is unchanged, so later
 starts (every cluster job's among them) open nothing.
 """
 
-from skymatchflow.io.errors import InputError, InputErrors
+from skymatchflow.errors import InputError, InputErrors
 from skymatchflow.io.inputs import AUTO_DQ
 
 

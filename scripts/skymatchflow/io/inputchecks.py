@@ -9,7 +9,7 @@ import os
 import re
 import sys
 
-from skymatchflow.io.errors import InputError, environment_fault
+from skymatchflow.errors import ConfigError, InputError, environment_fault
 
 # Stage files are named <image id>.<product>, <group>~<group>.json, ...;
 # file names are limited to 255 bytes, so longer names are cut and keep a
@@ -81,8 +81,6 @@ def stop_on_bad_input(check, *args):
     common.smk, line N:" and a Snakefile traceback; any other error (a bug)
     keeps its traceback.
     """
-    from skymatchflow.jobs.config import ConfigError
-
     try:
         return check(*args)
     except (InputError, ConfigError) as err:

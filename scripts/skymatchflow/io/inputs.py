@@ -10,7 +10,7 @@ import glob
 from dataclasses import dataclass
 from pathlib import Path
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.inputchecks import MAX_ID, UNSAFE_NAME_CHARS, check_extension_spec, check_paths, short_name
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts")

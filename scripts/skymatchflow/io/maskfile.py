@@ -13,7 +13,7 @@ from astropy.io import fits
 
 from skymatchflow.io.fitsregion import read_region
 from skymatchflow.io.stagefiles import atomic_path
-from skymatchflow.products.store import seal_fits
+from skymatchflow.io.fitsseal import seal_fits
 
 
 def write_mask(path, mask, image_id, provenance, key=""):

@@ -17,7 +17,7 @@ from collections import OrderedDict
 
 from astropy.io import fits
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.fitsregion import is_scaled, read_file_region, read_region
 
 #: open files at most (two per image: SCI and mask), well under the usual limit of 1024
@@ -50,12 +50,12 @@ def held(path):
 
 
 def held_fits_is_sound(path, key):
-    """``store.fits_is_sound(path, key)`` for a file also held open, so that the pairs' reads do not open it again.
+    """``fitsseal.fits_is_sound(path, key)`` for a file also held open, so that the pairs' reads do not open it again.
 
     The check reads the file's bytes by name; the handle must be of that same
     file (identity unchanged around the check), else the file is not sound.
     """
-    from skymatchflow.products.store import fits_is_sound
+    from skymatchflow.io.fitsseal import fits_is_sound
 
     try:
         identity = _identity(path)

@@ -17,7 +17,7 @@ import hashlib
 import os
 import stat
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 
 _PINNED = {}  # path as given -> /dev/fd/N of its open descriptor
 

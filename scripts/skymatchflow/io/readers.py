@@ -16,7 +16,7 @@ from astropy.io.fits.verify import VerifyWarning
 from astropy.wcs import WCS, FITSFixedWarning
 
 from skymatchflow.geometry.skyframe import footprint_wcs
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import AUTO_DQ, file_stem, first_image_index, parse_extension
 from skymatchflow.io.pinnedfiles import pinned_path
 

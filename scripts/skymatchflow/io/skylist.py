@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import file_stem
 
 # Suffixes of JWST (and HST) pipeline products that the step's remove_suffix drops.

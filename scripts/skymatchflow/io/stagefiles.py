@@ -21,7 +21,7 @@ from pathlib import Path
 
 from skymatchflow import __version__
 from skymatchflow.io.codeid import code_identity
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 
 SOFTWARE = ("numpy", "astropy", "spherical-geometry", "scipy")
 

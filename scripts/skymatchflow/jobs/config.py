@@ -8,16 +8,16 @@ messages, and the checks a schema cannot express are added.
 import math
 from pathlib import Path
 
-# The parameters of the sky statistic (names as in the config and the step).
-STAT_KEYS = ("skystat", "lower", "upper", "nclip", "lsigma", "usigma", "binwidth")
+from skymatchflow.errors import ConfigError
+from skymatchflow.stats.statparams import STAT_KEYS, stat_kwargs
+
+# ConfigError and stat_kwargs are named here too: the Snakefile (common.smk) takes them from this module
+__all__ = ["ConfigError", "STAT_KEYS", "check_config", "match_options", "pair_options", "plane_config_problem",
+           "shipped_config", "stat_kwargs"]
+
 # Numbers that YAML can spell as .nan or .inf (or 1e400), which a JSON schema
 # cannot refuse: NaN compares false with every bound.
 FINITE_KEYS = ("lower", "upper", "lsigma", "usigma", "binwidth")
-
-
-def stat_kwargs(params):
-    """The statistic's keyword arguments picked out of a rule's params dict."""
-    return {key: params[key] for key in STAT_KEYS}
 
 
 # The opt-in options beyond the reference (issue 19), with the values that keep its behaviour.
@@ -37,10 +37,6 @@ def pair_options(config):
 def match_options(config):
     """The solve's opt-in options, with their defaults."""
     return {k: config.get(k, default) for k, default in MATCH_OPTIONS.items()}
-
-
-class ConfigError(ValueError):
-    """A wrong config value; the message names the key and what is allowed."""
 
 
 def _schema_message(error, schema):
@@ -102,7 +98,7 @@ def check_config(config, schema_path, shipped=None):
 
     ``shipped``: the shipped config/config.yaml's values, to say which key came from it.
     """
-    # imported here: rule jobs import this module for stat_kwargs only
+    # imported here: the Snakemake process imports this module at every start
     import yaml
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import best_match
@@ -129,7 +125,7 @@ def check_config(config, schema_path, shipped=None):
         except ValueError as err:
             raise ConfigError(f"config key 'dqbits': {err}") from None
     if config.get("exclude"):
-        from skymatchflow.io.errors import InputError
+        from skymatchflow.errors import InputError
         from skymatchflow.stats.exclusions import exclusion_params
 
         try:

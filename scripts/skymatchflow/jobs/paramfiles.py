@@ -12,7 +12,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.stagefiles import atomic_path
 
 PARAMS_DIR = ".snakemake/skymatchflow/params"

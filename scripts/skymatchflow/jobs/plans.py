@@ -1,4 +1,4 @@
-"""Reading a pair batch plan in Snakemake's own process (see stages/pair_batch.write_batch_plans).
+"""Reading a pair batch plan in Snakemake's own process (written by planfiles.write_batch_plans).
 
 Apart from the pair stage so that Snakemake, which reads every plan after
 the checkpoint at each start, imports neither astropy nor the stage's
@@ -8,7 +8,7 @@ modules for it (about 0.6 s per start).
 import json
 from pathlib import Path
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 
 
 def read_plan(path):

@@ -9,6 +9,9 @@ each line starts with the batch's name.
 import logging
 import time
 
+from skymatchflow.jobs import runprogress
+from skymatchflow.jobs.runprogress import time_left
+
 
 class Progress:
     """Counts steps of a loop of known length and logs a line every ``every`` percent."""
@@ -39,21 +42,8 @@ class Progress:
         """The stage's count across its batches (' | all 4 batches: ...'), or ''."""
         if not (self.stage and self.name):
             return ""
-        from skymatchflow.jobs import runprogress
-
         runprogress.record(self.stage, self.name, self.done, self.total, elapsed)
         return runprogress.overall_text(self.stage, self.what)
-
-
-def time_left(seconds):
-    """', about 3 min left' (nothing when done or under a second)."""
-    if seconds < 1:
-        return ""
-    if seconds < 90:
-        return f", about {seconds:.0f} s left"
-    if seconds < 5400:
-        return f", about {seconds / 60:.0f} min left"
-    return f", about {seconds / 3600:.1f} h left"
 
 
 def tracked(items, what, every=5.0, log=logging.info, clock=time.monotonic, name="", stage=None):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import skymatchflow
 from skymatchflow import __version__
-from skymatchflow.io.errors import InputError, environment_fault
+from skymatchflow.errors import InputError, environment_fault
 from skymatchflow.jobs.paramfiles import resolve_params
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"

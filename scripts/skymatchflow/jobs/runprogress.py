@@ -19,8 +19,6 @@ import shutil
 import time
 from pathlib import Path
 
-from skymatchflow.jobs.progress import time_left
-
 PROGRESS_DIR = Path(".snakemake/skymatchflow/progress")
 EXPECTED = "expected.json"
 
@@ -118,3 +116,14 @@ def start_of_run(jobs, image_batch_sizes, max_pair_batches=None, root=PROGRESS_D
         line += (f"; the pair batch plan then adds {up_to}pair batches, so Snakemake's 'of M steps' grows once "
                  f"({len(jobs)} now): 'all N batches' in the progress lines counts each stage across its batches")
     return line
+
+
+def time_left(seconds):
+    """', about 3 min left' (nothing when done or under a second)."""
+    if seconds < 1:
+        return ""
+    if seconds < 90:
+        return f", about {seconds:.0f} s left"
+    if seconds < 5400:
+        return f", about {seconds / 60:.0f} min left"
+    return f", about {seconds / 3600:.1f} h left"

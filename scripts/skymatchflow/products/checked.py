@@ -16,7 +16,7 @@ from skymatchflow.products.store import read_sealed
 from skymatchflow.jobs.batches import batch_pairs
 from skymatchflow.products.images import image_batch_dirs, product_path, read_skipped
 from skymatchflow.products.members import MemberKeys, check_unchanged, pair_key, unsound_product
-from skymatchflow.stages.overlap_graph import read_pairs
+from skymatchflow.products.graph import read_pairs
 
 
 def _checked_record(path, key, batch_dir):

@@ -10,10 +10,11 @@ import json
 from pathlib import Path
 
 from skymatchflow.geometry.skyframe import FRAME_RULE
-from skymatchflow.io.errors import InputError
-from skymatchflow.jobs.config import stat_kwargs
-from skymatchflow.products.store import fits_is_sound, product_key, read_sealed
-from skymatchflow.stages.preview import PREVIEW_SIZE, PREVIEW_WCS
+from skymatchflow.errors import InputError
+from skymatchflow.stats.statparams import stat_kwargs
+from skymatchflow.io.fitsseal import fits_is_sound
+from skymatchflow.products.store import product_key, read_sealed
+from skymatchflow.products.previews import PREVIEW_SIZE, PREVIEW_WCS
 
 
 PRODUCTS = ("footprint", "mask", "sky", "preview")

@@ -10,7 +10,7 @@ product or an input is not what they expect.
 
 from pathlib import Path
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.stagefiles import unchanged_since
 from skymatchflow.jobs.batches import PAIR_FIELDS
 from skymatchflow.products.images import product_is_sound, product_keys, read_input_states, repair_hint

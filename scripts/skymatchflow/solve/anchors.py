@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 
 #: the form of a JWST exposure group id (readers.group_id): jw{ppppp}{ooo}{vvv}_{gg}{s}{aa}_{eeeee}
 JWST_GROUP_ID = re.compile(r"^jw[^_]*_[^_]*_[^_]*$")

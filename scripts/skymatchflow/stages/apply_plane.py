@@ -12,7 +12,7 @@ file a history entry (its data model's background has no place for tilts).
 
 import numpy as np
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import parse_extension
 from skymatchflow.solve.plane_model import columns_of, has_plane, plane_at
 

@@ -12,12 +12,13 @@ first, and changes nothing.
 from pathlib import Path
 
 from skymatchflow.io.codeid import package_digest
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.stagefiles import sha256_file
-from skymatchflow.products.store import STORE_DIR, fits_is_sound, read_sealed
+from skymatchflow.io.fitsseal import fits_is_sound
+from skymatchflow.products.store import STORE_DIR, read_sealed
 from skymatchflow.jobs.batches import batch_pairs
 from skymatchflow.products.images import INPUT_STATES, PRODUCTS, product_is_sound, product_path, read_input_states
-from skymatchflow.stages.overlap_graph import read_pairs
+from skymatchflow.products.graph import read_pairs
 from skymatchflow.products.members import MemberKeys, pair_key
 
 REPAIR = "run: snakemake"

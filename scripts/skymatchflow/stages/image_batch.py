@@ -21,13 +21,13 @@ import os
 from pathlib import Path
 
 from skymatchflow.geometry.skywcs import wcs_policy
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.io.pinnedfiles import pinned
 from skymatchflow.io.stagefiles import atomic_directory, software_versions
 from skymatchflow.products.store import STORE_DIR, link_into, prune_unlinked, stored_path, write_sealed
 from skymatchflow.jobs.batches import batch_name
-from skymatchflow.jobs.config import stat_kwargs
+from skymatchflow.stats.statparams import stat_kwargs
 from skymatchflow.jobs.progress import tracked
 from skymatchflow.products.images import (
     INPUT_STATES,

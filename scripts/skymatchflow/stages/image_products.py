@@ -6,9 +6,9 @@ import math
 import numpy as np
 
 from skymatchflow.geometry.footprint import footprint_polygon, polygon_to_dict
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.readers import group_id, previous_background, read_header, read_sci_dq
-from skymatchflow.jobs.config import stat_kwargs
+from skymatchflow.stats.statparams import stat_kwargs
 
 
 def footprint_record(spec, stepsize, grouping, wcs_policy="fits", header=None):

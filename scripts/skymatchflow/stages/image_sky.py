@@ -1,6 +1,6 @@
 """Whole-image sky of one image from its SCI and a mask file (see stages.sky_record)."""
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.maskfile import read_mask
 from skymatchflow.io.readers import read_sci
 from skymatchflow.stages.image_products import sky_record

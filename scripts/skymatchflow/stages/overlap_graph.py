@@ -10,7 +10,6 @@ so the batch count never re-runs this stage.
 """
 
 import hashlib
-import json
 import math
 from pathlib import Path
 
@@ -19,8 +18,9 @@ from astropy.table import Table
 
 from skymatchflow.geometry.candidates import bounding_caps, candidate_pairs
 from skymatchflow.geometry.skycells import centre_and_size
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.inputchecks import MAX_NAME, UNSAFE_NAME_CHARS, short_name
+from skymatchflow.products.graph import GROUP_FIELDS, rows_digest
 from skymatchflow.products.store import STORE_DIR, product_key, read_sealed, write_sealed
 from skymatchflow.jobs.batches import PAIR_FIELDS, PAIR_POSITION
 
@@ -214,14 +214,6 @@ def stored_graph(records, polygons, store=STORE_DIR):
     return pairs, groups, False, reused
 
 
-GROUP_FIELDS = ("image", "file", "sci", "group", "group_index")
-
-
-def rows_digest(rows):
-    """SHA-256 of a table's rows as dicts: lets a reader tell the table is as the overlap graph wrote it."""
-    return hashlib.sha256(json.dumps(list(rows), sort_keys=True).encode()).hexdigest()
-
-
 def pair_positions(pairs, records):
     """{pair id: {"ra_a", "dec_a", "size_a"}}: where each pair's first side lies (degrees; jobs/batches.py).
 
@@ -265,39 +257,3 @@ def groups_table(records, members):
     table.meta["description"] = "Images in input order with their sky group and the group's element index"
     table.meta["rows_sha256"] = rows_digest(rows)
     return table
-
-
-def _read_verified(path, rows):
-    table = Table.read(path, format="ascii.ecsv")
-    rows = [rows(row) for row in table]
-    if table.meta.get("rows_sha256") != rows_digest(rows):
-        raise InputError(path, "changed since the overlap graph wrote it; run: snakemake --forcerun overlap_graph")
-    return rows
-
-
-def read_pairs(pairs_path):
-    """[pair dicts] from results/overlaps/pairs.ecsv in table order; a table not as written is refused."""
-    try:
-        return _read_verified(pairs_path, lambda row: {
-            "pair": str(row["pair"]),
-            "group_a": str(row["group_a"]),
-            "group_b": str(row["group_b"]),
-            "members_a": str(row["members_a"]).split(","),
-            "members_b": str(row["members_b"]).split(","),
-            **{name: float(row[name]) for name in PAIR_POSITION},
-        })
-    except KeyError as err:
-        raise InputError(pairs_path, f"has no column {err} (an older version wrote it); "
-                         "run: snakemake --forcerun overlap_graph") from None
-
-
-def read_groups(groups_path):
-    """{group: [member image ids]} in element order, from results/overlaps/groups.ecsv."""
-    rows = _read_verified(groups_path, lambda row: {
-        "image": str(row["image"]), "file": str(row["file"]), "sci": str(row["sci"]),
-        "group": str(row["group"]), "group_index": int(row["group_index"]),
-    })
-    members = {}
-    for row in sorted(rows, key=lambda row: row["group_index"]):
-        members.setdefault(row["group"], []).append(row["image"])
-    return members

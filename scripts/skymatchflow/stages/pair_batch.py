@@ -9,14 +9,12 @@ that the products it reads are intact and were made under the keys
 expected, and that the image files did not change since.
 """
 
-import json
 import logging
 from pathlib import Path
 
 from skymatchflow.io.openfiles import held_files_closed, held_fits_is_sound
 from skymatchflow.io.stagefiles import atomic_directory, read_json, software_versions
 from skymatchflow.products.store import STORE_DIR, link_into, prune_unlinked, read_sealed, stored_path, write_sealed
-from skymatchflow.jobs.batches import batch_pairs
 from skymatchflow.jobs.progress import tracked
 from skymatchflow.products.images import image_batch_dirs, product_path
 from skymatchflow.products.members import (
@@ -27,27 +25,6 @@ from skymatchflow.products.members import (
     pair_key,
     unsound_product,
 )
-
-
-def write_batch_plans(pairs, made_from, stat_params, n_batches, outdir):
-    """One plan file per pair batch in ``outdir``: its pairs, the statistic, and what its members are made from.
-
-    Why files and not job parameters: at survey scale a batch's pair list and
-    member records weigh megabytes, which Snakemake would store, compare and
-    print for every job at every start. A plan file is an ordinary input,
-    compared by checksum: a batch whose plan keeps its bytes does not re-run.
-    ``outdir`` appears whole or not at all.
-    """
-    common = {name: value for name, value in made_from.items() if name != "images"}
-    with atomic_directory(outdir) as building:
-        for batch, members in batch_pairs(pairs, n_batches).items():
-            images = {}
-            for pair in members:
-                for image in pair["members_a"] + pair["members_b"]:
-                    images.setdefault(image, made_from["images"][image])
-            plan = {"batch": batch, "stat": stat_params, "made_from": common | {"images": images}, "pairs": members}
-            (building / f"{batch}.json").write_text(json.dumps(plan, indent=1) + "\n")
-    return len(list(Path(outdir).iterdir()))
 
 
 def pair_batch_spec(pairs, made_from, image_batches):
@@ -116,7 +93,8 @@ def run_batch(cfg, outdir, store=STORE_DIR):
 def _compute_pair(pair, stat_params, images, member_keys, loaded):
     """The statistics record of one pair; member images are checked and loaded once per batch."""
     from skymatchflow.geometry.footprint import polygon_from_dict  # heavy (WCS, spherical geometry): only when
-    from skymatchflow.stats.pairstats import load_pair_image, pair_record  # a pair is computed
+    from skymatchflow.stats.pairimage import load_pair_image  # a pair is computed
+    from skymatchflow.stats.pairstats import pair_record
 
     for image in pair["members_a"] + pair["members_b"]:
         if image in loaded:

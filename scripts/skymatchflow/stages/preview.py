@@ -16,25 +16,14 @@ import warnings
 
 import numpy as np
 
+from skymatchflow.io.fitsseal import seal_fits
 from skymatchflow.io.stagefiles import atomic_path
-from skymatchflow.products.store import seal_fits
+from skymatchflow.products.previews import PREVIEW_SIZE, preview_size
 
 # astropy is imported inside the functions: the workflow imports this module at start-up.
-PREVIEW_SIZE = 48  # pixels along the longer side at most: 9 KB of float32
-# finer previews for a field of few images, where they cost little: (fewer images than, size)
-FINER_PREVIEWS = ((16, 192), (64, 96))
-# in the preview's key: how its WCS is made
-PREVIEW_WCS = "rebinned when undistorted and in ICRS or FK5 J2000, else TAN fit in ICRS"
-
-
-def preview_size(n_images):
-    """The previews' longer side for a run of ``n_images``: PREVIEW_SIZE, finer below 64 and 16 images.
-
-    The mosaic is as fine as the previews, and a small field's few previews
-    are cheap (16 of 192 x 192: 2.4 MB). In steps, so adding an image to a
-    survey changes the previews' key (and re-makes them) only at a step.
-    """
-    return next((size for below, size in FINER_PREVIEWS if n_images < below), PREVIEW_SIZE)
+# preview_size is named here too: the Snakefile (common.smk) takes it from this module
+__all__ = ["PREVIEW_SIZE", "PreviewReader", "bin_factor", "binned_median", "binned_wcs", "make_preview",
+           "preview_size", "read_preview", "write_image_preview", "write_preview"]
 
 
 def bin_factor(shape, size=PREVIEW_SIZE):

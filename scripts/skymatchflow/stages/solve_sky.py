@@ -10,7 +10,7 @@ import logging
 import numpy as np
 from astropy.table import Table
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.solve.skymatch import Element, Equation, skymatch
 from skymatchflow.stages.overlap_graph import group_order
 

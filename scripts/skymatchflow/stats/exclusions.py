@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.stagefiles import sha256_file
 
 REGION_FORMATS = {".reg": "ds9", ".crtf": "crtf"}

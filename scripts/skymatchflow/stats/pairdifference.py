@@ -20,9 +20,9 @@ import numpy as np
 
 from skymatchflow.geometry.intersection import overlap_pieces
 from skymatchflow.geometry.scanfill import fill_bounding_window, scan_fill
-from skymatchflow.jobs.config import stat_kwargs
+from skymatchflow.stats.statparams import stat_kwargs
 from skymatchflow.stats.imagestats import sky_statistic
-from skymatchflow.stats.pairstats import _read_window, _union_window, pixel_coordinates
+from skymatchflow.stats.pairimage import pixel_coordinates, read_pixels, union_window
 from skymatchflow.stats.statnoise import noise_factor, pixel_noise, statistic_noise
 
 #: pixels added around B's window so that bilinear interpolation has neighbours
@@ -67,10 +67,10 @@ def located_difference(image_a, image_b, stat_params):
     windows_b = [w for w in (fill_bounding_window(x, y, image_b.shape) for x, y in pieces_b) if w]
     if not windows_a or not windows_b:
         return None, "the overlap covers no pixel of an image", None, None
-    window_a = _union_window(windows_a)
-    window_b = _padded(_union_window(windows_b), image_b.shape, RESAMPLE_MARGIN)
-    sci_a, mask_a = _read_window(image_a, window_a)
-    sci_b, mask_b = _read_window(image_b, window_b)
+    window_a = union_window(windows_a)
+    window_b = _padded(union_window(windows_b), image_b.shape, RESAMPLE_MARGIN)
+    sci_a, mask_a = read_pixels(image_a, window_a)
+    sci_b, mask_b = read_pixels(image_b, window_b)
     fill = np.zeros(sci_a.shape, dtype=bool)
     for x, y in pieces_a:
         scan_fill(x, y, image_a.shape, window=window_a, out=fill)

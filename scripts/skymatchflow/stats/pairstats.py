@@ -8,54 +8,17 @@ the side's sky is the npix-weighted mean of the members' statistics
 columns the overlap can touch are read from disk.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
-from astropy.io import fits
-from astropy.wcs import NoConvergence
 
 from skymatchflow.geometry.exactintersect import PairGeometry
 from skymatchflow.geometry.intersection import overlap_pieces
 from skymatchflow.geometry.scanfill import fill_bounding_window, scan_fill
-from skymatchflow.io.errors import InputError
-from skymatchflow.io.inputs import WHOLE_FILE_COMPRESSION, ImageSpec, parse_extension
-from skymatchflow.io.openfiles import held, read_window
-from skymatchflow.io.readers import read_header
-from skymatchflow.jobs.config import stat_kwargs
+from skymatchflow.stats.pairimage import pixel_coordinates, read_pixels, union_window
+from skymatchflow.stats.statparams import stat_kwargs
 from skymatchflow.stats.imagestats import sky_statistic
 from skymatchflow.stats.statnoise import statistic_noise
-
-
-@dataclass
-class PairImage:
-    """One image as the pair stage needs it: where its pixels are, and its geometry."""
-
-    image_id: str
-    path: str
-    sci: object  # extension as astropy indexes it
-    shape: tuple
-    wcs: object  # celestial astropy WCS
-    polygon: object  # SphericalPolygon footprint
-    mask_path: str
-    pixels: object = field(default=None, repr=False)  # whole SCI, only for compressed files
-
-
-def load_pair_image(image_id, path, sci, polygon, mask_path, wcs_kind="fits"):
-    """A PairImage: its footprint polygon, and shape and WCS from the file.
-
-    ``wcs_kind``: the WCS its footprint was made with ('gwcs' or 'fits', the
-    footprint record's "wcs"), so that overlaps map back through the same one.
-    The header is read through the handle its windows will be read from
-    (io/openfiles), except in a compressed file, read whole once.
-    """
-    compressed = path.lower().endswith(WHOLE_FILE_COMPRESSION)
-    header = read_header(ImageSpec(image_id, path, sci), wcs_kind, None if compressed else held(path))
-    if header.wcs_kind != wcs_kind:
-        raise InputError(
-            path, f"the footprint used the {wcs_kind} WCS but it is the {header.wcs_kind} one now "
-            f"({header.wcs_reason}); re-run so that the footprints are made again"
-        )
-    return PairImage(image_id, path, parse_extension(sci), header.shape, header.wcs, polygon, str(mask_path))
 
 
 @dataclass
@@ -78,52 +41,6 @@ class MemberStat:
                 "reason": self.reason, "noise": self.noise}
 
 
-# Compressed files cannot be read by region: a section read seeks in the
-# stream and decompresses it again and again. Their SCI is read whole, once.
-
-
-def _read_full(image):
-    with fits.open(image.path, mode="readonly", memmap=False) as hdul:
-        return np.array(hdul[image.sci].data, dtype=np.float32)
-
-
-def _read_window(image, window):
-    """SCI and mask over ``window`` only (the whole SCI once for a compressed file)."""
-    row0, row1, col0, col1 = window
-    if image.path.lower().endswith(WHOLE_FILE_COMPRESSION):
-        if image.pixels is None:
-            image.pixels = _read_full(image)
-        sci = image.pixels[row0:row1, col0:col1]
-    else:
-        sci = read_window(image.path, image.sci, window, np.float32)
-    return sci, read_window(image.mask_path, "MASK", window, bool)
-
-
-def _union_window(windows):
-    return (
-        min(w[0] for w in windows),
-        max(w[1] for w in windows),
-        min(w[2] for w in windows),
-        max(w[3] for w in windows),
-    )
-
-
-def pixel_coordinates(image, pieces):
-    """The overlap pieces (ra, dec) in ``image``'s pixel coordinates, or None if its WCS cannot map them."""
-    out = []
-    for ra, dec in pieces:
-        if len(ra) < 4:
-            continue
-        try:
-            x, y = image.wcs.all_world2pix(ra, dec, 0)
-        except NoConvergence:
-            return None
-        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-            return None
-        out.append((x, y))
-    return out
-
-
 def member_overlap_stat(image, other_polygons, stat_params, geometry=None):
     """The statistic of ``image``'s good pixels inside its overlap with ``other_polygons``.
 
@@ -143,8 +60,8 @@ def member_overlap_stat(image, other_polygons, stat_params, geometry=None):
     windows = [w for w in (fill_bounding_window(x, y, image.shape) for x, y in pixel_pieces) if w]
     if not windows:
         return MemberStat(image.image_id, None, 0, 0.0, "the overlap covers no pixel of the image")
-    window = _union_window(windows)
-    sci, mask = _read_window(image, window)
+    window = union_window(windows)
+    sci, mask = read_pixels(image, window)
     fill = np.zeros(sci.shape, dtype=bool)
     for x, y in pixel_pieces:
         scan_fill(x, y, image.shape, window=window, out=fill)

@@ -20,7 +20,7 @@ from helpers.in_process import run_in_process
 from helpers.reference_runner import full_config
 
 from skymatchflow.geometry.skyframe import IcrsWcs, footprint_wcs
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 
 SHAPE = (64, 80)
 B1950 = Time(1950.0, format="byear")

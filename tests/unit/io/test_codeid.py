@@ -24,7 +24,7 @@ def test_a_rule_depends_on_its_script_the_modules_it_imports_and_the_workflow_fi
 
 def test_the_digest_follows_the_bytes_not_the_place(tmp_path):
     copy = tmp_path / "a.py"
-    shutil.copy(codeid.module_file("skymatchflow.io.errors"), copy)
+    shutil.copy(codeid.module_file("skymatchflow.errors"), copy)
     first = codeid.digest_files([copy])
     codeid._file_digest.cache_clear()
     assert codeid.digest_files([copy]) == first

@@ -5,7 +5,7 @@ import pytest
 from helpers.images import write_image
 
 from skymatchflow.io import headerchecks
-from skymatchflow.io.errors import InputErrors
+from skymatchflow.errors import InputErrors
 from skymatchflow.io.inputs import discover_images
 from skymatchflow.io.layoutcache import LayoutCache
 

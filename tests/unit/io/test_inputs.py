@@ -5,7 +5,7 @@ import pytest
 from astropy.io import fits
 from helpers.images import tan_wcs, write_image
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import discover_images, file_stem
 
 

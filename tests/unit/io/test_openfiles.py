@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from skymatchflow.io import openfiles
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.maskfile import write_mask
 
 

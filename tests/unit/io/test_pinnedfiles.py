@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.pinnedfiles import pinned, pinned_path
 
 

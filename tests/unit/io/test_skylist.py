@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.skylist import exposure_stem, read_skylist
 
 FILES = ["/d/jw01_nrca1_cal.fits", "/d/jw01_nrca2_cal.fits"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.jobs.paramfiles import by_digest, resolve_params
 
 PARAMS = {"images": {"b": {"path": "/x/b.fits"}, "a": {"path": "/x/a.fits"}}, "stat": [1.5, None, True]}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.jobs.plans import read_plan
 
 REPO = Path(__file__).resolve().parents[3]

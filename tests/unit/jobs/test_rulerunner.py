@@ -10,7 +10,7 @@ from skymatchflow import __version__
 
 SCRIPT = textwrap.dedent("""
     import sys, types
-    from skymatchflow.io.errors import InputError
+    from skymatchflow.errors import InputError
     from skymatchflow.jobs.rulerunner import run_rule
 
     def bad_input(smk):

@@ -8,7 +8,7 @@ from helpers.config import schema_defaults
 from helpers.images import tan_wcs, write_image
 from helpers.paths import REPO
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.jobs.config import ConfigError, check_config
 from skymatchflow.solve.anchors import anchor_elements, anchored_shift, check_anchor_names

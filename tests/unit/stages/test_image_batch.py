@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from helpers.images import tan_wcs, write_image
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.io.maskfile import read_mask, read_mask_provenance
 from skymatchflow.io.stagefiles import sha256_file, unchanged_since

@@ -6,7 +6,7 @@ from helpers.images import write_image
 from stcal.skymatch.skyimage import SkyImage
 from stcal.skymatch.skystatistics import SkyStats
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.io.maskfile import write_mask
 from skymatchflow.stages.image_sky import whole_image_sky

@@ -7,10 +7,11 @@ import pytest
 from helpers.images import tan_wcs, write_image
 
 from skymatchflow.geometry.footprint import polygon_from_dict
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.io.stagefiles import write_ecsv
 from skymatchflow.jobs.batches import PAIR_POSITION
+from skymatchflow.products.graph import read_groups, read_pairs
 from skymatchflow.stages.image_products import footprint_record
 from skymatchflow.stages.overlap_graph import (
     build_graph,
@@ -19,8 +20,6 @@ from skymatchflow.stages.overlap_graph import (
     pair_id,
     pair_positions,
     pairs_table,
-    read_groups,
-    read_pairs,
     safe_name,
     stored_graph,
     updated_image_pairs,

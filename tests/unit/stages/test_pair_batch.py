@@ -8,7 +8,7 @@ import pytest
 from astropy.io import fits
 from helpers.images import tan_wcs, write_image
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.products.images import PRODUCTS, product_path
 from skymatchflow.stages.image_batch import run_image_batch
@@ -148,31 +148,3 @@ def test_scaled_and_tile_compressed_images_in_the_pair_stage(tmp_path, store):
     shutil.copy(tmp_path / "b.fits", copy / "b.fits")
     expected = json.loads((run(copy, batch_cfg(*make_images(copy), [("a", "b")]))[1] / "a~b.json").read_text())
     assert record["a"]["sky"] == expected["a"]["sky"] and record["a"]["npix"] == expected["a"]["npix"]
-
-
-def test_batch_plans_hold_each_batch_pairs_and_only_its_members(tmp_path):
-    from skymatchflow.jobs.batches import pair_batch_of
-    from skymatchflow.jobs.plans import read_plan
-    from skymatchflow.stages.pair_batch import write_batch_plans
-
-    pairs = [{"pair": f"g{a}~g{b}", "group_a": f"g{a}", "group_b": f"g{b}", "members_a": [f"i{a}"],
-              "members_b": [f"i{b}"], "ra_a": 10.0 + 5.0 * a, "dec_a": 0.0, "size_a": 0.1}
-             for a in range(6) for b in range(a + 1, 6)]
-    made_from = {"images": {f"i{k}": {"image": f"i{k}"} for k in range(7)}, "stepsize": None, "dqbits": 0}
-    assert write_batch_plans(pairs, made_from, {"skystat": "mode"}, 3, tmp_path / "plans") == 3
-    seen = []
-    for path in sorted((tmp_path / "plans").glob("*.json")):
-        plan = read_plan(path)
-        assert plan["batch"] == path.stem and plan["stat"] == {"skystat": "mode"}
-        assert all(pair_batch_of(p, 3) == path.stem for p in plan["pairs"])
-        members = {m for p in plan["pairs"] for m in p["members_a"] + p["members_b"]}
-        assert set(plan["made_from"]["images"]) == members  # i6 is in no pair: in no plan
-        assert plan["made_from"]["dqbits"] == 0
-        seen += plan["pairs"]
-    assert sorted(p["pair"] for p in seen) == sorted(p["pair"] for p in pairs)
-    first = {p.name: p.read_bytes() for p in (tmp_path / "plans").iterdir()}
-    write_batch_plans(pairs, made_from, {"skystat": "mode"}, 3, tmp_path / "plans")  # same inputs, same bytes
-    assert {p.name: p.read_bytes() for p in (tmp_path / "plans").iterdir()} == first
-    (tmp_path / "plans" / "b000.json").write_text("{")
-    with pytest.raises(InputError, match="forcerun overlap_graph"):
-        read_plan(tmp_path / "plans" / "b000.json")

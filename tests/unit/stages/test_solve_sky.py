@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from skymatchflow.io.errors import InputError
+from skymatchflow.errors import InputError
 from skymatchflow.stages.solve_sky import initial_sky, solve_tables
 
 

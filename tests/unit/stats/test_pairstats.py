@@ -10,7 +10,8 @@ from stcal.skymatch.skystatistics import SkyStats
 from skymatchflow.geometry.footprint import footprint_polygon
 from skymatchflow.io.maskfile import write_mask
 from skymatchflow.stats.dqflags import good_pixel_mask
-from skymatchflow.stats.pairstats import PairImage, group_side, pair_record
+from skymatchflow.stats.pairimage import PairImage
+from skymatchflow.stats.pairstats import group_side, pair_record
 
 SHAPE = (120, 150)
 STAT = {"skystat": "mode", "lower": None, "upper": None, "nclip": 5, "lsigma": 4.0, "usigma": 4.0, "binwidth": 0.1}
@@ -118,13 +119,13 @@ def test_only_the_overlap_window_is_read(tmp_path, monkeypatch):
     a, _ = make_image(tmp_path, "a", (150.1, 2.2), 0.0, 1.0, shape=(400, 400))
     b, _ = make_image(tmp_path, "b", (150.1 + 180 / 3600, 2.2 + 180 / 3600), 0.0, 1.0, shape=(400, 400))
     seen = []
-    original = pairstats._read_window
+    original = pairstats.read_pixels
 
     def spy(image, window):
         seen.append(window)
         return original(image, window)
 
-    monkeypatch.setattr(pairstats, "_read_window", spy)
+    monkeypatch.setattr(pairstats, "read_pixels", spy)
     group_side([a], [b], STAT)
     (row0, row1, col0, col1), = seen
     assert (row1 - row0) * (col1 - col0) < 0.1 * 400 * 400

@@ -1,0 +1,179 @@
+"""The package's layers: a module imports only from its own layer or the ones below, and no import cycles.
+
+Read from the source with ``ast`` (imports inside functions included), never
+by importing. A sub-package's modules may import each other (no cycles), and
+another sub-package's only when that one comes earlier in LAYERS; a stage
+module only an earlier stage's, or one of its own stage's. The rule entry
+scripts in ``scripts/`` follow the same order as the modules of their stage.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+PACKAGE = SCRIPTS / "skymatchflow"
+
+#: lowest first: the leaves (version, errors), then the shared layers, then the stages and what follows them
+LAYERS = ["", "errors", "geometry", "io", "stats", "solve", "jobs", "products", "stages", "diagnostics", "demo"]
+
+#: the stages in data order; a stage's helper modules sit with it
+STAGES = [
+    ("preview", "image_products", "image_sky", "image_batch"),
+    ("overlap_graph",),
+    ("pair_batch",),
+    ("solve_sky",),
+    ("apply_plane", "apply_jwst", "apply_sky"),
+    ("audit",),
+]
+
+#: the rule entry scripts: where each sits (a stage module, or a layer)
+ENTRY_SCRIPTS = {
+    "image_batch": "stages.image_batch",
+    "overlap_graph": "stages.overlap_graph",
+    "pair_batch": "stages.pair_batch",
+    "solve_sky": "stages.solve_sky",
+    "apply_sky": "stages.apply_sky",
+    "audit": "stages.audit",
+    "diagnostics": "diagnostics",
+    "make_demo": "demo",
+    "demo_compare": "demo",
+    "demo_figure": "demo",
+}
+
+
+def module_name(path):
+    """skymatchflow-relative dotted name: "" for the package, "io.stagefiles", "stages" for stages/__init__.py."""
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported(path, name):
+    """The package modules (relative names) ``path`` imports, at any depth of its code."""
+    package = name.split(".")[:-1] if path.name != "__init__.py" else name.split(".")
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1] if name else []
+                module = ".".join(["skymatchflow", *base, *([node.module] if node.module else [])])
+            else:
+                module = node.module or ""
+            # "from skymatchflow.io import stagefiles" imports the module io.stagefiles
+            targets = [module] + [f"{module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            if target == "skymatchflow" or target.startswith("skymatchflow."):
+                relative = target.removeprefix("skymatchflow").removeprefix(".")
+                if relative in MODULES:
+                    found.add(relative)
+    return found
+
+
+MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+IMPORTS = {name: imported(path, name) for name, path in MODULES.items()}
+
+
+def layer_of(name):
+    return LAYERS.index(name.split(".")[0]) if name.split(".")[0] in LAYERS else None
+
+
+def stage_of(name):
+    """The index of a stage module's stage in STAGES, or None for another module."""
+    parts = name.split(".")
+    if parts[0] != "stages" or len(parts) < 2:
+        return None
+    return next(index for index, modules in enumerate(STAGES) if parts[1] in modules)
+
+
+def violations(name, targets):
+    """The imports of module ``name`` that go up the layers or to a later stage."""
+    wrong = []
+    for target in sorted(targets):
+        if layer_of(target) > layer_of(name):
+            wrong.append(f"{name or 'skymatchflow'} imports {target}: a later layer")
+        elif layer_of(target) == layer_of(name) and name.split(".")[0] == "" and target != name:
+            wrong.append(f"{name} imports {target}: a leaf imports nothing")
+        elif stage_of(name) is not None and stage_of(target) is not None and stage_of(target) > stage_of(name):
+            wrong.append(f"{name} imports {target}: a later stage")
+    return wrong
+
+
+def test_every_module_has_a_layer_and_every_stage_module_a_stage():
+    assert [name for name in MODULES if layer_of(name) is None] == []
+    staged = {module for modules in STAGES for module in modules}
+    stage_modules = {name.split(".")[1] for name in MODULES if name.startswith("stages.")}
+    assert stage_modules == staged
+
+
+def test_modules_import_only_their_own_or_earlier_layers_and_stages():
+    wrong = [line for name, targets in IMPORTS.items() for line in violations(name, targets)]
+    assert wrong == []
+
+
+def test_entry_scripts_import_only_their_stage_and_earlier():
+    wrong = []
+    for script, place in ENTRY_SCRIPTS.items():
+        path = SCRIPTS / f"{script}.py"
+        wrong += [line.replace(place, f"scripts/{script}.py", 1) for line in violations(place, imported(path, place))]
+    assert sorted(path.stem for path in SCRIPTS.glob("*.py")) == sorted(ENTRY_SCRIPTS)
+    assert wrong == []
+
+
+def cycles(graph):
+    """The strongly connected groups of more than one node (Tarjan), each sorted."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for other in graph.get(node, ()):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in on_stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_cycles_between_modules_or_sub_packages():
+    modules = {name: targets - {name} for name, targets in IMPORTS.items()}
+    packages = {}
+    for name, targets in IMPORTS.items():
+        packages.setdefault(name.split(".")[0], set()).update(t.split(".")[0] for t in targets)
+    packages = {package: targets - {package} for package, targets in packages.items()}
+    assert cycles(modules) == []
+    assert cycles(packages) == []
+
+
+@pytest.mark.parametrize("graph, expected", [
+    ({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}, [["a", "b", "c"]]),
+    ({"a": {"b"}, "b": set()}, []),
+])
+def test_the_cycle_finder_finds_cycles(graph, expected):
+    assert cycles(graph) == expected
+
+
+def test_the_import_reader_sees_imports_inside_functions(tmp_path):
+    source = tmp_path / "module.py"
+    source.write_text("def f():\n    from skymatchflow.errors import InputError\n    import skymatchflow.io.stagefiles\n")
+    assert imported(source, "solve.module") == {"errors", "io.stagefiles"}
