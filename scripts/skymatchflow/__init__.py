@@ -8,3 +8,5 @@ the rule entry points in ``scripts/`` only glue them to Snakemake's files.
 # latest entry and CITATION.cff say the same (tests/unit/test_version.py); every
 # job log starts with it and every result records it.
 __version__ = "0.2.0"
+
+__all__ = ["__version__"]

@@ -36,7 +36,7 @@ from astropy.wcs import WCS  # noqa: E402
 
 from skymatchflow.diagnostics.stage import FIGURES, make_diagnostics  # noqa: E402
 from skymatchflow.geometry.footprint import footprint_polygon, polygon_to_dict  # noqa: E402
-from skymatchflow.io.stagefiles import write_json  # noqa: E402
+from helpers.stagefiles import write_json  # noqa: E402
 from skymatchflow.stages.preview import PREVIEW_SIZE  # noqa: E402
 
 DETECTOR = 2048  # pixels

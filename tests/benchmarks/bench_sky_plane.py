@@ -43,7 +43,7 @@ from helpers.config import schema_defaults  # noqa: E402
 from helpers.in_process import run_in_process  # noqa: E402
 from measure_ramp_plane import add_ramps  # noqa: E402
 
-from skymatchflow.demo.scenes import make_scene  # noqa: E402
+from helpers.scenes import make_scene  # noqa: E402
 from skymatchflow.solve.plane_model import plane_at, tangent_offsets  # noqa: E402
 
 PLANE = {"skymethod": "match", "pair_statistic": "difference", "sky_model": "plane"}

@@ -4,7 +4,7 @@ Not a test. Run from the repository root::
 
     .venv/bin/python tests/benchmarks/measure_ramp_plane.py [--scale 0.5] [--seeds 19 1 2 3]
 
-The ``clean`` scene of skymatchflow.demo.scenes (12 tiles, each its own
+The ``clean`` scene of tests/helpers/scenes.py (12 tiles, each its own
 sky group), with a ramp added to every tile: 1 sigma across the tile, in a
 direction drawn per tile (as scattered and zodiacal light change between
 exposures). The truth error of a sky model is the RMS over every tile's
@@ -32,7 +32,7 @@ from helpers.config import schema_defaults  # noqa: E402
 from helpers.in_process import run_in_process  # noqa: E402
 from measure_m17_plane import unit  # noqa: E402
 
-from skymatchflow.demo.scenes import make_scene  # noqa: E402
+from helpers.scenes import make_scene  # noqa: E402
 
 
 def add_ramps(paths, noise, seed):

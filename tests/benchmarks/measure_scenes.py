@@ -1,6 +1,6 @@
 """Measurement: recovered-minus-injected sky RMS on the synthetic scenes (issue 19).
 
-For each scene (skymatchflow.demo.scenes: clean, nebula, extended, artefact),
+For each scene (tests/helpers/scenes.py: clean, nebula, extended, artefact),
 each statistic (mode, median, mean) and each option (the defaults, then
 the opt-in options of issue 19), runs the workflow's stage code in process
 (skymethod match) and prints the RMS of recovered minus injected sky (mean
@@ -28,7 +28,7 @@ sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]  # the package and t
 from helpers.config import schema_defaults  # noqa: E402
 from helpers.in_process import run_in_process  # noqa: E402
 
-from skymatchflow.demo.scenes import SCENES, make_scene, recovered_rms  # noqa: E402
+from helpers.scenes import SCENES, make_scene, recovered_rms  # noqa: E402
 
 STATISTICS = ("mode", "median", "mean")
 OPTIONS = {

@@ -1,7 +1,7 @@
 """The opt-in options of issue 19 on small synthetic scenes with injected truth.
 
 Each test runs the workflow's stage code in process (skymatchflow.jobs.pipeline)
-on a miniature scene (skymatchflow.demo.scenes) and asserts the improvement the
+on a miniature scene (tests/helpers/scenes.py) and asserts the improvement the
 option is for; the full-size numbers are in README.md
 (tests/benchmarks/measure_scenes.py).
 """
@@ -13,7 +13,7 @@ from helpers.config import schema_defaults
 from helpers.in_process import run_in_process
 from helpers.paths import REPO
 
-from skymatchflow.demo.scenes import make_scene, recovered_rms
+from helpers.scenes import make_scene, recovered_rms
 
 SCALE = 0.5  # tiles of 192 px with 32 px overlaps
 GRID = {"n_cols": 4, "n_rows": 3}

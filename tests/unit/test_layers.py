@@ -8,11 +8,13 @@ scripts in ``scripts/`` follow the same order as the modules of their stage.
 """
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+WORKFLOW = SCRIPTS.parent / "workflow"
 PACKAGE = SCRIPTS / "skymatchflow"
 
 #: lowest first: the leaves (version, errors), then the shared layers, then the stages and what follows them
@@ -177,3 +179,24 @@ def test_the_import_reader_sees_imports_inside_functions(tmp_path):
     source = tmp_path / "module.py"
     source.write_text("def f():\n    from skymatchflow.errors import InputError\n    import skymatchflow.io.stagefiles\n")
     assert imported(source, "solve.module") == {"errors", "io.stagefiles"}
+
+
+def used_from_outside():
+    """The package modules imported by another sub-package, an entry script or a workflow file."""
+    used = {target for name, targets in IMPORTS.items() for target in targets if target.split(".")[0] != name.split(".")[0]}
+    for script in SCRIPTS.glob("*.py"):
+        used |= imported(script, "")
+    for rules in [WORKFLOW / "Snakefile", *WORKFLOW.glob("rules/*.smk")]:
+        for module, names in re.findall(r"^\s*from skymatchflow\.([\w.]+) import (\([^)]*\)|.*)", rules.read_text(), re.M):
+            used |= {module} | {f"{module}.{name}" for name in re.findall(r"\w+", names)}
+    return {name for name in used if name in MODULES}
+
+
+def test_each_sub_package_names_its_public_modules_and_only_those():
+    """A sub-package's ``__all__``: the modules used from outside it; the others are its internals."""
+    used = used_from_outside()
+    for package in (name for name in MODULES if name and "." not in name and name != "errors"):
+        tree = ast.parse(MODULES[package].read_text())
+        declared = next(ast.literal_eval(node.value) for node in tree.body
+                        if isinstance(node, ast.Assign) and node.targets[0].id == "__all__")
+        assert sorted(declared) == sorted(name.split(".")[1] for name in used if name.startswith(f"{package}.")), package

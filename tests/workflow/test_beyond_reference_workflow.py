@@ -9,7 +9,7 @@ from helpers.config import schema_defaults
 from helpers.in_process import run_in_process
 from helpers.workflow_runner import image_product, run_snakemake, write_config
 
-from skymatchflow.demo.scenes import make_scene
+from helpers.scenes import make_scene
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ from helpers.config import schema_defaults
 from helpers.in_process import run_in_process
 from helpers.workflow_runner import run_snakemake, write_config
 
-from skymatchflow.demo.scenes import make_scene
+from helpers.scenes import make_scene
 from skymatchflow.solve.plane_model import plane_at, tangent_offsets
 
 pytestmark = pytest.mark.e2e

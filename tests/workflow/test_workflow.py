@@ -12,10 +12,11 @@ from astropy.io import fits
 from astropy.table import Table
 from helpers.images import tan_wcs, write_image
 from helpers.paths import REPO
+from helpers.stagefiles import read_mask_provenance
 from helpers.workflow_runner import image_product, run_snakemake, write_config
 
 from skymatchflow.demo.names import demo_file_names
-from skymatchflow.io.maskfile import read_mask, read_mask_provenance
+from skymatchflow.io.maskfile import read_mask
 
 pytestmark = pytest.mark.e2e
 

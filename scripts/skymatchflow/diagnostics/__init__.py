@@ -5,3 +5,6 @@ preview, demo truth), the summary table, and the shared pieces: the stage
 files as loaded once (``stagedata``) and the tangent-plane map (``skymap``).
 ``stage.make_diagnostics`` writes them all.
 """
+
+# the modules other sub-packages, the entry scripts and the Snakefile use (tests/unit/test_layers.py); the rest are internal
+__all__ = ["stage", "truth"]

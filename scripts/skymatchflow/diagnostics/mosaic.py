@@ -47,7 +47,7 @@ def grid_for(data):
 
 
 def previews_size(data):
-    """The previews' longer side (preview.preview_size: finer for a few images), from the first one's header."""
+    """The previews' longer side (products/previews.preview_size: finer for a few images), from the first one's header."""
     from astropy.io import fits
 
     from skymatchflow.stages.preview import PREVIEW_SIZE

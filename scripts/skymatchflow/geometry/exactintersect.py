@@ -4,7 +4,7 @@ Intersecting two footprints, spherical_geometry's graph asks, for every
 edge, which nodes lie on it (``great_circle_arc.intersects_point``: is
 ``|d(A,C) + d(C,B) - d(A,B)|`` below ~1e-10 rad, in quad-double
 arithmetic, ~0.2 ms per node). That is 80 % of an intersection's time, and
-almost every node is far from almost every edge. :func:`intersect_polygons`
+almost every node is far from almost every edge. :class:`PairGeometry`
 answers those far nodes in float64 (False: the excess exceeds
 ``FAR_EXCESS``, 100 times the library's threshold, while float64 computes
 it to ~1e-15) and asks the library for the rest, so the graph sees the same
@@ -60,12 +60,6 @@ def _far_nodes_in_float64():
         yield
     finally:
         great_circle_arc.intersects_point = _library_intersects_point
-
-
-def intersect_polygons(a, b):
-    """``intersection.intersect_polygons(a, b)`` (the reference's ``a ∩ b``), the same polygon, faster."""
-    with _far_nodes_in_float64():
-        return intersection.intersect_polygons(a, b)
 
 
 #: spherical_geometry's graph merges nodes closer than this in every coordinate

@@ -33,8 +33,3 @@ def read_mask(path, window=None):
     """The mask as a bool array, whole or only ``window`` (row0, row1, col0, col1)."""
     with fits.open(path, mode="readonly", memmap=True) as hdul:
         return read_region(hdul["MASK"], window, bool)
-
-
-def read_mask_provenance(path):
-    """The provenance record stored in a mask file's header."""
-    return json.loads(fits.getheader(path, "MASK")["PROVENAN"])

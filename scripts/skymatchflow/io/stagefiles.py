@@ -87,23 +87,6 @@ def software_versions():
     return dict(_versions())
 
 
-def provenance(params, inputs):
-    """Provenance record: parameters, inputs with checksums, software versions.
-
-    ``inputs`` maps a role ("image", "dq", ...) to a path; empty paths are
-    left out. No timestamps, so that a re-run reproduces files bit for bit.
-    """
-    return {
-        "params": params,
-        "inputs": {
-            role: {"path": str(path), "sha256": sha256_file(path)}
-            for role, path in inputs.items()
-            if path
-        },
-        "software": software_versions(),
-    }
-
-
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield an unused temporary path beside ``path``; rename it into place on success.
@@ -210,12 +193,6 @@ def remove_leftovers(path):
                 entry.unlink()
         removed += 1
     return removed
-
-
-def write_json(path, record):
-    """Write a JSON stage file atomically (sorted keys, stable formatting)."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(record, indent=1, sort_keys=True, allow_nan=False) + "\n")
 
 
 def read_json(path):

@@ -74,12 +74,6 @@ def solve_planes(n_groups, pairs, weights=None, fixed=()):
     return solution[:size].reshape(n_groups, N_TERMS)
 
 
-def level_at(theta, x0, y0):
-    """A group's sky at the stated reference point (x0, y0): what the sky table's ``sky`` holds with planes."""
-    theta = np.asarray(theta, float)
-    return theta[..., 0] + theta[..., 1] * x0 + theta[..., 2] * y0
-
-
 def _islands(n_groups, links):
     labels = np.arange(n_groups)
 

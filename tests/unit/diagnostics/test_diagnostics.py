@@ -6,13 +6,13 @@ import pytest
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from helpers.images import tan_wcs
+from helpers.stagefiles import write_json
 
 from skymatchflow.diagnostics.mosaic import cutout, resample
 from skymatchflow.diagnostics.skymap import TangentPlane, mean_direction
 from skymatchflow.diagnostics.stage import FIGURES, make_diagnostics
 from skymatchflow.diagnostics.summary import summary_table
 from skymatchflow.geometry.footprint import footprint_polygon
-from skymatchflow.io.stagefiles import write_json
 from skymatchflow.stages.preview import PreviewReader, make_preview, read_preview, write_preview
 
 

@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 from astropy.table import Table
+from helpers.stagefiles import write_json
 
 from skymatchflow.io.stagefiles import (
     atomic_directory,
@@ -13,7 +14,6 @@ from skymatchflow.io.stagefiles import (
     read_json,
     unchanged_since,
     write_ecsv,
-    write_json,
 )
 
 

@@ -7,10 +7,11 @@ import shutil
 import numpy as np
 import pytest
 from helpers.images import tan_wcs, write_image
+from helpers.stagefiles import read_mask_provenance
 
 from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
-from skymatchflow.io.maskfile import read_mask, read_mask_provenance
+from skymatchflow.io.maskfile import read_mask
 from skymatchflow.io.stagefiles import sha256_file, unchanged_since
 from skymatchflow.jobs.batches import batch_name
 from skymatchflow.products.images import INPUT_STATES, PRODUCTS, product_path, read_input_states
