@@ -140,7 +140,8 @@ def cost(scale, grid, workdir):
     from skymatchflow.io.inputs import discover_images
     from skymatchflow.io.stagefiles import read_json
     from skymatchflow.jobs.config import pair_options, stat_kwargs
-    from skymatchflow.stages.image_batch import image_batch_spec, product_path, run_image_batch
+    from skymatchflow.products.images import product_path
+    from skymatchflow.stages.image_batch import image_batch_spec, run_image_batch
     from skymatchflow.stages.overlap_graph import build_graph
     from skymatchflow.stats.pairimage import load_pair_image
     from skymatchflow.stats.pairstats import pair_record

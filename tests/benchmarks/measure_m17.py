@@ -50,7 +50,8 @@ def pair_medians(workdir):
     from skymatchflow.geometry.footprint import polygon_from_dict
     from skymatchflow.io.inputs import discover_images
     from skymatchflow.io.stagefiles import read_json
-    from skymatchflow.stages.image_batch import image_batch_spec, product_path, run_image_batch
+    from skymatchflow.products.images import product_path
+    from skymatchflow.stages.image_batch import image_batch_spec, run_image_batch
     from skymatchflow.stats.pairdifference import member_difference
     from skymatchflow.stats.pairimage import load_pair_image
 

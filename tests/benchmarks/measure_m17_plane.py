@@ -43,7 +43,8 @@ def load_pair_images(paths, workdir, **overrides):
     from skymatchflow.geometry.footprint import polygon_from_dict
     from skymatchflow.io.inputs import discover_images
     from skymatchflow.io.stagefiles import read_json
-    from skymatchflow.stages.image_batch import image_batch_spec, product_path, run_image_batch
+    from skymatchflow.products.images import product_path
+    from skymatchflow.stages.image_batch import image_batch_spec, run_image_batch
     from skymatchflow.stats.pairimage import load_pair_image
 
     config = schema_defaults() | {"images": list(paths)} | overrides

@@ -82,7 +82,8 @@ def test_difference_of_the_same_sky_is_the_offset(tmp_path):
     from skymatchflow.geometry.footprint import polygon_from_dict
     from skymatchflow.io.inputs import discover_images
     from skymatchflow.io.stagefiles import read_json
-    from skymatchflow.stages.image_batch import image_batch_spec, product_path, run_image_batch
+    from skymatchflow.products.images import product_path
+    from skymatchflow.stages.image_batch import image_batch_spec, run_image_batch
     from skymatchflow.stats.pairdifference import difference_record
     from skymatchflow.stats.pairimage import load_pair_image
 

@@ -5,6 +5,9 @@ by importing. A sub-package's modules may import each other (no cycles), and
 another sub-package's only when that one comes earlier in LAYERS; a stage
 module only an earlier stage's, or one of its own stage's. The rule entry
 scripts in ``scripts/`` follow the same order as the modules of their stage.
+The public surface: a sub-package's ``__all__`` names the modules used from
+outside it, and a name is imported from the module that defines it (or
+declares it in ``__all__``), not from one that happens to import it.
 """
 
 import ast
@@ -200,3 +203,34 @@ def test_each_sub_package_names_its_public_modules_and_only_those():
         declared = next(ast.literal_eval(node.value) for node in tree.body
                         if isinstance(node, ast.Assign) and node.targets[0].id == "__all__")
         assert sorted(declared) == sorted(name.split(".")[1] for name in used if name.startswith(f"{package}.")), package
+
+
+def top_level_names(path):
+    """The names a module defines at its top level, and those its ``__all__`` declares (re-exports on purpose)."""
+    names = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                names |= {name.id for name in ast.walk(target) if isinstance(name, ast.Name)}
+                if isinstance(target, ast.Name) and target.id == "__all__":
+                    names |= set(ast.literal_eval(node.value))
+    return names
+
+
+def test_every_name_is_imported_from_its_home():
+    """``from skymatchflow.m import name``: ``m`` defines ``name`` or declares it in ``__all__``; no chance re-exports."""
+    homes = {name: top_level_names(path) for name, path in MODULES.items()}
+    sources = [*SCRIPTS.rglob("*.py"), *(p for p in (SCRIPTS.parent / "tests").rglob("*.py") if "results" not in p.parts)]
+    wrong = []
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").startswith("skymatchflow")):
+                continue
+            module = node.module.removeprefix("skymatchflow").removeprefix(".")
+            for alias in node.names:
+                if module in MODULES and f"{module}.{alias.name}".strip(".") not in MODULES:
+                    if alias.name not in homes[module]:
+                        wrong.append(f"{path.relative_to(SCRIPTS.parent)}:{node.lineno}: {alias.name} from {module}")
+    assert wrong == []
