@@ -1,14 +1,49 @@
 # Diagnostics: pictures of the match (footprint map, overlap graph, residuals,
 # mosaic preview before and after) and the summary table, from stage files
 # only: the sky table, the pair table, the footprints and the per-image
-# previews (never the full images).
+# previews (never the full images). In two jobs: the map (footprints on the
+# map, previews resampled onto the mosaic's grid) needs the image batches
+# only and runs beside the pair batches and the solve; the figures and the
+# summary are all that is left after the solve. A figure whose inputs did not
+# change is linked from the figure store, not drawn (diagnostics/figurestore).
+
+
+def diagnostics_map_params(wildcards):
+    """The images in input order, whether they have previews (not with skymethod 'user'), the map job's code."""
+    params = {
+        "images": list(IMAGES),
+        "previews": not USER_SKIES,
+        "code": rule_code("diagnostics_map.py"),
+    }
+    return by_digest(params, {"images": len(IMAGES)})
+
+
+rule diagnostics_map:
+    input:
+        image_batches=ALL_IMAGE_BATCHES,
+        identity=request_path("diagnostics"),
+    output:
+        map="results/diagnostics/map.npz",
+    log:
+        "logs/diagnostics_map.log",
+    benchmark:
+        "benchmarks/diagnostics_map.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        cfg=diagnostics_map_params,
+    script:
+        entry_script("diagnostics_map.py")
 
 
 rule diagnostics:
     input:
-        image_batches=ALL_IMAGE_BATCHES,
         sky="results/sky.ecsv",
         pairs="results/pair_differences.ecsv",
+        map=rules.diagnostics_map.output.map,
         identity=request_path("diagnostics"),
     output:
         tables=report(
