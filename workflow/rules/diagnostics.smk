@@ -4,18 +4,10 @@
 # previews (never the full images). In two jobs: the map (footprints on the
 # map, previews resampled onto the mosaic's grid) needs the image batches
 # only and runs beside the pair batches and the solve; the figures and the
-# summary are all that is left after the solve. A figure whose inputs did not
+# summary are all that is left after the solve, in two jobs that draw side by
+# side (the footprint map and the overlap graph; the mosaic, the residuals and
+# the summary). A figure whose inputs did not
 # change is linked from the figure store, not drawn (diagnostics/figurestore).
-
-
-def diagnostics_map_params(wildcards):
-    """The images in input order, whether they have previews (not with skymethod 'user'), the map job's code."""
-    params = {
-        "images": list(IMAGES),
-        "previews": not USER_SKIES,
-        "code": rule_code("diagnostics_map.py"),
-    }
-    return by_digest(params, {"images": len(IMAGES)})
 
 
 rule diagnostics_map:
@@ -57,18 +49,6 @@ rule diagnostics:
             category="Diagnostics",
             labels=refuse_stale_report,
         ),
-        footprints=report(
-            "results/diagnostics/footprints.png",
-            caption="../report/footprints.rst",
-            category="Diagnostics",
-            labels=refuse_stale_report,
-        ),
-        overlap_graph=report(
-            "results/diagnostics/overlap_graph.png",
-            caption="../report/overlap_graph.rst",
-            category="Diagnostics",
-            labels=refuse_stale_report,
-        ),
         residuals=report(
             "results/diagnostics/residuals.png",
             caption="../report/residuals.rst",
@@ -85,6 +65,40 @@ rule diagnostics:
         "logs/diagnostics.log",
     benchmark:
         "benchmarks/diagnostics.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        cfg=diagnostics_params,
+    script:
+        entry_script("diagnostics.py")
+
+
+rule diagnostics_footprints:
+    input:
+        sky="results/sky.ecsv",
+        pairs="results/pair_differences.ecsv",
+        map=rules.diagnostics_map.output.map,
+        identity=request_path("diagnostics"),
+    output:
+        footprints=report(
+            "results/diagnostics/footprints.png",
+            caption="../report/footprints.rst",
+            category="Diagnostics",
+            labels=refuse_stale_report,
+        ),
+        overlap_graph=report(
+            "results/diagnostics/overlap_graph.png",
+            caption="../report/overlap_graph.rst",
+            category="Diagnostics",
+            labels=refuse_stale_report,
+        ),
+    log:
+        "logs/diagnostics_footprints.log",
+    benchmark:
+        "benchmarks/diagnostics_footprints.tsv"
     conda:
         ENV
     resources:

@@ -74,14 +74,15 @@ def write_summary(data, sky_path, pairs_path, outputs):
 
 
 def make_figures(sky_path, pairs_path, map_path, outputs, store=None):
-    """Write ``outputs`` ({"summary": path, a path per name in FIGURES, optionally "tables"}); log each step's time.
+    """Write ``outputs`` (any of "summary", "tables" and the names in FIGURES: a path each); log each step's time.
 
-    With ``store`` (a folder), figures whose key is filed there are linked, not drawn.
+    The residuals need the summary. With ``store`` (a folder), figures whose
+    key is filed there are linked, not drawn.
     """
     start = time.perf_counter()
     data = load_figure_stage(sky_path, pairs_path, map_path)
     logging.info("read %d images, %d pairs in %.1f s", len(data.sky), len(data.pairs), time.perf_counter() - start)
-    summary = write_summary(data, sky_path, pairs_path, outputs)
+    summary = write_summary(data, sky_path, pairs_path, outputs) if "summary" in outputs else None
     names = [name for name in FIGURES if name in outputs]
     keys = figure_keys(names, {"sky": sky_path, "pairs": pairs_path}, map_path) if store else {}
     for name in names:
