@@ -1,6 +1,6 @@
 """Snakemake entry: the diagnostics' map file (footprints on the map, previews on the mosaic grid), before the solve."""
 
-from skymatchflow.diagnostics.stage import make_map
+from skymatchflow.diagnostics.mapfile import make_map
 from skymatchflow.jobs.rulerunner import run_rule
 from skymatchflow.products.images import image_batch_dirs, product_path, read_skipped
 

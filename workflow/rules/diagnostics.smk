@@ -13,7 +13,7 @@
 rule diagnostics_map:
     input:
         image_batches=ALL_IMAGE_BATCHES,
-        identity=request_path("diagnostics"),
+        identity=request_path("diagnostics_map"),
     output:
         map="results/diagnostics/map.npz",
     log:

@@ -9,13 +9,18 @@ and need neither astropy's WCS nor scipy.
 An ``.npz`` archive (numpy's reader, no pickles) written with fixed zip
 dates, so the same inputs give the same bytes and a figure keyed on them
 (figurestore) is not redrawn after a re-run of this job that changed nothing.
+No matplotlib here: this job draws nothing.
 """
 
 import io
+import logging
+import time
 import zipfile
 
 import numpy as np
 
+from skymatchflow.diagnostics.previewgrid import resample_previews
+from skymatchflow.diagnostics.stagedata import load_footprints
 from skymatchflow.io.stagefiles import atomic_path
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
@@ -83,3 +88,13 @@ def read_map(path):
         placed[str(image)] = (window, values)
     return (outlines, tuple(float(v) for v in arrays["centre"]), str(arrays["bunit"]), bool(arrays["has_previews"]),
             int(arrays["grid_pixels"]), placed)
+
+
+def make_map(footprint_paths, previews, map_path):
+    """Write the map file (mapfile): the footprints on the map and the previews on the mosaic's grid."""
+    start = time.perf_counter()
+    data = load_footprints(footprint_paths, previews)
+    pixels, placed = resample_previews(data)
+    write_map(map_path, map_arrays(data, pixels, placed))
+    logging.info("map of %d footprints, %d previews placed on a %d-pixel grid in %.1f s", len(data.outlines),
+                 sum(values is not None for _, values in placed.values()), pixels, time.perf_counter() - start)

@@ -1,6 +1,6 @@
 """The diagnostics stage, in two jobs: the map before the solve, the figures and the summary table after it.
 
-``make_map`` (footprints and previews only) runs beside the pair batches and
+``mapfile.make_map`` (footprints and previews only) runs beside the pair batches and
 the solve; ``make_figures`` (the tables and the map file) is all that is left
 after the solve. Figures whose inputs did not change are linked from the
 figure store (figurestore) instead of being drawn. matplotlib is imported
@@ -14,23 +14,12 @@ from pathlib import Path
 
 from skymatchflow.diagnostics.figurestore import figure_keys, file_figure, reuse
 from skymatchflow.diagnostics.htmltables import tables_page
-from skymatchflow.diagnostics.mapfile import map_arrays, write_map
-from skymatchflow.diagnostics.previewgrid import resample_previews
-from skymatchflow.diagnostics.stagedata import load_figure_stage, load_footprints
+from skymatchflow.diagnostics.mapfile import make_map
+from skymatchflow.diagnostics.stagedata import load_figure_stage
 from skymatchflow.diagnostics.summary import summary_table
 from skymatchflow.io.stagefiles import atomic_path, sha256_file, software_versions
 
 FIGURES = ("footprints", "overlap_graph", "residuals", "mosaic")
-
-
-def make_map(footprint_paths, previews, map_path):
-    """Write the map file (mapfile): the footprints on the map and the previews on the mosaic's grid."""
-    start = time.perf_counter()
-    data = load_footprints(footprint_paths, previews)
-    pixels, placed = resample_previews(data)
-    write_map(map_path, map_arrays(data, pixels, placed))
-    logging.info("map of %d footprints, %d previews placed on a %d-pixel grid in %.1f s", len(data.outlines),
-                 sum(values is not None for _, values in placed.values()), pixels, time.perf_counter() - start)
 
 
 def draw(name, data, summary, path):
