@@ -166,15 +166,28 @@ def diagnostics_jobs(workdir, log_text):
     return rules, drawn, linked
 
 
+def diagnostics_cpu(jobs):
+    """(CPU s of the longest job after the solve, CPU s of all of them, CPU s of the map job) from benchmark rows.
+
+    CPU, unlike wall, hardly depends on the machine's load: the longest job's
+    CPU is the tail a quiet machine with two free cores would see.
+    """
+    after = [cpu for rule, _, _, _, cpu in jobs if rule in ("diagnostics", "diagnostics_footprints")]
+    before = [cpu for rule, _, _, _, cpu in jobs if rule == "diagnostics_map"]
+    return max(after, default=float("nan")), sum(after), sum(before)
+
+
 def run_variant(tree, workdir, scratch, label, timeout):
     """One snakemake run of ``tree``'s workflow in ``workdir``: (bench_workflow.Run, solve end in s)."""
-    from bench_workflow import PYTHON, measure
+    from bench_workflow import PYTHON, job_benchmarks, measure
 
     cmd = [PYTHON, "-m", "snakemake", "--snakefile", str(tree / "workflow" / "Snakefile"), "--directory",
            str(workdir), "--cores", "2"]
     for log in (workdir / "logs").glob("diagnostics*.log") if (workdir / "logs").is_dir() else []:
         log.unlink()  # only this run's diagnostics logs are counted
+    started = time.time()
     run = measure(label, cmd, scratch / f"{label}.log", cwd=workdir, timeout=timeout)
+    run.jobs = job_benchmarks(workdir, started)
     return run, solve_end(run.trace)
 
 
@@ -190,8 +203,9 @@ def workflow_tails(sides, baseline, timeout=1800):
                                   text=True, check=True).stdout.strip()
     lines = [f"load average at start {'/'.join(f'{x:.1f}' for x in os.getloadavg())}; baseline {baseline[:12]}", "",
              "| images | tree | cold wall (s) | solve end (s) | tail: solve end to run end (s) | "
+             "CPU after the solve: longest job / all (s) | CPU of the map job (s) | "
              "re-run after match_down: false (s) | diagnostics jobs re-run | figures drawn / linked |",
-             "|---:|---|---:|---:|---:|---:|---|---|"]
+             "|---:|---|---:|---:|---:|---:|---:|---:|---|---|"]
     ratios = []
     with tempfile.TemporaryDirectory(prefix="bench_diag_wf_") as tmp:
         tmp = Path(tmp)
@@ -210,12 +224,15 @@ def workflow_tails(sides, baseline, timeout=1800):
                 config_path.write_text(yaml.safe_dump(config, sort_keys=False))
                 again, _ = run_variant(tree, workdir, tmp, f"{side}_{label}_rerun", timeout)
                 rules, drawn, linked = diagnostics_jobs(workdir, "\n".join(line for _, line in again.trace))
-                results[label] = (cold.wall, cold.wall - end, again.wall)
+                longest, total, map_cpu = diagnostics_cpu(cold.jobs)
+                results[label] = (cold.wall, cold.wall - end, again.wall, longest)
                 lines.append(f"| {side * side} | {label} | {cold.wall:.1f} | {end:.1f} | {cold.wall - end:.1f} | "
+                             f"{longest:.2f} / {total:.2f} | {map_cpu:.2f} | "
                              f"{again.wall:.1f} | {', '.join(rules)} | {drawn} / {linked} |")
-            (bw, bt, br), (nw, nt, nr) = results["baseline"], results["this tree"]
+            (bw, bt, br, bc), (nw, nt, nr, nc) = results["baseline"], results["this tree"]
             ratios.append(f"{side * side} images, this tree / baseline: tail {nt / bt:.2f}, cold wall {nw / bw:.2f}, "
-                          f"re-run after a solve option {nr / br:.2f}")
+                          f"re-run after a solve option {nr / br:.2f}, CPU of the longest job after the solve "
+                          f"{nc / bc:.2f}")
     lines += ["", *ratios, f"load average at end {'/'.join(f'{x:.1f}' for x in os.getloadavg())}"]
     print("\n".join(lines), flush=True)
 
@@ -227,7 +244,7 @@ def main(argv=None):
     parser.add_argument("--keep", type=Path, default=None, help="copy the figures and the summary here")
     parser.add_argument("--graph-ratio", action="store_true", help="time the graph against every edge coloured")
     parser.add_argument("--workflow-sides", type=int, nargs="+", metavar="K",
-                        help="run the workflow on K x K mosaics, this tree against --baseline (the tail after the solve)")
+                        help="the workflow on K x K mosaics, this tree against --baseline (the tail after the solve)")
     parser.add_argument("--baseline", default=None, help="the commit to compare with (default: merge-base with main)")
     args = parser.parse_args(argv)
     if args.workflow_sides:

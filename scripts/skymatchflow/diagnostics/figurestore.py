@@ -16,6 +16,7 @@ A figure that starts to show a table's metadata must add it to its key.
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from skymatchflow import __version__
@@ -76,6 +77,7 @@ def reuse(store, name, key, output):
     for path in _filed(store, name, key):
         if file_digest(path)[:16] == path.name.split(".")[1]:
             link_into(path, output)
+            os.utime(output)  # as new as a figure drawn now: Snakemake compares it with its inputs' times
             prune_unlinked(Path(store, name), keep=[path])
             return True
     return False

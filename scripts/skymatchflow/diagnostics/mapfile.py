@@ -69,7 +69,7 @@ def write_map(path, arrays):
 
 
 def read_map(path):
-    """(images' outlines {image: (x, y)}, centre, bunit, has previews, grid pixels, placed {image: (window, values)})."""
+    """(outlines {image: (x, y)}, centre, bunit, has previews, grid pixels, placed {image: (window, values)})."""
     with np.load(path, allow_pickle=False) as archive:
         arrays = {name: archive[name] for name in archive.files}
     ends = np.cumsum(arrays["outline_n"])

@@ -20,7 +20,8 @@ import matplotlib
 import numpy as np
 
 from skymatchflow.diagnostics.plotting import new_map_figure, note, save_png
-from skymatchflow.diagnostics.previewgrid import (  # noqa: F401 (cutout, resample, previews_size: the grid's API here too)
+# cutout, resample and previews_size: the grid's API, imported from here too
+from skymatchflow.diagnostics.previewgrid import (  # noqa: F401
     MAX_GRID_PIXELS,
     MIN_PREVIEW_PIXELS,
     cutout,

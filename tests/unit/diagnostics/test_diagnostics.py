@@ -1,6 +1,7 @@
 """Diagnostics: the map projection, the summary table, the mosaic resampling and the figure files."""
 
 import os
+import time
 
 import matplotlib.image as mpimg
 import numpy as np
@@ -363,8 +364,13 @@ def test_a_figure_is_redrawn_only_when_what_it_draws_changed(stage, tmp_path, ca
     assert figure_run(stage, tmp_path, store) == clean
     assert caplog.text.count("unchanged, linked") == 0
     caplog.clear()
+    drawn_at = time.time()
+    for filed in store.glob("*/*.png"):  # filed an hour ago
+        os.utime(filed, (drawn_at - 3600, drawn_at - 3600))
     assert figure_run(stage, tmp_path, store) == clean  # nothing changed: every figure linked
     assert caplog.text.count("unchanged, linked") == len(FIGURES)
+    for name in FIGURES:  # as new as the job: Snakemake sees it younger than the tables
+        assert (tmp_path / "out" / f"{name}.png").stat().st_mtime >= drawn_at - 1
 
     sky, _, fixture_outputs = stage
     changed_meta = sky.copy()
@@ -401,7 +407,8 @@ assert "matplotlib" not in sys.modules, "the map job imported matplotlib"
 from skymatchflow.diagnostics.stage import make_figures
 outputs = {outputs!r}
 make_figures({sky!r}, {pairs!r}, {map_path!r}, outputs, store={store!r})
-print("matplotlib" in sys.modules, sys.modules["matplotlib"].get_backend().lower() if "matplotlib" in sys.modules else "")
+loaded = "matplotlib" in sys.modules
+print(loaded, sys.modules["matplotlib"].get_backend().lower() if loaded else "")
 """
 
 
