@@ -2,7 +2,7 @@
 
 Snakemake deletes a job's outputs before it runs, so reuse lives beside them,
 as for the image and pair products (products/store): a figure is filed in
-``results/store/figures/<figure>/`` under the SHA-256 of its name, the code
+``results/diagnostics/store/<figure>/`` under the SHA-256 of its name, the code
 that draws it (its module and what that imports: io/codeid), the versions of
 the package and of matplotlib, the map file's bytes and the rows of the
 tables it reads. Table rows only, not their header: a table whose metadata
@@ -23,7 +23,8 @@ from skymatchflow import __version__
 from skymatchflow.io.codeid import module_digest
 from skymatchflow.products.store import link_into, prune_unlinked
 
-FIGURE_STORE = "results/store/figures"
+# beside the figures, not in the product store, whose every file the audit checks as a sealed product
+FIGURE_STORE = "results/diagnostics/store"
 # what each figure reads besides the map file (its module draws it)
 FIGURE_TABLES = {"footprints": ("sky",), "overlap_graph": ("sky", "pairs"), "residuals": ("sky", "pairs"),
                  "mosaic": ("sky",)}
