@@ -14,6 +14,18 @@ shows them. The tiling sits across RA 0/360 to exercise the wrap.
 ``--graph-ratio`` then draws the overlap graph again, in the same process,
 with every edge coloured (as before graph.COLOURED_EDGES) and prints the
 time of today's graph against it.
+
+``--workflow-sides 4 8`` instead runs the whole workflow (``snakemake --cores
+2``, cold, fresh directory) on bench_workflow's mosaic scenes of K x K images
+of 2048x2048, with this tree and with a baseline commit (``--baseline``,
+default: where this branch left main; exported with ``git archive``, the
+repository is not touched), alternately in one invocation, and prints for
+each the wall, the tail (the solve's end to the run's end, from Snakemake's
+log) and the ratios this tree / baseline; then a re-run of each after a solve
+option changed (``match_down: false``), and which diagnostics jobs and
+figures that re-run made::
+
+    .venv/bin/python tests/benchmarks/bench_diagnostics.py --workflow-sides 4 8
 """
 
 import argparse
@@ -123,13 +135,122 @@ def graph_ratio(sky, pairs, footprints, previews, tmp, repeats=3):
           f"load average {os.getloadavg()[0]:.1f}")
 
 
+def export_tree(ref, where):
+    """The repository's tree at ``ref`` as files under ``where`` (git archive: no worktree, no change to the repo)."""
+    import subprocess
+
+    where.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(where)], input=archive, check=True)
+    return where
+
+
+def solve_end(trace):
+    """Seconds from launch to the solve's "Finished" line in Snakemake's output (NaN when it did not run)."""
+    from bench_workflow import job_intervals
+
+    ends = [end for rule, _, end in job_intervals(trace).values() if rule == "solve_sky" and end is not None]
+    return max(ends) if ends else float("nan")
+
+
+def diagnostics_jobs(workdir, log_text):
+    """(diagnostics rules that ran, figures drawn, figures linked from the store) from the run's output and logs."""
+    import re
+
+    rules = sorted(set(re.findall(r"rule (diagnostics\w*):", log_text)))
+    drawn = linked = 0
+    for log in (workdir / "logs").glob("diagnostics*.log"):
+        text = log.read_text()
+        drawn += len(re.findall(r"\.png in \d", text))
+        linked += len(re.findall(r"unchanged, linked", text))
+    return rules, drawn, linked
+
+
+def diagnostics_cpu(jobs):
+    """(CPU s of the longest job after the solve, CPU s of all of them, CPU s of the map job) from benchmark rows.
+
+    CPU, unlike wall, hardly depends on the machine's load: the longest job's
+    CPU is the tail a quiet machine with two free cores would see.
+    """
+    after = [cpu for rule, _, _, _, cpu in jobs if rule in ("diagnostics", "diagnostics_footprints")]
+    before = [cpu for rule, _, _, _, cpu in jobs if rule == "diagnostics_map"]
+    return max(after, default=float("nan")), sum(after), sum(before)
+
+
+def run_variant(tree, workdir, scratch, label, timeout):
+    """One snakemake run of ``tree``'s workflow in ``workdir``: (bench_workflow.Run, solve end in s)."""
+    from bench_workflow import PYTHON, job_benchmarks, measure
+
+    cmd = [PYTHON, "-m", "snakemake", "--snakefile", str(tree / "workflow" / "Snakefile"), "--directory",
+           str(workdir), "--cores", "2"]
+    for log in (workdir / "logs").glob("diagnostics*.log") if (workdir / "logs").is_dir() else []:
+        log.unlink()  # only this run's diagnostics logs are counted
+    started = time.time()
+    run = measure(label, cmd, scratch / f"{label}.log", cwd=workdir, timeout=timeout)
+    run.jobs = job_benchmarks(workdir, started)
+    return run, solve_end(run.trace)
+
+
+def workflow_tails(sides, baseline, timeout=1800):
+    """Cold runs of this tree and of ``baseline`` on K x K mosaics, then a re-run after a solve option changed."""
+    import subprocess
+
+    import yaml
+    from bench_workflow import SEED, make_mosaic, write_workflow_config
+
+    if baseline is None:
+        baseline = subprocess.run(["git", "-C", str(REPO), "merge-base", "HEAD", "main"], capture_output=True,
+                                  text=True, check=True).stdout.strip()
+    lines = [f"load average at start {'/'.join(f'{x:.1f}' for x in os.getloadavg())}; baseline {baseline[:12]}", "",
+             "| images | tree | cold wall (s) | solve end (s) | tail: solve end to run end (s) | "
+             "CPU after the solve: longest job / all (s) | CPU of the map job (s) | "
+             "re-run after match_down: false (s) | diagnostics jobs re-run | figures drawn / linked |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---|---|"]
+    ratios = []
+    with tempfile.TemporaryDirectory(prefix="bench_diag_wf_") as tmp:
+        tmp = Path(tmp)
+        trees = {"baseline": export_tree(baseline, tmp / "baseline"), "this tree": REPO}
+        for side in sides:
+            paths, _ = make_mosaic(tmp / f"data_{side}", side, 2048, SEED)
+            results = {}
+            for label, tree in trees.items():
+                workdir = tmp / f"wd_{side}_{label.replace(' ', '_')}"
+                workdir.mkdir()
+                write_workflow_config(workdir, paths)
+                cold, end = run_variant(tree, workdir, tmp, f"{side}_{label}_cold", timeout)
+                config_path = workdir / "config" / "config.yaml"
+                config = yaml.safe_load(config_path.read_text())
+                config["match_down"] = not config.get("match_down", True)
+                config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+                again, _ = run_variant(tree, workdir, tmp, f"{side}_{label}_rerun", timeout)
+                rules, drawn, linked = diagnostics_jobs(workdir, "\n".join(line for _, line in again.trace))
+                longest, total, map_cpu = diagnostics_cpu(cold.jobs)
+                results[label] = (cold.wall, cold.wall - end, again.wall, longest)
+                lines.append(f"| {side * side} | {label} | {cold.wall:.1f} | {end:.1f} | {cold.wall - end:.1f} | "
+                             f"{longest:.2f} / {total:.2f} | {map_cpu:.2f} | "
+                             f"{again.wall:.1f} | {', '.join(rules)} | {drawn} / {linked} |")
+            (bw, bt, br, bc), (nw, nt, nr, nc) = results["baseline"], results["this tree"]
+            ratios.append(f"{side * side} images, this tree / baseline: tail {nt / bt:.2f}, cold wall {nw / bw:.2f}, "
+                          f"re-run after a solve option {nr / br:.2f}, CPU of the longest job after the solve "
+                          f"{nc / bc:.2f}")
+    lines += ["", *ratios, f"load average at end {'/'.join(f'{x:.1f}' for x in os.getloadavg())}"]
+    print("\n".join(lines), flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=10_000)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--keep", type=Path, default=None, help="copy the figures and the summary here")
     parser.add_argument("--graph-ratio", action="store_true", help="time the graph against every edge coloured")
+    parser.add_argument("--workflow-sides", type=int, nargs="+", metavar="K",
+                        help="the workflow on K x K mosaics, this tree against --baseline (the tail after the solve)")
+    parser.add_argument("--baseline", default=None, help="the commit to compare with (default: merge-base with main)")
     args = parser.parse_args(argv)
+    if args.workflow_sides:
+        sys.path.insert(0, str(REPO / "tests" / "benchmarks"))
+        workflow_tails(args.workflow_sides, args.baseline)
+        return
     logging.basicConfig(level=logging.INFO, format="  %(message)s")
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         tmp = Path(tmp)

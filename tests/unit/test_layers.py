@@ -41,6 +41,7 @@ ENTRY_SCRIPTS = {
     "solve_sky": "stages.solve_sky",
     "apply_sky": "stages.apply_sky",
     "audit": "stages.audit",
+    "diagnostics_map": "diagnostics",
     "diagnostics": "diagnostics",
     "make_demo": "demo",
     "demo_compare": "demo",

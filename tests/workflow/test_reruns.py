@@ -84,7 +84,10 @@ def copy(base, tmp_path):
     return copy_run(base, tmp_path)
 
 
-AFTER_SOLVE = {"all", "matched", "demo_compare", "diagnostics", "demo_figure"}
+# the diagnostics' map (diagnostics_map) needs only the image batches: it runs beside the solve, not after it,
+# and a solve option does not re-run it (test_solve_parameter_reruns_only_solve_and_apply)
+AFTER_SOLVE = {"all", "matched", "demo_compare", "diagnostics", "diagnostics_footprints", "diagnostics_map",
+               "demo_figure"}
 IMAGE_STAGE = {"image_batch", "overlap_graph", "solve_sky", "apply_sky"}
 PLANS = "results/overlaps/batches"  # the overlap graph's checkpoint: pair batches are planned once it has run
 PAIR_STAGE = {"pair_batch", "solve_sky", "apply_sky"}
@@ -139,7 +142,9 @@ def test_per_image_parameter_remakes_its_products_then_every_pair_batch(copy, ch
                          ids=lambda v: ",".join(v))
 def test_solve_parameter_reruns_only_solve_and_apply(copy, change):
     write(copy, config_with(DEMO[:7], **change))
-    assert set(plan(copy)) - AFTER_SOLVE == {"solve_sky", "apply_sky"}
+    planned = plan(copy)
+    assert set(planned) - AFTER_SOLVE == {"solve_sky", "apply_sky"}
+    assert "diagnostics_map" not in planned and planned["diagnostics"] == 1
 
 
 def new_id(path):

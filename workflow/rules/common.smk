@@ -339,6 +339,16 @@ def diagnostics_params(wildcards):
     return by_digest(params, {"images": len(IMAGES)})
 
 
+def diagnostics_map_params(wildcards):
+    """The images in input order, whether they have previews (not with skymethod 'user'), the map job's code."""
+    params = {
+        "images": list(IMAGES),
+        "previews": not USER_SKIES,
+        "code": rule_code("diagnostics_map.py"),
+    }
+    return by_digest(params, {"images": len(IMAGES)})
+
+
 def announce_batches():
     """At a run's start: which batches run (for the count across them, jobs/runprogress), in one line."""
     from skymatchflow.jobs.runprogress import start_of_run

@@ -1,14 +1,41 @@
 # Diagnostics: pictures of the match (footprint map, overlap graph, residuals,
 # mosaic preview before and after) and the summary table, from stage files
 # only: the sky table, the pair table, the footprints and the per-image
-# previews (never the full images).
+# previews (never the full images). In two jobs: the map (footprints on the
+# map, previews resampled onto the mosaic's grid) needs the image batches
+# only and runs beside the pair batches and the solve; the figures and the
+# summary are all that is left after the solve, in two jobs that draw side by
+# side (the footprint map and the overlap graph; the mosaic, the residuals and
+# the summary). A figure whose inputs did not
+# change is linked from the figure store, not drawn (diagnostics/figurestore).
+
+
+rule diagnostics_map:
+    input:
+        image_batches=ALL_IMAGE_BATCHES,
+        identity=request_path("diagnostics_map"),
+    output:
+        map="results/diagnostics/map.npz",
+    log:
+        "logs/diagnostics_map.log",
+    benchmark:
+        "benchmarks/diagnostics_map.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        cfg=diagnostics_map_params,
+    script:
+        entry_script("diagnostics_map.py")
 
 
 rule diagnostics:
     input:
-        image_batches=ALL_IMAGE_BATCHES,
         sky="results/sky.ecsv",
         pairs="results/pair_differences.ecsv",
+        map=rules.diagnostics_map.output.map,
         identity=request_path("diagnostics"),
     output:
         tables=report(
@@ -19,18 +46,6 @@ rule diagnostics:
         summary=report(
             "results/summary.ecsv",
             caption="../report/summary.rst",
-            category="Diagnostics",
-            labels=refuse_stale_report,
-        ),
-        footprints=report(
-            "results/diagnostics/footprints.png",
-            caption="../report/footprints.rst",
-            category="Diagnostics",
-            labels=refuse_stale_report,
-        ),
-        overlap_graph=report(
-            "results/diagnostics/overlap_graph.png",
-            caption="../report/overlap_graph.rst",
             category="Diagnostics",
             labels=refuse_stale_report,
         ),
@@ -50,6 +65,40 @@ rule diagnostics:
         "logs/diagnostics.log",
     benchmark:
         "benchmarks/diagnostics.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        cfg=diagnostics_params,
+    script:
+        entry_script("diagnostics.py")
+
+
+rule diagnostics_footprints:
+    input:
+        sky="results/sky.ecsv",
+        pairs="results/pair_differences.ecsv",
+        map=rules.diagnostics_map.output.map,
+        identity=request_path("diagnostics"),
+    output:
+        footprints=report(
+            "results/diagnostics/footprints.png",
+            caption="../report/footprints.rst",
+            category="Diagnostics",
+            labels=refuse_stale_report,
+        ),
+        overlap_graph=report(
+            "results/diagnostics/overlap_graph.png",
+            caption="../report/overlap_graph.rst",
+            category="Diagnostics",
+            labels=refuse_stale_report,
+        ),
+    log:
+        "logs/diagnostics_footprints.log",
+    benchmark:
+        "benchmarks/diagnostics_footprints.tsv"
     conda:
         ENV
     resources:

@@ -25,6 +25,7 @@ def _write_requests():
         "pair_batch": pair_batch_params,
         "apply_sky": shared_apply_params,
         "diagnostics": diagnostics_params,
+        "diagnostics_map": diagnostics_map_params,
     }
     for rule_name, params in shared.items():
         if write_request(

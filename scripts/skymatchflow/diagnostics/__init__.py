@@ -7,4 +7,4 @@ files as loaded once (``stagedata``) and the tangent-plane map (``skymap``).
 """
 
 # the modules other sub-packages, the entry scripts and the Snakefile use (tests/unit/test_layers.py); the rest are internal
-__all__ = ["stage", "truth"]
+__all__ = ["figurestore", "mapstage", "stage", "truth"]

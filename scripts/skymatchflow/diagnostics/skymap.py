@@ -5,8 +5,9 @@ map is right across RA 0/360 and next to a pole. Offsets are in degrees in
 the tangent plane, east and north; figures draw east to the left, as on the sky.
 """
 
+import functools
+
 import numpy as np
-from astropy.wcs import WCS
 
 
 def mean_direction(ra, dec):
@@ -18,6 +19,8 @@ def mean_direction(ra, dec):
 
 def tan_wcs(centre, scale_deg=1.0, crpix=(1.0, 1.0)):
     """A TAN WCS about ``centre`` (ra, dec): pixel axes east and north, ``scale_deg`` per pixel."""
+    from astropy.wcs import WCS  # only where a grid or a projection is made: the figures after the solve need none
+
     wcs = WCS(naxis=2)
     wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
     wcs.wcs.crval = list(centre)
@@ -32,7 +35,17 @@ class TangentPlane:
 
     def __init__(self, ra, dec):
         self.centre = mean_direction(ra, dec)
-        self.wcs = tan_wcs(self.centre)
+
+    @classmethod
+    def about(cls, centre):
+        """The plane about a known ``centre`` (ra, dec), as the map file records it."""
+        plane = cls.__new__(cls)
+        plane.centre = (float(centre[0]), float(centre[1]))
+        return plane
+
+    @functools.cached_property
+    def wcs(self):
+        return tan_wcs(self.centre)
 
     def project(self, ra, dec):
         """(x, y) offsets in degrees; points more than 90 degrees away come out NaN."""
@@ -41,12 +54,18 @@ class TangentPlane:
 
     def grid(self, bounds, max_pixels):
         """(WCS, shape) of a grid over ``bounds`` (x0, x1, y0, y1 in degrees), longer side ``max_pixels``."""
-        x0, x1, y0, y1 = bounds
-        scale = max(x1 - x0, y1 - y0) / max_pixels
-        shape = (max(1, int(np.ceil((y1 - y0) / scale))), max(1, int(np.ceil((x1 - x0) / scale))))
+        shape, scale = grid_shape(bounds, max_pixels)
+        x0, _, y0, _ = bounds
         # pixel (0, 0) is centred on (x0, y0) + half a pixel; crpix is 1-based
         crpix = (1.0 - (x0 / scale) - 0.5, 1.0 - (y0 / scale) - 0.5)
         return tan_wcs(self.centre, scale, crpix), shape
+
+
+def grid_shape(bounds, max_pixels):
+    """((rows, columns), degrees per pixel) of a grid over ``bounds`` (x0, x1, y0, y1), longer side ``max_pixels``."""
+    x0, x1, y0, y1 = bounds
+    scale = max(x1 - x0, y1 - y0) / max_pixels
+    return (max(1, int(np.ceil((y1 - y0) / scale))), max(1, int(np.ceil((x1 - x0) / scale)))), scale
 
 
 def angle_unit(extent_deg):

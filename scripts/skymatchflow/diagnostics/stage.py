@@ -1,25 +1,51 @@
-"""The diagnostics stage: every figure and the summary table from the stage files."""
+"""The diagnostics stage, in two jobs: the map before the solve, the figures and the summary table after it.
+
+``mapstage.make_map`` (footprints and previews only) runs beside the pair batches and
+the solve; ``make_figures`` (the tables and the map file) is all that is left
+after the solve. Figures whose inputs did not change are linked from the
+figure store (figurestore) instead of being drawn. matplotlib is imported
+only when a figure is drawn (plotting selects the Agg backend first).
+"""
 
 import logging
+import tempfile
 import time
+from pathlib import Path
 
-from skymatchflow.diagnostics.footprints import footprint_map
-from skymatchflow.diagnostics.graph import overlap_graph_map
+from skymatchflow.diagnostics.figurestore import figure_keys, file_figure, reuse
 from skymatchflow.diagnostics.htmltables import tables_page
-from skymatchflow.diagnostics.mosaic import mosaic_figure
-from skymatchflow.diagnostics.residuals import residuals_figure
-from skymatchflow.diagnostics.stagedata import load_stage
+from skymatchflow.diagnostics.mapstage import make_map
+from skymatchflow.diagnostics.stagedata import load_figure_stage
 from skymatchflow.diagnostics.summary import summary_table
 from skymatchflow.io.stagefiles import atomic_path, sha256_file, software_versions
 
 FIGURES = ("footprints", "overlap_graph", "residuals", "mosaic")
 
 
-def make_diagnostics(sky_path, pairs_path, footprint_paths, previews, outputs):
-    """Write ``outputs`` ({"summary": path, one path per name in FIGURES, optionally "tables"}); log each step's time."""
-    start = time.perf_counter()
-    data = load_stage(sky_path, pairs_path, footprint_paths, previews)
-    logging.info("read %d images, %d pairs in %.1f s", len(data.sky), len(data.pairs), time.perf_counter() - start)
+def draw(name, data, summary, path):
+    """Draw one figure; its module (and matplotlib, Agg) imported here, only when a figure is drawn."""
+    from skymatchflow.diagnostics import plotting  # noqa: F401 (selects the Agg backend before any figure module)
+
+    if name == "footprints":
+        from skymatchflow.diagnostics.footprints import footprint_map
+
+        footprint_map(data, path)
+    elif name == "overlap_graph":
+        from skymatchflow.diagnostics.graph import overlap_graph_map
+
+        overlap_graph_map(data, path)
+    elif name == "residuals":
+        from skymatchflow.diagnostics.residuals import residuals_figure
+
+        residuals_figure(data, summary, path)
+    else:
+        from skymatchflow.diagnostics.mosaic import mosaic_figure
+
+        mosaic_figure(data, path)
+
+
+def write_summary(data, sky_path, pairs_path, outputs):
+    """The summary table, with what it was made from, and (when asked) the report's HTML view of the numbers."""
     summary = summary_table(data.sky_all, data.pairs)
     # what it was made from: the two tables' bytes, and the code (README "Provenance")
     summary.meta["made_from"] = {str(path): sha256_file(path) for path in (sky_path, pairs_path)}
@@ -33,14 +59,36 @@ def make_diagnostics(sky_path, pairs_path, footprint_paths, previews, outputs):
     if "tables" in outputs:  # the report's view of the numbers
         with atomic_path(outputs["tables"]) as tmp:
             tmp.write_text(tables_page(summary, data.sky_all))
-    steps = {
-        "footprints": lambda path: footprint_map(data, path),
-        "overlap_graph": lambda path: overlap_graph_map(data, path),
-        "residuals": lambda path: residuals_figure(data, summary, path),
-        "mosaic": lambda path: mosaic_figure(data, path),
-    }
-    for name in FIGURES:
+    return summary
+
+
+def make_figures(sky_path, pairs_path, map_path, outputs, store=None):
+    """Write ``outputs`` (any of "summary", "tables" and the names in FIGURES: a path each); log each step's time.
+
+    The residuals need the summary. With ``store`` (a folder), figures whose
+    key is filed there are linked, not drawn.
+    """
+    start = time.perf_counter()
+    data = load_figure_stage(sky_path, pairs_path, map_path)
+    logging.info("read %d images, %d pairs in %.1f s", len(data.sky), len(data.pairs), time.perf_counter() - start)
+    summary = write_summary(data, sky_path, pairs_path, outputs) if "summary" in outputs else None
+    names = [name for name in FIGURES if name in outputs]
+    keys = figure_keys(names, {"sky": sky_path, "pairs": pairs_path}, map_path) if store else {}
+    for name in names:
         began = time.perf_counter()
-        steps[name](outputs[name])
+        if store and reuse(store, name, keys[name], outputs[name]):
+            logging.info("%s: %s unchanged, linked from %s", name, outputs[name], store)
+            continue
+        draw(name, data, summary, outputs[name])
+        if store:
+            file_figure(store, name, keys[name], outputs[name])
         logging.info("%s: %s in %.1f s", name, outputs[name], time.perf_counter() - began)
     return summary
+
+
+def make_diagnostics(sky_path, pairs_path, footprint_paths, previews, outputs):
+    """Both jobs in one call (tests, benchmarks): the map in a temporary folder, then every output."""
+    with tempfile.TemporaryDirectory() as tmp:
+        map_path = Path(tmp) / "map.npz"
+        make_map(footprint_paths, previews, map_path)
+        return make_figures(sky_path, pairs_path, map_path, outputs)

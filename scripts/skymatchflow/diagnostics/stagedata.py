@@ -1,13 +1,23 @@
-"""The stage files the diagnostics read, loaded once: sky table, pair table, footprints, previews."""
+"""The stage files the diagnostics read, loaded once: sky table, pair table, footprints, previews.
+
+Before the solve the map job loads the footprints and previews
+(``load_footprints``); after it the figures load the two tables and the map
+file the map job wrote (``load_figure_stage``).
+"""
+
+from __future__ import annotations  # Table in annotations only: the map job never imports astropy.table
 
 import functools
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from astropy.table import Table
 
 from skymatchflow.diagnostics.skymap import TangentPlane, angle_unit
 from skymatchflow.io.stagefiles import read_json
+
+if TYPE_CHECKING:
+    from astropy.table import Table
 
 
 @dataclass
@@ -21,6 +31,8 @@ class StageData:
     previews: dict = field(default_factory=dict)  # image -> preview path
     bunit: str = ""
     sky_all: Table = None  # the whole sky table, with bad images SKIPPED without a footprint (on_bad_input: skip)
+    placed: dict = None  # from the map file: image -> (grid window, resampled preview or None); None: not made yet
+    grid_pixels: int = 0  # from the map file: the mosaic grid's longer side
 
     @functools.cached_property
     def bounds(self):
@@ -65,10 +77,8 @@ def outlines_on_plane(footprints):
     return plane, outlines
 
 
-def load_stage(sky_path, pairs_path, footprint_paths, previews=None):
-    """Read the stage files; ``previews`` ({image: path}) are read by the mosaic, here only for BUNIT."""
-    sky = Table.read(sky_path, format="ascii.ecsv")
-    pairs = Table.read(pairs_path, format="ascii.ecsv")
+def load_footprints(footprint_paths, previews=None):
+    """The map without the tables: footprints on the plane; ``previews`` ({image: path}), here only for BUNIT."""
     footprints = [read_json(path) for path in footprint_paths]
     plane, outlines = outlines_on_plane(footprints)
     previews = dict(previews or {})
@@ -77,5 +87,30 @@ def load_stage(sky_path, pairs_path, footprint_paths, previews=None):
         from astropy.io import fits
 
         bunit = str(fits.getheader(next(iter(previews.values())), 0).get("BUNIT", ""))
-    placed = np.isin(np.asarray(sky["image"], str), list(outlines))
-    return StageData(sky[placed] if not placed.all() else sky, pairs, outlines, plane, previews, bunit, sky_all=sky)
+    return StageData(None, None, outlines, plane, previews, bunit)
+
+
+def with_tables(data, sky_path, pairs_path):
+    """``data`` with the sky table (rows with a footprint, and all of them) and the pair table read in."""
+    from astropy.table import Table
+
+    sky = Table.read(sky_path, format="ascii.ecsv")
+    data.pairs = Table.read(pairs_path, format="ascii.ecsv")
+    placed = np.isin(np.asarray(sky["image"], str), list(data.outlines))
+    data.sky, data.sky_all = (sky[placed] if not placed.all() else sky), sky
+    return data
+
+
+def load_stage(sky_path, pairs_path, footprint_paths, previews=None):
+    """Read the stage files; ``previews`` ({image: path}) are read by the mosaic, here only for BUNIT."""
+    return with_tables(load_footprints(footprint_paths, previews), sky_path, pairs_path)
+
+
+def load_figure_stage(sky_path, pairs_path, map_path):
+    """The tables and the map file (mapfile): everything the figures draw, no footprint or preview read."""
+    from skymatchflow.diagnostics.mapfile import read_map
+
+    outlines, centre, bunit, has_previews, pixels, placed = read_map(map_path)
+    data = StageData(None, None, outlines, TangentPlane.about(centre), {}, bunit,
+                     placed=placed if has_previews else None, grid_pixels=pixels)
+    return with_tables(data, sky_path, pairs_path)

@@ -1,5 +1,8 @@
 """Diagnostics: the map projection, the summary table, the mosaic resampling and the figure files."""
 
+import os
+import time
+
 import matplotlib.image as mpimg
 import numpy as np
 import pytest
@@ -8,7 +11,7 @@ from astropy.table import Table
 from helpers.images import tan_wcs
 from helpers.stagefiles import write_json
 
-from skymatchflow.diagnostics.mosaic import cutout, resample
+from skymatchflow.diagnostics.previewgrid import cutout, resample
 from skymatchflow.diagnostics.skymap import TangentPlane, mean_direction
 from skymatchflow.diagnostics.stage import FIGURES, make_diagnostics
 from skymatchflow.diagnostics.summary import summary_table
@@ -312,7 +315,7 @@ def test_above_two_hundred_edges_only_the_largest_differences_are_coloured():
 def test_a_small_field_gets_finer_previews_and_the_mosaic_follows_them(tmp_path):
     from types import SimpleNamespace
 
-    from skymatchflow.diagnostics.mosaic import previews_size
+    from skymatchflow.diagnostics.previewgrid import previews_size
     from skymatchflow.stages.preview import PREVIEW_SIZE, preview_size
 
     assert [preview_size(n) for n in (1, 15, 16, 63, 64, 20_000)] == [192, 192, 96, 96, PREVIEW_SIZE, PREVIEW_SIZE]
@@ -320,3 +323,130 @@ def test_a_small_field_gets_finer_previews_and_the_mosaic_follows_them(tmp_path)
     write_preview(tmp_path / "a.preview.fits", sci, np.ones(sci.shape, bool), tan_wcs(), "a", {}, size=192)
     assert previews_size(SimpleNamespace(previews={"a": tmp_path / "a.preview.fits"})) == 167  # 1000 / bin 6
     assert previews_size(SimpleNamespace(previews={})) == PREVIEW_SIZE
+
+
+def figure_run(stage, tmp_path, store, sky_path=None):
+    """make_figures on the stage fixture's tables and a map file, into ``tmp_path``; returns {output: bytes}."""
+    from skymatchflow.diagnostics.mapstage import make_map
+    from skymatchflow.diagnostics.stage import make_figures
+
+    _, _, fixture_outputs = stage
+    tmp = fixture_outputs["summary"].parent
+    map_path = tmp_path / "map.npz"
+    if not map_path.exists():
+        make_map(sorted(str(p) for p in tmp.glob("*.footprint.json")),
+                 {p.name.split(".")[0]: str(p) for p in sorted(tmp.glob("*.preview.fits"))}, map_path)
+    outputs = {name: tmp_path / "out" / f"{name}.png" for name in FIGURES}
+    outputs["summary"] = tmp_path / "out" / "summary.ecsv"
+    for path in outputs.values():  # Snakemake deletes a job's outputs before it runs
+        path.unlink(missing_ok=True)
+    make_figures(sky_path or tmp / "sky.ecsv", tmp / "pairs.ecsv", map_path, outputs, store=store)
+    return {name: outputs[name].read_bytes() for name in FIGURES}
+
+
+def test_the_map_file_gives_the_figures_of_one_job_and_the_same_bytes_each_time(stage, tmp_path):
+    from skymatchflow.diagnostics.mapstage import make_map
+
+    _, _, fixture_outputs = stage
+    drawn = figure_run(stage, tmp_path, store=None)
+    assert drawn == {name: fixture_outputs[name].read_bytes() for name in FIGURES}  # as make_diagnostics drew them
+    tmp = fixture_outputs["summary"].parent
+    again = tmp_path / "again.npz"
+    make_map(sorted(str(p) for p in tmp.glob("*.footprint.json")),
+             {p.name.split(".")[0]: str(p) for p in sorted(tmp.glob("*.preview.fits"))}, again)
+    assert again.read_bytes() == (tmp_path / "map.npz").read_bytes()
+
+
+def test_a_figure_is_redrawn_only_when_what_it_draws_changed(stage, tmp_path, caplog):
+    store = tmp_path / "store"
+    clean = figure_run(stage, tmp_path, store=None)
+    caplog.set_level("INFO")
+    assert figure_run(stage, tmp_path, store) == clean
+    assert caplog.text.count("unchanged, linked") == 0
+    caplog.clear()
+    drawn_at = time.time()
+    for filed in store.glob("*/*.png"):  # filed an hour ago
+        os.utime(filed, (drawn_at - 3600, drawn_at - 3600))
+    assert figure_run(stage, tmp_path, store) == clean  # nothing changed: every figure linked
+    assert caplog.text.count("unchanged, linked") == len(FIGURES)
+    for name in FIGURES:  # as new as the job: Snakemake sees it younger than the tables
+        assert (tmp_path / "out" / f"{name}.png").stat().st_mtime >= drawn_at - 1
+
+    sky, _, fixture_outputs = stage
+    changed_meta = sky.copy()
+    changed_meta.meta["config"] = {"subtract": True}  # the rows the figures draw are the same
+    changed_meta.write(tmp_path / "meta.ecsv", format="ascii.ecsv")
+    caplog.clear()
+    assert figure_run(stage, tmp_path, store, tmp_path / "meta.ecsv") == clean
+    assert caplog.text.count("unchanged, linked") == len(FIGURES)
+
+    changed_sky = sky.copy()
+    changed_sky["sky"][0] += 0.2
+    changed_sky.write(tmp_path / "changed.ecsv", format="ascii.ecsv")
+    caplog.clear()
+    incremental = figure_run(stage, tmp_path, store, tmp_path / "changed.ecsv")
+    assert caplog.text.count("unchanged, linked") == 0  # every figure draws the sky table's values
+    assert incremental == figure_run(stage, tmp_path / "clean", None, tmp_path / "changed.ecsv")
+    assert incremental["mosaic"] != clean["mosaic"]
+
+    filed = next((store / "mosaic").glob("*.png"))  # a damaged filed figure is drawn again, not linked
+    os.chmod(filed, 0o644)
+    filed.write_bytes(filed.read_bytes()[:-10])
+    caplog.clear()
+    assert figure_run(stage, tmp_path, store, tmp_path / "changed.ecsv") == incremental
+    assert caplog.text.count("unchanged, linked") == len(FIGURES) - 1
+    assert len(list((store / "mosaic").glob("*.png"))) == 1  # the damaged one and the old key's are gone
+
+
+IMPORTS_OF = """
+import sys
+sys.path.insert(0, {scripts!r})
+from skymatchflow.diagnostics.mapstage import make_map
+make_map({footprints!r}, {previews!r}, {map_path!r})
+assert "matplotlib" not in sys.modules, "the map job imported matplotlib"
+from skymatchflow.diagnostics.stage import make_figures
+outputs = {outputs!r}
+make_figures({sky!r}, {pairs!r}, {map_path!r}, outputs, store={store!r})
+loaded = "matplotlib" in sys.modules
+print(loaded, sys.modules["matplotlib"].get_backend().lower() if loaded else "")
+"""
+
+
+def test_matplotlib_is_imported_only_to_draw_and_with_agg(stage, tmp_path):
+    import subprocess
+    import sys
+
+    from helpers.paths import REPO
+
+    _, _, fixture_outputs = stage
+    tmp = fixture_outputs["summary"].parent
+    code = IMPORTS_OF.format(
+        scripts=str(REPO / "scripts"), footprints=sorted(str(p) for p in tmp.glob("*.footprint.json")),
+        previews={p.name.split(".")[0]: str(p) for p in sorted(tmp.glob("*.preview.fits"))},
+        map_path=str(tmp_path / "map.npz"), sky=str(tmp / "sky.ecsv"), pairs=str(tmp / "pairs.ecsv"),
+        outputs={name: str(tmp_path / f"{name}.png") for name in ("summary", *FIGURES)}, store=str(tmp_path / "s"))
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"MPLBACKEND": "svg"})
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.split() == ["True", "agg"]  # drawn: matplotlib with Agg, whatever MPLBACKEND says
+    for name in FIGURES:
+        (tmp_path / f"{name}.png").unlink()
+    second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.split() == ["False"]  # every figure linked from the store: no matplotlib at all
+
+
+def test_no_job_but_the_figures_imports_matplotlib():
+    """The package modules each other entry script can import (lazy imports too) never name matplotlib."""
+    import re
+
+    from helpers.paths import REPO
+
+    from skymatchflow.io.codeid import source_closure
+
+    figures = {"diagnostics.py", "demo_figure.py"}
+    scripts = sorted(p for p in (REPO / "scripts").glob("*.py") if p.name not in figures)
+    assert {"diagnostics_map.py", "image_batch.py", "solve_sky.py"} <= {p.name for p in scripts}
+    importing = re.compile(r"^\s*(?:import|from)\s+matplotlib", re.M)
+    for script in scripts:
+        closure = source_closure(script)
+        assert not [p.name for p in closure if importing.search(p.read_text())], script.name
