@@ -2,23 +2,33 @@
 
 Files are always opened read-only. Every failure is an InputError naming the
 file (and extension) and the reason, so a job dies with one clear line.
+
+astropy's WCS is imported where a WCS is made, not at the top: Snakemake's
+start imports this module for the header checks (io/headerchecks.py), and
+``astropy.wcs`` brings ``astropy.coordinates``, ``astropy.table`` and ``asdf``
+with it, about 0.3 s of the start (issue 29).
 """
+
+from __future__ import annotations
 
 import contextlib
 import math
 import re
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from astropy.io import fits
 from astropy.io.fits.verify import VerifyWarning
-from astropy.wcs import WCS, FITSFixedWarning
 
 from skymatchflow.geometry.skyframe import footprint_wcs
 from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import AUTO_DQ, file_stem, first_image_index, parse_extension
 from skymatchflow.io.pinnedfiles import pinned_path
+
+if TYPE_CHECKING:
+    from astropy.wcs import WCS
 
 # meta.observation attributes of the JWST group id, as FITS keywords, in the
 # order of jwst's attrs_to_group_id.
@@ -134,6 +144,8 @@ def _check_wcs_matrix(wcs, path, ext):
 
 def celestial_wcs(header, path, ext, hdul=None):
     """The celestial part of the header's FITS WCS (SIP/TPV included)."""
+    from astropy.wcs import WCS, FITSFixedWarning
+
     _check_wcs_numbers(header, path, ext)
     try:
         with warnings.catch_warnings():

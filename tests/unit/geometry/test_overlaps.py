@@ -185,6 +185,25 @@ def test_candidate_pairs_kdtree_equals_brute_cap_test():
     assert np.array_equal(got, np.column_stack((i, j)))
 
 
+def test_candidate_pairs_direct_equals_kdtree(monkeypatch):
+    """Small graphs compare every pair's caps without scipy's KD-tree: the same pairs as the tree finds."""
+    import skymatchflow.geometry.candidates as candidates
+
+    rng = np.random.default_rng(11)
+    n = 400
+    v = rng.normal(size=(n, 3))
+    v /= np.linalg.norm(v, axis=1)[:, None]
+    r = np.exp(rng.uniform(np.log(1e-3), np.log(0.3), n))
+    r[:4] = [math.pi, 1e-7, 0.9, np.nan]
+    assert n <= candidates.DIRECT_MAX
+    direct = candidate_pairs(None, caps=(v, r))
+    monkeypatch.setattr(candidates, "DIRECT_MAX", 1)
+    tree = candidate_pairs(None, caps=(v, r))
+    assert len(direct) > n  # overlaps exist, and pairs with the point-like and the pi cap among them
+    assert np.array_equal(direct, tree)
+    assert candidate_pairs(None, caps=(v[:1], r[:1])).shape == (0, 2)
+
+
 def test_caps_contain_the_outline_including_arcs():
     rng = np.random.default_rng(5)
     for k in range(20):

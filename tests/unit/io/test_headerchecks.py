@@ -52,3 +52,23 @@ def test_a_file_that_passed_is_not_read_again_until_it_changes(tmp_path, monkeyp
     with pytest.raises(InputErrors):  # a refused file is never remembered as passed
         start()
     assert len(opened) == 3
+
+
+def test_the_header_checks_leave_astropy_wcs_unimported(tmp_path):
+    """Snakemake's start runs them; astropy.wcs would bring astropy.coordinates, astropy.table and asdf (~0.3 s)."""
+    import os
+    import subprocess
+    import sys
+
+    from helpers.paths import REPO
+
+    path = write_image(tmp_path / "a.fits")
+    code = (
+        "import sys; from skymatchflow.io import headerchecks; from skymatchflow.io.inputs import discover_images; "
+        f"headerchecks.check_headers(discover_images({{'images': [{str(path)!r}]}})); "
+        "print(sorted(m for m in ('astropy.io.fits', 'astropy.wcs', 'astropy.table') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                            env={**os.environ, "PYTHONPATH": f"{REPO / 'scripts'}:{REPO / 'tests'}"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['astropy.io.fits']"  # the file was read, without a WCS
