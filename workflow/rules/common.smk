@@ -73,7 +73,8 @@ logger.info(f"skymatchflow {skymatchflow_version} ({WORKFLOW_ORIGIN})")
 if CHECKING:
     logger.info(
         describe_policy(
-            ruleparams.wcs_mode(config), any(looks_like_jwst(spec.path) for spec in IMAGES.values())
+            ruleparams.wcs_mode(config),
+            any(looks_like_jwst(spec.path) for spec in IMAGES.values()),
         )
     )
 # the per-image parameters every image shares (the wcs policy, exclusions hashed, previews' size), once
