@@ -22,7 +22,7 @@ from skymatchflow.jobs.failures import print_failure_summary
 from skymatchflow.jobs.paramfiles import by_digest
 from skymatchflow.demo.names import demo_file_names
 from skymatchflow.stages.image_batch import batch_of_image
-from skymatchflow.jobs import ruleparams
+import skymatchflow.jobs.ruleparams as ruleparams
 from skymatchflow.io.inputchecks import check_listed_files_exist, stop_on_bad_input
 from skymatchflow.io.inputs import discover_images
 from skymatchflow.io.startskips import describe_refused, refused_images
