@@ -26,7 +26,7 @@ def main(smk):
         pair_records, groups = [], None
         if "match" in cfg["skymethod"]:
             pair_records = read_checked_pairs(
-                smk.input.graph_pairs, smk.input.pair_batches, cfg["pair_stat"], member_keys, cfg["pair_batches"]
+                smk.input.graph_pairs, smk.input.plans, smk.input.pair_batches, cfg["pair_stat"], member_keys
             )
             groups = read_groups(smk.input.graph_groups)
         sky, pairs = solve_tables(

@@ -140,8 +140,9 @@ def cost(scale, grid, workdir):
     from skymatchflow.io.inputs import discover_images
     from skymatchflow.io.stagefiles import read_json
     from skymatchflow.jobs.config import pair_options, stat_kwargs
+    from skymatchflow.products.ruleparams import image_batch_params
     from skymatchflow.products.images import product_path
-    from skymatchflow.stages.image_batch import image_batch_spec, run_image_batch
+    from skymatchflow.stages.image_batch import run_image_batch
     from skymatchflow.stages.overlap_graph import build_graph
     from skymatchflow.stats.pairimage import load_pair_image
     from skymatchflow.stats.pairstats import pair_record
@@ -150,7 +151,7 @@ def cost(scale, grid, workdir):
     config = schema_defaults() | {"images": paths} | PLANE
     specs = discover_images(config)
     images_dir = workdir / "images"
-    run_image_batch(image_batch_spec(specs, config), images_dir, store=workdir / "store")
+    run_image_batch(image_batch_params(specs, config), images_dir, store=workdir / "store")
     footprints = [read_json(product_path(images_dir, image, "footprint")) for image in specs]
     images = {
         image: load_pair_image(image, spec.path, spec.sci, polygon_from_dict(record["polygon"]),

@@ -50,15 +50,16 @@ def pair_medians(workdir):
     from skymatchflow.geometry.footprint import polygon_from_dict
     from skymatchflow.io.inputs import discover_images
     from skymatchflow.io.stagefiles import read_json
+    from skymatchflow.products.ruleparams import image_batch_params
     from skymatchflow.products.images import product_path
-    from skymatchflow.stages.image_batch import image_batch_spec, run_image_batch
+    from skymatchflow.stages.image_batch import run_image_batch
     from skymatchflow.stats.pairdifference import member_difference
     from skymatchflow.stats.pairimage import load_pair_image
 
     config = m17_config("median", {})
     specs = discover_images(config)
     images_dir = Path(workdir) / "medians"
-    run_image_batch(image_batch_spec(specs, config), images_dir)
+    run_image_batch(image_batch_params(specs, config), images_dir)
     images = {}
     for image, spec in specs.items():
         footprint = read_json(product_path(images_dir, image, "footprint"))

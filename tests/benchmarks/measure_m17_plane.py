@@ -43,13 +43,14 @@ def load_pair_images(paths, workdir, **overrides):
     from skymatchflow.geometry.footprint import polygon_from_dict
     from skymatchflow.io.inputs import discover_images
     from skymatchflow.io.stagefiles import read_json
+    from skymatchflow.products.ruleparams import image_batch_params
     from skymatchflow.products.images import product_path
-    from skymatchflow.stages.image_batch import image_batch_spec, run_image_batch
+    from skymatchflow.stages.image_batch import run_image_batch
     from skymatchflow.stats.pairimage import load_pair_image
 
     config = schema_defaults() | {"images": list(paths)} | overrides
     specs = discover_images(config)
-    run_image_batch(image_batch_spec(specs, config), Path(workdir) / "images")
+    run_image_batch(image_batch_params(specs, config), Path(workdir) / "images")
     images = {}
     for image, spec in specs.items():
         footprint = read_json(product_path(Path(workdir) / "images", image, "footprint"))

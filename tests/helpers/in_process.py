@@ -12,9 +12,10 @@ from skymatchflow.geometry.footprint import polygon_from_dict
 from skymatchflow.io.inputs import discover_images
 from skymatchflow.io.skylist import read_skylist
 from skymatchflow.io.stagefiles import read_json
-from skymatchflow.jobs.config import match_options, pair_options, stat_kwargs
+from skymatchflow.jobs.config import match_options
 from skymatchflow.products.images import product_path
-from skymatchflow.stages.image_batch import image_batch_spec, run_image_batch
+from skymatchflow.products.ruleparams import image_batch_params, pair_stat
+from skymatchflow.stages.image_batch import run_image_batch
 from skymatchflow.stages.overlap_graph import build_graph
 from skymatchflow.stages.solve_sky import pair_table, solve_tables, user_sky_table
 from skymatchflow.stats.pairimage import load_pair_image
@@ -25,7 +26,7 @@ def run_in_process(config, workdir):
     """(sky table, pair table) for a full config (every key present, as after validation)."""
     workdir = Path(workdir) / "images"
     specs = discover_images(config)
-    run_image_batch(image_batch_spec(specs, config), workdir, store=workdir.parent / "store")
+    run_image_batch(image_batch_params(specs, config), workdir, store=workdir.parent / "store")
     footprints = [read_json(product_path(workdir, image, "footprint")) for image in specs]
     if config["skymethod"] == "user":
         skies = read_skylist(config["skylist"], sorted({s.path for s in specs.values()}))
@@ -41,7 +42,7 @@ def run_in_process(config, workdir):
     pairs = []
     if "match" in config["skymethod"]:
         pairs, _ = build_graph(footprints, [images[r["image"]].polygon for r in footprints])
-    stat = stat_kwargs(config) | pair_options(config)
+    stat = pair_stat(config)
     pair_records = [
         pair_record(p["group_a"], [images[m] for m in p["members_a"]],
                     p["group_b"], [images[m] for m in p["members_b"]], stat)

@@ -82,14 +82,15 @@ def test_difference_of_the_same_sky_is_the_offset(tmp_path):
     from skymatchflow.geometry.footprint import polygon_from_dict
     from skymatchflow.io.inputs import discover_images
     from skymatchflow.io.stagefiles import read_json
+    from skymatchflow.products.ruleparams import image_batch_params
     from skymatchflow.products.images import product_path
-    from skymatchflow.stages.image_batch import image_batch_spec, run_image_batch
+    from skymatchflow.stages.image_batch import run_image_batch
     from skymatchflow.stats.pairdifference import difference_record
     from skymatchflow.stats.pairimage import load_pair_image
 
     config = schema_defaults() | {"images": paths}
     specs = discover_images(config)
-    run_image_batch(image_batch_spec(specs, config), tmp_path / "images")
+    run_image_batch(image_batch_params(specs, config), tmp_path / "images")
     images = []
     for image, spec in specs.items():
         footprint = read_json(product_path(tmp_path / "images", image, "footprint"))

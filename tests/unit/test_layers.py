@@ -43,7 +43,7 @@ ENTRY_SCRIPTS = {
     "audit": "stages.audit",
     "diagnostics_map": "diagnostics",
     "diagnostics": "diagnostics",
-    "make_demo": "demo",
+    "demo_mosaic": "demo",
     "demo_compare": "demo",
     "demo_figure": "demo",
 }

@@ -17,25 +17,19 @@ sys.path.insert(0, str(WORKFLOW_DIR.parent / "scripts"))
 
 from skymatchflow import __version__ as skymatchflow_version
 from skymatchflow.solve.anchors import check_anchor_names
-from skymatchflow.jobs.config import (
-    check_config,
-    pair_options,
-    shipped_config,
-    stat_kwargs,
-)
+from skymatchflow.jobs.config import check_config, shipped_config
 from skymatchflow.jobs.failures import print_failure_summary
 from skymatchflow.jobs.paramfiles import by_digest
-from skymatchflow.stats.exclusions import exclusion_params
 from skymatchflow.demo.names import demo_file_names
-from skymatchflow.stages.image_batch import batch_of_image, image_batch_spec
-from skymatchflow.stages.preview import PREVIEW_SIZE, preview_size
+from skymatchflow.stages.image_batch import batch_of_image
+import skymatchflow.products.ruleparams as ruleparams
 from skymatchflow.io.inputchecks import check_listed_files_exist, stop_on_bad_input
 from skymatchflow.io.inputs import discover_images
 from skymatchflow.io.startskips import describe_refused, refused_images
 from skymatchflow.io.headerchecks import check_headers
 from skymatchflow.io.layoutcache import LayoutCache
 from skymatchflow.io.skylist import read_skylist
-from skymatchflow.geometry.skywcs import describe_policy, looks_like_jwst, wcs_policy
+from skymatchflow.geometry.skywcs import describe_policy, looks_like_jwst
 from skymatchflow.io.stagefiles import stat_signature
 from skymatchflow.io.codeid import rule_digest
 from skymatchflow.jobs.identity import job_identity, request_path
@@ -75,18 +69,16 @@ if CHECKING and _REFUSED_PATHS is None:  # with skip, a missing file is SKIPPED 
     stop_on_bad_input(check_listed_files_exist, IMAGES, MADE_BY_WORKFLOW)
 if CHECKING:
     stop_on_bad_input(check_anchor_names, config["anchor"], IMAGES, config["groups"])
-WCS_POLICY = wcs_policy(config["wcs"])[0]
 logger.info(f"skymatchflow {skymatchflow_version} ({WORKFLOW_ORIGIN})")
 if CHECKING:
     logger.info(
         describe_policy(
-            config["wcs"], any(looks_like_jwst(spec.path) for spec in IMAGES.values())
+            ruleparams.wcs_mode(config),
+            any(looks_like_jwst(spec.path) for spec in IMAGES.values()),
         )
     )
-EXCLUSIONS = stop_on_bad_input(exclusion_params, config)  # None without exclude
-EXCLUDE = {"exclude": EXCLUSIONS} if EXCLUSIONS else {}
-# the pair statistic's parameters: the reference's, plus the opt-in pair options (none by default)
-PAIR_STAT = stat_kwargs(config) | pair_options(config)
+# the per-image parameters every image shares (the wcs policy, exclusions hashed, previews' size), once
+IMAGE_SETTINGS = stop_on_bad_input(ruleparams.image_settings, config, len(IMAGES))
 USER_SKIES = config["skymethod"] == "user"
 MATCHING = "match" in config["skymethod"]
 if USER_SKIES and CHECKING:
@@ -157,14 +149,6 @@ def file_signatures(images):
     }
 
 
-# the previews' size, as the image batches' spec holds it (only when not the default, so keys stay the same)
-PREVIEW_SIZE_PARAM = (
-    {"preview_size": preview_size(len(IMAGES))}
-    if preview_size(len(IMAGES)) != PREVIEW_SIZE
-    else {}
-)
-
-
 @functools.cache
 def image_batch_params_of(batch):
     """image_batch_params, computed once per start (the identity requests and Snakemake both ask)."""
@@ -175,8 +159,8 @@ def image_batch_params(wildcards):
     """Everything a batch's products depend on, as one dict (a change re-runs it)."""
     images = IMAGE_BATCHES[wildcards.ibatch]
     refused = {i: REFUSED[i] for i in images if i in REFUSED}
-    spec = image_batch_spec(
-        {i: IMAGES[i] for i in images}, config, refused, preview_size(len(IMAGES))
+    spec = ruleparams.image_batch_params(
+        {i: IMAGES[i] for i in images}, config, IMAGE_SETTINGS, refused
     )
     params = spec | {
         "signatures": file_signatures(images),
@@ -187,24 +171,8 @@ def image_batch_params(wildcards):
 
 @functools.cache
 def all_made_from():
-    """made_from_params of every image, computed once per start (three rules and the identity requests ask)."""
-    return made_from_params(IMAGES)
-
-
-def made_from_params(images):
-    """The image specs and parameters that product keys are computed from (products/images.product_keys)."""
-    return (
-        {
-            "images": {i: IMAGES[i].as_params() for i in images},
-            "stepsize": config["stepsize"],
-            "groups": config["groups"],
-            "dqbits": config["dqbits"],
-            "stat": stat_kwargs(config),
-            "wcs": WCS_POLICY,
-        }
-        | EXCLUDE
-        | PREVIEW_SIZE_PARAM
-    )
+    """What every image's product keys are computed from (ruleparams.made_from_params), once per start."""
+    return ruleparams.made_from_params(IMAGES, IMAGE_SETTINGS)
 
 
 ALL_IMAGE_BATCHES = image_batch_dirs(IMAGES)
@@ -214,20 +182,16 @@ IMAGE_BATCH_FILES = {
 
 
 def graph_params(wildcards):
-    """What every footprint is checked against (the images in input order, and their parameters), and what
-    every pair batch plan holds besides its pairs: the statistic and the batch count."""
-    params = {
-        "made_from": all_made_from(),
-        "stat": PAIR_STAT,
-        "pair_batches": config["pair_batches"],
-        "code": rule_code("overlap_graph.py"),
-    }
+    """The overlap graph's params (ruleparams.graph_params) as a digest."""
+    params = ruleparams.graph_params(
+        config, all_made_from(), rule_code("overlap_graph.py")
+    )
     return by_digest(params, {"images": len(IMAGES)})
 
 
 def pair_batch_params(wildcards):
     """A pair batch's parameters are in its plan; here only its code."""
-    return {"code": rule_code("pair_batch.py")}
+    return ruleparams.pair_batch_params(rule_code("pair_batch.py"))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -273,18 +237,8 @@ def pair_batch_dirs(wildcards):
 
 
 def solve_params_dict():
-    """The solve's parameters, what it checks its stage files against, and the whole config for the table's metadata."""
-    return {
-        "skymethod": config["skymethod"],
-        "match_down": config["match_down"],
-        "subtract": config["subtract"],
-        "made_from": all_made_from(),
-        "products": ["footprint"] if USER_SKIES else ["footprint", "sky"],
-        "pair_stat": PAIR_STAT,
-        "pair_batches": config["pair_batches"],
-        "config": dict(config),
-        "code": rule_code("solve_sky.py"),
-    }
+    """The solve's parameters (ruleparams.solve_params), also its identity request's."""
+    return ruleparams.solve_params(config, all_made_from(), rule_code("solve_sky.py"))
 
 
 def solve_params(wildcards):
@@ -295,7 +249,7 @@ def solve_params(wildcards):
 
 def audit_params(wildcards):
     """What the audit checks results against: the solve's params, with the audit's own code."""
-    params = solve_params_dict() | {"code": rule_code("audit.py")}
+    params = ruleparams.audit_params(config, all_made_from(), rule_code("audit.py"))
     return by_digest(params, {"images": len(IMAGES)})
 
 
@@ -317,25 +271,18 @@ def matched_source(wildcards):
 
 def shared_apply_params(wildcards):
     """What every matched copy depends on besides the sky table and its own file (its identity request)."""
-    return {
-        "skymethod": config["skymethod"],
-        "subtract": config["subtract"],
-        "code": rule_code("apply_sky.py"),
-    }
+    return ruleparams.shared_apply_params(config, rule_code("apply_sky.py"))
 
 
 def apply_params(wildcards):
     """What a matched copy depends on besides the sky table, as one dict."""
-    return {"file": MATCHED[wildcards.filename]} | shared_apply_params(wildcards)
+    file = MATCHED[wildcards.filename]
+    return ruleparams.apply_params(config, file, rule_code("apply_sky.py"))
 
 
 def diagnostics_params(wildcards):
     """The images in input order, and whether they have previews (not with skymethod 'user')."""
-    params = {
-        "images": list(IMAGES),
-        "previews": not USER_SKIES,
-        "code": rule_code("diagnostics.py"),
-    }
+    params = ruleparams.diagnostics_params(config, IMAGES, rule_code("diagnostics.py"))
     return by_digest(params, {"images": len(IMAGES)})
 
 

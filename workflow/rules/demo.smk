@@ -21,7 +21,7 @@ rule demo_mosaic:
             "detector_size": config["demo"]["detector_size"],
         },
     script:
-        entry_script("make_demo.py")
+        entry_script("demo_mosaic.py")
 
 
 rule demo_compare:

@@ -9,6 +9,7 @@ rule solve_sky:
         skylist=branch(USER_SKIES, then=config["skylist"]),
         graph_groups=branch(MATCHING, then="results/overlaps/groups.ecsv"),
         graph_pairs=branch(MATCHING, then="results/overlaps/pairs.ecsv"),
+        plans=branch(MATCHING, then="results/overlaps/batches"),
         pair_batches=branch(MATCHING, then=pair_batch_dirs),
         identity=request_path("solve_sky"),
     output:

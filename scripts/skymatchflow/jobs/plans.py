@@ -17,3 +17,9 @@ def read_plan(path):
         return json.loads(Path(path).read_text())
     except (OSError, ValueError) as err:
         raise InputError(path, f"missing or damaged ({type(err).__name__}); run: snakemake --forcerun overlap_graph") from None
+
+
+def batch_of_pair(plans_dir):
+    """{pair id: its pair batch} as the plans decided it (the one place a pair's batch is decided)."""
+    plans = sorted(Path(plans_dir).glob("*.json"))
+    return {pair["pair"]: plan["batch"] for plan in map(read_plan, plans) for pair in plan["pairs"]}

@@ -10,4 +10,4 @@ compute, this files.
 """
 
 # the modules other sub-packages, the entry scripts and the Snakefile use (tests/unit/test_layers.py); the rest are internal
-__all__ = ["checked", "graph", "images", "members", "previews", "store"]
+__all__ = ["checked", "graph", "images", "members", "previews", "ruleparams", "store"]

@@ -13,7 +13,8 @@ repairs it.
 from pathlib import Path
 
 from skymatchflow.products.store import read_sealed
-from skymatchflow.jobs.batches import batch_pairs
+from skymatchflow.errors import InputError
+from skymatchflow.jobs.plans import batch_of_pair
 from skymatchflow.products.images import image_batch_dirs, product_path, read_skipped
 from skymatchflow.products.members import MemberKeys, check_unchanged, pair_key, unsound_product
 from skymatchflow.products.graph import read_pairs
@@ -48,13 +49,25 @@ def read_checked_images(made_from, batch_dirs, products):
     return records, member_keys
 
 
-def read_checked_pairs(pairs_path, pair_dirs, stat_params, member_keys, n_batches):
-    """Every pair record of the overlap graph, each checked against the key its members give."""
-    batches = batch_pairs(read_pairs(pairs_path), n_batches)
+def read_checked_pairs(pairs_path, plans_dir, pair_dirs, stat_params, member_keys):
+    """Every pair record of the overlap graph, each checked against the key its members give.
+
+    Each pair is read from the pair batch its plan put it in (``plans_dir``:
+    the overlap graph's plans; ``pair_dirs``: the pair batch directories);
+    records in pair list order within batches, batches in order of first use.
+    """
+    in_batch = batch_of_pair(plans_dir)
+    batches = {}
+    for pair in read_pairs(pairs_path):
+        if pair["pair"] not in in_batch:
+            raise InputError(plans_dir, f"no plan holds pair {pair['pair']}; run: snakemake --forcerun overlap_graph")
+        batches.setdefault(in_batch[pair["pair"]], []).append(pair)
     dirs = {Path(d).name: d for d in pair_dirs}
     records = []
     for batch, pairs in batches.items():
-        batch_dir = dirs.get(batch, f"results/pairs/{batch}")
+        if batch not in dirs:
+            raise InputError(f"pair batch {batch}", "is not among the solve's inputs; run: snakemake")
+        batch_dir = dirs[batch]
         for pair in pairs:
             path = Path(batch_dir) / f"{pair['pair']}.json"
             records.append(_checked_record(path, pair_key(pair, stat_params, member_keys), batch_dir))

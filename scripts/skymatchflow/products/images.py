@@ -31,16 +31,17 @@ def made_from(spec_params, cfg, checksums):
     """{product: {"params", "inputs"}}: what each product of one image is made from.
 
     ``checksums`` maps "image" (and "dq" for a separate DQ file) to
-    {"path", "sha256"}; ``cfg`` holds stepsize, groups, dqbits and the
-    statistic's parameters (flat or under "stat").
+    {"path", "sha256"}; ``cfg``: products/ruleparams.made_from_params or
+    image_batch_params (stepsize, groups, dqbits, "stat", and under "wcs"
+    the wcs policy). The dict keys are hashed into the product keys.
     """
     image_only = {"image": checksums["image"]}
-    stat = stat_kwargs(cfg.get("stat", cfg))
+    stat = stat_kwargs(cfg["stat"])
     excl = {"exclude": cfg["exclude"]} if cfg.get("exclude") else {}
     return as_json(
         {
             "footprint": {
-                "params": dict(spec_params, stepsize=cfg["stepsize"], groups=cfg["groups"], wcs=cfg.get("wcs", "fits"),
+                "params": dict(spec_params, stepsize=cfg["stepsize"], groups=cfg["groups"], wcs=cfg["wcs"],
                                frame=FRAME_RULE),
                 "inputs": image_only,
             },

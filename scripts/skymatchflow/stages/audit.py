@@ -16,7 +16,7 @@ from skymatchflow.errors import InputError
 from skymatchflow.io.stagefiles import sha256_file
 from skymatchflow.io.fitsseal import fits_is_sound
 from skymatchflow.products.store import STORE_DIR, read_sealed
-from skymatchflow.jobs.batches import batch_pairs
+from skymatchflow.jobs.plans import batch_of_pair
 from skymatchflow.products.images import INPUT_STATES, PRODUCTS, product_is_sound, product_path, read_input_states
 from skymatchflow.products.graph import read_pairs
 from skymatchflow.products.members import MemberKeys, pair_key
@@ -94,18 +94,28 @@ def _audit_pairs(audit, cfg, results, member_keys):
     except (OSError, ValueError, KeyError, InputError):
         audit.problem(pairs_path, f"missing or unreadable; {REPAIR}")
         return
-    for batch, members in batch_pairs(pairs, cfg["pair_batches"]).items():
-        for pair in members:
-            audit.products += 1
-            path = Path(results, "pairs", batch, f"{pair['pair']}.json")
-            try:
-                key = pair_key(pair, cfg["pair_stat"], member_keys)
-            except (InputError, KeyError):
-                audit.problem(path, f"its images' products are not sound; {REPAIR}")
-                continue
-            if read_sealed(path, key) is None:
-                reason = "missing" if not path.exists() else "damaged or made from other inputs, parameters or code"
-                audit.problem(path, f"{reason}; {REPAIR} --forcerun {path.parent}")
+    plans_dir = Path(results, "overlaps", "batches")
+    try:
+        if not plans_dir.is_dir():
+            raise InputError(plans_dir, "missing")
+        in_batch = batch_of_pair(plans_dir)  # the pair batches as the plans decided them
+    except InputError as err:
+        audit.problem(err.source, f"missing or damaged; {REPAIR} --forcerun overlap_graph")
+        return
+    for pair in pairs:
+        audit.products += 1
+        if pair["pair"] not in in_batch:
+            audit.problem(plans_dir, f"no plan holds pair {pair['pair']}; {REPAIR} --forcerun overlap_graph")
+            continue
+        path = Path(results, "pairs", in_batch[pair["pair"]], f"{pair['pair']}.json")
+        try:
+            key = pair_key(pair, cfg["pair_stat"], member_keys)
+        except (InputError, KeyError):
+            audit.problem(path, f"its images' products are not sound; {REPAIR}")
+            continue
+        if read_sealed(path, key) is None:
+            reason = "missing" if not path.exists() else "damaged or made from other inputs, parameters or code"
+            audit.problem(path, f"{reason}; {REPAIR} --forcerun {path.parent}")
 
 
 def _audit_store(audit, store):

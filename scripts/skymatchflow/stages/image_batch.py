@@ -20,7 +20,6 @@ import logging
 import os
 from pathlib import Path
 
-from skymatchflow.geometry.skywcs import wcs_policy
 from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.io.pinnedfiles import pinned
@@ -38,46 +37,12 @@ from skymatchflow.products.images import (
     product_is_sound,
     product_path,
 )
-from skymatchflow.stages.preview import PREVIEW_SIZE, write_image_preview
+from skymatchflow.stages.preview import write_image_preview
 
 
 def batch_of_image(image_id, n_batches):
     """The batch of an image: a batch of its id (stable under additions)."""
     return batch_name(image_id, n_batches, "i")
-
-
-def image_batch_spec(images, config, refused=None, preview_size=PREVIEW_SIZE):
-    """The spec of one batch: {id: ImageSpec} of its images and the full config.
-
-    Everything its products depend on, as one dict (the rule's params, so a
-    change re-runs the batch); 'user' needs footprints only. ``refused``:
-    {image: line} of its images refused at start (``on_bad_input: skip``),
-    which the batch records as skipped without reading them. ``preview_size``:
-    the previews' longer side (preview.preview_size of the run's image count).
-    """
-    return {
-        "images": {image: spec.as_params() for image, spec in images.items()},
-        "products": ["footprint"] if config["skymethod"] == "user" else list(PRODUCTS),
-        "stepsize": config["stepsize"],
-        "groups": config["groups"],
-        "wcs": wcs_policy(config.get("wcs", "auto"))[0],
-        "dqbits": config["dqbits"],
-        "stat": stat_kwargs(config),
-    } | _exclusions(config) | _bad_input(config) | ({"refused": dict(refused)} if refused else {}) | (
-        {"preview_size": preview_size} if preview_size != PREVIEW_SIZE else {})
-
-
-def _bad_input(config):
-    """{"on_bad_input": "skip"} when bad images are to be skipped; nothing for the default 'stop'."""
-    return {"on_bad_input": "skip"} if config.get("on_bad_input", "stop") == "skip" else {}
-
-
-def _exclusions(config):
-    """{"exclude": ...} when the config excludes regions or masked pixels (issue 19), else {}."""
-    from skymatchflow.stats.exclusions import exclusion_params
-
-    params = exclusion_params(config)
-    return {"exclude": params} if params else {}
 
 
 def input_files(spec):
@@ -119,8 +84,9 @@ def _make_products(spec, todo, made, keys, paths):
     header = None
     if "footprint" in todo:
         params = made["footprint"]["params"]
-        header = read_header(spec, params["wcs"])
-        records["footprint"] = footprint_record(spec, params["stepsize"], params["groups"], params["wcs"], header)
+        wcs_policy = params["wcs"]
+        header = read_header(spec, wcs_policy)
+        records["footprint"] = footprint_record(spec, params["stepsize"], params["groups"], wcs_policy, header)
     stat = stat_kwargs(made["sky"]["params"])
     if "mask" in todo or "preview" in todo:
         mask_params = made["mask"]["params"]
@@ -146,8 +112,8 @@ def _make_products(spec, todo, made, keys, paths):
 def run_image_batch(spec, outdir, store=STORE_DIR):
     """Link (computing where needed) the products of every image of ``spec`` into ``outdir``.
 
-    ``spec``: {"images": {id: ImageSpec params}, "products": [...],
-    "stepsize", "groups", "dqbits", "stat": {...}}. ``outdir`` appears whole
+    ``spec``: products/ruleparams.image_batch_params ({"images": {id: ImageSpec
+    params}, "products": [...], "stepsize", "groups", "wcs", "dqbits", "stat": {...}}). ``outdir`` appears whole
     (made beside it, then renamed) or not at all. Returns {product: (made,
     kept)}. A bad image (InputError) does not stop the others, whose
     products go to the store; the errors are logged one line each and the

@@ -16,6 +16,7 @@ from skymatchflow.io.openfiles import held_files_closed, held_fits_is_sound
 from skymatchflow.io.stagefiles import atomic_directory, read_json, software_versions
 from skymatchflow.products.store import STORE_DIR, link_into, prune_unlinked, read_sealed, stored_path, write_sealed
 from skymatchflow.jobs.progress import tracked
+from skymatchflow.products.ruleparams import wcs_used
 from skymatchflow.products.images import image_batch_dirs, product_path
 from skymatchflow.products.members import (
     MemberKeys,
@@ -107,7 +108,7 @@ def _compute_pair(pair, stat_params, images, member_keys, loaded):
         check_unchanged(image, member_keys.states(image)["image"])
         record = read_json(footprint)
         polygon = polygon_from_dict(record["polygon"])
-        loaded[image] = load_pair_image(image, info["file"], info["sci"], polygon, mask, record.get("wcs", "fits"))
+        loaded[image] = load_pair_image(image, info["file"], info["sci"], polygon, mask, wcs_used(record))
     record = pair_record(
         pair["group_a"], [loaded[m] for m in pair["members_a"]],
         pair["group_b"], [loaded[m] for m in pair["members_b"]],

@@ -11,6 +11,7 @@ import numpy as np
 from astropy.table import Table
 
 from skymatchflow.errors import InputError
+from skymatchflow.products.ruleparams import wcs_used
 from skymatchflow.solve.skymatch import Element, Equation, skymatch
 from skymatchflow.stages.overlap_graph import group_order
 
@@ -178,7 +179,7 @@ def _sky_table(elements, footprints, image_skies, summary):
                     element.sky[member], _nan(delta), _nan(stage2), _nan(whole[member]),
                     "COMPLETE" if element.valid else "SKIPPED",
                     int(summary["islands"][k]), npix[member], element.initial[member],
-                    record.get("wcs", "fits"),
+                    wcs_used(record),
                 )
             )
     names = ("image", "file", "sci", "group", "sky", "delta_match", "sky_global", "sky_whole_image",
@@ -204,10 +205,10 @@ def log_wcs_used(footprints):
     """One log line: how many images went through each WCS, and why the FITS ones did."""
     kinds = {}
     for record in footprints:
-        kind = record.get("wcs", "fits")
-        reason = record.get("wcs_reason", "") if kind == "fits" else ""
-        kinds[(kind, reason)] = kinds.get((kind, reason), 0) + 1
-    parts = [f"{n} image(s) {kind}" + (f" ({reason})" if reason else "") for (kind, reason), n in kinds.items()]
+        used = wcs_used(record)
+        reason = record.get("wcs_reason", "") if used == "fits" else ""
+        kinds[(used, reason)] = kinds.get((used, reason), 0) + 1
+    parts = [f"{n} image(s) {used}" + (f" ({reason})" if reason else "") for (used, reason), n in kinds.items()]
     log.info("WCS used: %s", "; ".join(parts))
 
 

@@ -1,4 +1,4 @@
-"""Tests of the synthetic demo mosaic (skymatchflow.demo.generate, scripts/make_demo.py).
+"""Tests of the synthetic demo mosaic (skymatchflow.demo.generate, scripts/demo_mosaic.py).
 
 Small detectors (128 px) keep the whole module to a few seconds.
 """
@@ -281,10 +281,10 @@ def test_invalid_arguments(tmp_path):
 
 
 def test_command_line(tmp_path, capsys):
-    import make_demo
+    import demo_mosaic
 
     assert (
-        make_demo.main([str(tmp_path / "out"), "--detector-size", "48", "--seed", "3"])
+        demo_mosaic.main([str(tmp_path / "out"), "--detector-size", "48", "--seed", "3"])
         == 0
     )
     printed = capsys.readouterr().out.split()

@@ -9,14 +9,17 @@ from pathlib import Path
 import pytest
 
 from skymatchflow.errors import InputError
-from skymatchflow.jobs.plans import read_plan
+from skymatchflow.jobs.plans import batch_of_pair, read_plan
 
 REPO = Path(__file__).resolve().parents[3]
 SCRIPTS = REPO / "scripts"
 # the modules workflow/rules/common.smk imports at every Snakemake start, plus the plan reader
-PARSE_TIME = re.findall(r"^from (skymatchflow[.\w]+) import", (REPO / "workflow/rules/common.smk").read_text(), re.M) + [
-    "skymatchflow.jobs.plans"
-]
+PARSE_TIME = [
+    "".join(names)
+    for names in re.findall(
+        r"^(?:from (skymatchflow[.\w]+) import|import (skymatchflow[.\w]+))", (REPO / "workflow/rules/common.smk").read_text(), re.M
+    )
+] + ["skymatchflow.jobs.plans"]
 
 
 def test_a_plan_reads_back_and_a_damaged_one_is_refused_in_one_line(tmp_path):
@@ -29,7 +32,22 @@ def test_a_plan_reads_back_and_a_damaged_one_is_refused_in_one_line(tmp_path):
         read_plan(path)
 
 
+def test_each_pair_is_in_the_batch_its_plan_put_it_in(tmp_path):
+    from skymatchflow.jobs.batches import pair_batch_of
+    from skymatchflow.jobs.planfiles import write_batch_plans
+
+    pairs = [{"pair": f"g{a}~g{b}", "group_a": f"g{a}", "group_b": f"g{b}", "members_a": [f"i{a}"],
+              "members_b": [f"i{b}"], "ra_a": 10.0 + 5.0 * a, "dec_a": 0.0, "size_a": 0.1}
+             for a in range(5) for b in range(a + 1, 5)]
+    made_from = {"images": {f"i{k}": {"image": f"i{k}"} for k in range(5)}, "wcs": "fits"}
+    assert write_batch_plans(pairs, made_from, {}, 3, tmp_path / "plans") == 3
+    in_batch = batch_of_pair(tmp_path / "plans")
+    assert in_batch == {p["pair"]: pair_batch_of(p, 3) for p in pairs}
+    assert len(set(in_batch.values())) == 3
+
+
 def test_snakemake_start_imports_no_astropy():
+    assert "skymatchflow.products.ruleparams" in PARSE_TIME
     assert len(PARSE_TIME) > 5
     # astropy.io.fits costs about 0.6 s of every start, no-ops included; only a file of unknown layout needs it
     code = f"import sys; sys.path.insert(0, {str(SCRIPTS)!r}); " + "; ".join(f"import {m}" for m in PARSE_TIME) + \

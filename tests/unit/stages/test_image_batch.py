@@ -38,6 +38,7 @@ def batch_spec(paths, **changes):
         "products": list(PRODUCTS),
         "stepsize": None,
         "groups": "none",
+        "wcs": "fits",
         "dqbits": 0,
         "stat": dict(STAT),
     }

@@ -29,7 +29,7 @@ def make_images(tmp_path, dqbits=0):
         specs[name] = ImageSpec(name, str(path), "SCI")
     made_from = {
         "images": {name: spec.as_params() for name, spec in specs.items()},
-        "stepsize": None, "groups": "none", "dqbits": dqbits, "stat": STAT,
+        "stepsize": None, "groups": "none", "dqbits": dqbits, "stat": STAT, "wcs": "fits",
     }
     batch_dir = tmp_path / "images" / "i000"
     shutil.rmtree(batch_dir, ignore_errors=True)

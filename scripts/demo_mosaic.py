@@ -1,8 +1,8 @@
 """Write the synthetic JWST-like demo mosaic and its truth table.
 
-Command line:  python scripts/make_demo.py OUTDIR [--detector-size N] [--seed S]
+Command line:  python scripts/demo_mosaic.py OUTDIR [--detector-size N] [--seed S]
                                           [--n-exposures K]
-Snakemake:     script: "../../scripts/make_demo.py" with
+Snakemake:     script: "../../scripts/demo_mosaic.py" with
                output: the image paths (demo_file_names order, one directory)
                        plus a named output ``truth``;
                params: cfg = {"seed": ..., "detector_size": ...}
