@@ -45,6 +45,14 @@ def pair_stage(run):
     return sum(r[2] or 0.0 for r in rows), sum(r[4] or 0.0 for r in rows)
 
 
+def jobs_run(run):
+    """'image_batch 1, pair_batch 2, ...': the jobs a run ran, per rule (from their benchmark TSVs)."""
+    counts = {}
+    for row in getattr(run, "jobs", []):
+        counts[row[0]] = counts.get(row[0], 0) + 1
+    return ", ".join(f"{rule} {count}" for rule, count in sorted(counts.items())) or "none"
+
+
 def image_pairs(workdir):
     """Number of group pairs the run's overlap graph lists (pair files linked)."""
     return sum(1 for _ in (workdir / "results" / "pairs").glob("*/*.json"))
@@ -77,18 +85,25 @@ def survey(directory, n):
     return paths[:n]
 
 
-def rerun_cases(n, scratch):
-    """The cold run at ``n`` and the re-runs, each (label, Run)."""
+CASES = ("nothing", "add", "remove", "replace", "solve", "stat")
+
+
+def rerun_cases(n, scratch, which=CASES):
+    """The cold run at ``n`` and the re-runs named in ``which`` (CASES), each (label, Run)."""
     workdir = scratch / f"work_{n}"
     paths = make_survey(scratch / f"data_{n}", n + 1, seed=12)
     extra, paths = paths[-1], paths[:-1]
     write_workflow_config(workdir, paths)
     cold = run_workflow(f"rerun_cold_{n}", workdir, scratch, TIMEOUT)
     cases = [("cold", cold)]
-    cases.append(("nothing to do", run_workflow("noop", workdir, scratch, TIMEOUT)))
-    write_workflow_config(workdir, paths + [extra])
-    cases.append(("add one image", run_workflow("add_one", workdir, scratch, TIMEOUT)))
-    write_workflow_config(workdir, paths)
+    if "nothing" in which:
+        cases.append(("nothing to do", run_workflow("noop", workdir, scratch, TIMEOUT)))
+    if "add" in which:
+        write_workflow_config(workdir, paths + [extra])
+        cases.append(("add one image", run_workflow("add_one", workdir, scratch, TIMEOUT)))
+        write_workflow_config(workdir, paths)
+    if not set(which) & {"remove", "replace", "solve", "stat"}:
+        return workdir, cases
     cases.append(("remove one image", run_workflow("remove_one", workdir, scratch, TIMEOUT)))
     victim = paths[len(paths) // 2]
     shutil.copyfile(paths[len(paths) // 2 + 1], victim)
@@ -106,6 +121,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, nargs="+", default=[500, 2000], help="cold-run sizes (default 500 2000)")
     parser.add_argument("--rerun-n", type=int, default=2000, help="size for the re-run cases (0: none)")
+    parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES),
+                        help="which re-run cases (default all; 'nothing add' for issue 29's two ratios)")
     parser.add_argument("--keep", type=Path, default=None, help="work in this directory and keep it")
     parser.add_argument("--survey", type=Path, default=None,
                         help="keep the cold runs' images in this directory and reuse them (the first N)")
@@ -124,7 +141,7 @@ def main(argv=None):
         cold[n] = (run_workflow(f"cold_{n}", workdir, scratch, TIMEOUT), workdir)
     reruns = []
     if args.rerun_n:
-        workdir, reruns = rerun_cases(args.rerun_n, scratch)
+        workdir, reruns = rerun_cases(args.rerun_n, scratch, args.cases)
         cold[args.rerun_n] = (reruns[0][1], workdir)
         if args.rerun_n not in args.n:
             cold.pop(args.rerun_n)
@@ -132,20 +149,20 @@ def main(argv=None):
     print(f"\nsurvey strip, 256x256 images, 2 cores (shared); scratch {scratch}; "
           f"{(time.time() - started) / 60:.0f} min in all\n")
     print("| case | N | wall (s) | CPU (s) | peak RSS (MB) | pair stage s / CPU s | per pair ms (CPU) "
-          "| ratio to cold | exit |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| ratio to cold | exit | jobs |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for n in sorted(cold):
         run, workdir = cold[n]
         seconds, cpu = pair_stage(run)
         pairs = image_pairs(workdir)
         per_pair = f"{cpu / pairs * 1e3:.1f}" if pairs else ""
         print(f"| cold | {n} | {run.wall:.1f} | {run.cpu:.1f} | {run.maxrss_mb:.0f} | {seconds:.1f} / {cpu:.1f} "
-              f"| {per_pair} | 1 | {run.rc} |")
+              f"| {per_pair} | 1 | {run.rc} | {jobs_run(run)} |")
     base = reruns[0][1] if reruns else None
     for label, run in reruns[1:]:
         seconds, cpu = pair_stage(run)
         print(f"| {label} | {args.rerun_n} | {run.wall:.1f} | {run.cpu:.1f} | {run.maxrss_mb:.0f} "
-              f"| {seconds:.1f} / {cpu:.1f} | | {run.wall / base.wall:.3f} | {run.rc} |")
+              f"| {seconds:.1f} / {cpu:.1f} | | {run.wall / base.wall:.3f} | {run.rc} | {jobs_run(run)} |")
     if reruns and args.rerun_n not in args.n:
         print(f"\n(cold run of the re-run directory: wall {cold_rerun.wall:.1f} s)")
     if len(cold) >= 2:

@@ -2,17 +2,22 @@
 
 A batch depends only on the item itself (SHA-256, not Python's salted
 ``hash``), so adding or removing items never moves the others between jobs.
-Images are batched by their key. Pairs are batched by the sky cell of their
-first side (geometry/skycells.py), so that one pair job reads most of an
-image's pairs and the others need not load it again.
+Both are batched by sky cell (geometry/skycells.py): an image by the cell
+of its header's position, a pair by the cell of its first side's first
+member, with the same hash, so pair batch bNNN holds the pairs led by the
+images of image batch iNNN (at equal batch counts). One pair job thus reads
+mostly one image batch, and an added image re-runs one image batch and the
+pair batches of its cell only. An image with no position (no header yet:
+the demo's, or refused at start) is batched by its id.
 """
 
 import hashlib
+import math
 
-from skymatchflow.geometry.skycells import sky_cell
+from skymatchflow.geometry.skycells import cell_key
 
 PAIR_FIELDS = ("pair", "group_a", "group_b", "members_a", "members_b")  # what a pair is (its key is made of these)
-PAIR_POSITION = ("ra_a", "dec_a", "size_a")  # where a pair is: its first side's overlapping members (degrees)
+PAIR_POSITION = ("ra_a", "dec_a", "size_a")  # where a pair is: its first side's first overlapping member (degrees)
 
 
 def batch_name(key, n_batches, prefix):
@@ -21,10 +26,15 @@ def batch_name(key, n_batches, prefix):
     return f"{prefix}{int(digest[:12], 16) % n_batches:03d}"
 
 
+def image_batch_of(image_id, n_batches, position=None):
+    """The image batch of an image: that of the sky cell of ``position`` ((ra, dec, size) in degrees), else of
+    its id (stable under additions either way)."""
+    return batch_name(image_id if position is None else cell_key(*position), n_batches, "i")
+
+
 def pair_batch_of(pair, n_batches):
     """The pair batch of a group pair: the batch of the sky cell of its first side (stable under additions)."""
-    cell = sky_cell(*(float(pair[name]) for name in PAIR_POSITION))
-    return batch_name(":".join(str(c) for c in cell), n_batches, "b")
+    return batch_name(cell_key(*(float(pair[name]) for name in PAIR_POSITION)), n_batches, "b")
 
 
 def batch_pairs(pairs, n_batches):
@@ -33,3 +43,34 @@ def batch_pairs(pairs, n_batches):
     for pair in pairs:
         batches.setdefault(pair_batch_of(pair, n_batches), []).append(pair)
     return batches
+
+
+AUTO = "auto"
+SECONDS_PER_PIXEL = 0.3e-6  # an image batch's CPU per input pixel (256x256: 0.02 s, 2048x2048: 1.2 s; README)
+WORK_PER_BATCH_S = 8.0  # below this much work per job, a job's second of imports costs more than it saves
+MAX_AUTO_BATCHES = 8
+
+
+def auto_batch_count(pixels):
+    """The image batch count for ``image_batches: auto``: a power of two from the inputs' total pixel count.
+
+    One batch while the work is under 2 x WORK_PER_BATCH_S, doubling with it
+    up to MAX_AUTO_BATCHES. A power of two, so growing inputs change the
+    count (which re-batches every image, linking products from the store)
+    only when the work doubles.
+    """
+    work = pixels * SECONDS_PER_PIXEL / WORK_PER_BATCH_S
+    if work < 2:
+        return 1
+    return min(MAX_AUTO_BATCHES, 2 ** int(math.floor(math.log2(work))))
+
+
+def batch_counts(image_batches, pair_batches, pixels):
+    """(image batches, pair batches) from the config's values (an integer or 'auto') and the total pixel count.
+
+    An explicit integer is kept; 'auto' pair batches follow the image
+    batches, so the two stages' batches cover the same sky cells.
+    """
+    images = auto_batch_count(pixels) if image_batches == AUTO else int(image_batches)
+    pairs = images if pair_batches == AUTO else int(pair_batches)
+    return images, pairs
