@@ -34,7 +34,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_workflow import make_survey, run_workflow, write_workflow_config  # noqa: E402
+from bench_workflow import STEP_CONFIG, make_survey, run_workflow, write_workflow_config  # noqa: E402
 
 TIMEOUT = 4 * 3600
 
@@ -63,6 +63,14 @@ def set_config(workdir, **changes):
     config = yaml.safe_load(path.read_text())
     config.update(changes)
     path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def _load():
+    """The 1-minute load average (uptime's first figure)."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "unknown"
 
 
 def fit_laws(ns, walls):
@@ -123,10 +131,14 @@ def main(argv=None):
     parser.add_argument("--rerun-n", type=int, default=2000, help="size for the re-run cases (0: none)")
     parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES),
                         help="which re-run cases (default all; 'nothing add' for issue 29's two ratios)")
+    parser.add_argument("--batches", type=int, default=None,
+                        help="image_batches and pair_batches (default: the config's default, auto)")
     parser.add_argument("--keep", type=Path, default=None, help="work in this directory and keep it")
     parser.add_argument("--survey", type=Path, default=None,
                         help="keep the cold runs' images in this directory and reuse them (the first N)")
     args = parser.parse_args(argv)
+    if args.batches:
+        STEP_CONFIG.update(image_batches=args.batches, pair_batches=args.batches)
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="bench_scaling_"))
     scratch.mkdir(parents=True, exist_ok=True)
     started = time.time()
@@ -146,7 +158,9 @@ def main(argv=None):
         if args.rerun_n not in args.n:
             cold.pop(args.rerun_n)
             cold_rerun = reruns[0][1]
-    print(f"\nsurvey strip, 256x256 images, 2 cores (shared); scratch {scratch}; "
+    batches = f"{args.batches} + {args.batches} batches" if args.batches else "batch counts auto"
+    print(f"\nsurvey strip, 256x256 images, {batches}, 2 cores (shared; load at the end: {_load()}); "
+          f"scratch {scratch}; "
           f"{(time.time() - started) / 60:.0f} min in all\n")
     print("| case | N | wall (s) | CPU (s) | peak RSS (MB) | pair stage s / CPU s | per pair ms (CPU) "
           "| ratio to cold | exit | jobs |")
