@@ -251,13 +251,17 @@ def graph_params(wildcards):
 def shared_pair_params(wildcards):
     """What every pair batch depends on besides its plan and members: its code and the image stage's (its
     members' product keys follow from that; the identity request's part)."""
-    return {"code": rule_code("pair_batch.py"), "image_code": rule_code("image_batch.py")}
+    return {
+        "code": rule_code("pair_batch.py"),
+        "image_code": rule_code("image_batch.py"),
+    }
 
 
 def pair_batch_params(wildcards):
     """A pair batch's pairs are in its plan; here the shared part, where its members' products are and the stat
     signatures of their files. Not the image batches as inputs: a re-run image batch re-runs only the pair
-    batches whose plan or members' files changed, not every batch reading one of its images."""
+    batches whose plan or members' files changed, not every batch reading one of its images.
+    """
     images = batch_images(wildcards.batch)
     params = shared_pair_params(wildcards) | {
         "image_batches": image_batch_dirs(images),
