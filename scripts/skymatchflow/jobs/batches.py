@@ -12,7 +12,6 @@ the demo's, or refused at start) is batched by its id.
 """
 
 import hashlib
-import math
 
 from skymatchflow.geometry.skycells import cell_key
 
@@ -47,22 +46,23 @@ def batch_pairs(pairs, n_batches):
 
 AUTO = "auto"
 SECONDS_PER_PIXEL = 0.3e-6  # an image batch's CPU per input pixel (256x256: 0.02 s, 2048x2048: 1.2 s; README)
-WORK_PER_BATCH_S = 8.0  # below this much work per job, a job's second of imports costs more than it saves
-MAX_AUTO_BATCHES = 8
+# (seconds of image work at least, batches): two batches once the work outweighs a job's second of imports
+# (two cores finish it sooner), more only for larger runs, where a smaller batch makes an added image's
+# re-run shorter (it checks every product of its batch) at one more import per batch
+AUTO_STEPS = ((128.0, 8), (32.0, 4), (4.0, 2))
 
 
 def auto_batch_count(pixels):
-    """The image batch count for ``image_batches: auto``: a power of two from the inputs' total pixel count.
+    """The image batch count for ``image_batches: auto``, from the inputs' total pixel count.
 
-    One batch while the work is under 2 x WORK_PER_BATCH_S, doubling with it
-    up to MAX_AUTO_BATCHES. A power of two, so growing inputs change the
+    1, 2, 4 or 8 (AUTO_STEPS): 2 from 13 million pixels (204 images of
+    256x256, 4 of 2048x2048), 4 from 107 million (1,630 of 256x256, 26 of
+    2048x2048), 8 from 427 million. Steps, so that growing inputs change the
     count (which re-batches every image, linking products from the store)
-    only when the work doubles.
+    only at a few sizes.
     """
-    work = pixels * SECONDS_PER_PIXEL / WORK_PER_BATCH_S
-    if work < 2:
-        return 1
-    return min(MAX_AUTO_BATCHES, 2 ** int(math.floor(math.log2(work))))
+    work = pixels * SECONDS_PER_PIXEL
+    return next((count for least, count in AUTO_STEPS if work >= least), 1)
 
 
 def batch_counts(image_batches, pair_batches, pixels):

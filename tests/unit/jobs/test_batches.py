@@ -120,13 +120,14 @@ def test_images_are_batched_by_sky_cell_stable_under_additions_and_aligned_with_
 
 
 def test_auto_batch_counts_grow_with_the_pixels_and_explicit_counts_are_kept():
-    from skymatchflow.jobs.batches import MAX_AUTO_BATCHES, auto_batch_count, batch_counts
+    from skymatchflow.jobs.batches import auto_batch_count, batch_counts
 
     small, big = 256 * 256, 2048 * 2048
-    assert auto_batch_count(16 * small) == 1 and auto_batch_count(0) == 1
+    assert auto_batch_count(16 * small) == 1 and auto_batch_count(0) == 1 and auto_batch_count(2 * big) == 1
     counts = [auto_batch_count(n * small) for n in range(1, 20001, 50)]
-    assert counts == sorted(counts) and set(counts) <= {1, 2, 4, 8} and counts[-1] == MAX_AUTO_BATCHES
+    assert counts == sorted(counts) and set(counts) == {1, 2, 4, 8}
     assert auto_batch_count(16 * big) == 2  # two parallel batches pay for their imports at 16 x 2048x2048
+    assert auto_batch_count(2000 * small) == 4 and auto_batch_count(500 * small) == 2
     assert batch_counts("auto", "auto", 16 * big) == (2, 2)  # pair batches follow: the same cells
     assert batch_counts(3, "auto", 16 * big) == (3, 3)
     assert batch_counts("auto", 5, 16 * small) == (1, 5)
