@@ -5,6 +5,7 @@ Not a test. Run from the repository root::
     .venv/bin/python tests/benchmarks/bench_scaling.py                    # N = 500, 2000
     .venv/bin/python tests/benchmarks/bench_scaling.py --n 500 2000 8000 20000 --survey /tmp/survey
     .venv/bin/python tests/benchmarks/bench_scaling.py --n 200 --rerun-n 200   # smoke run
+    .venv/bin/python tests/benchmarks/bench_scaling.py --n 2000 --cases nothing add   # issue 29's two ratios
 
 On the survey strip of bench_workflow.py (N images of 256x256, default
 config, one group per image), measured with its launcher (wall, CPU of the
@@ -16,7 +17,11 @@ whole process tree, peak RSS) and printed as ONE Markdown table:
 * at N = ``--rerun-n`` (default 2000), in the cold run's directory: nothing
   to do; one image added; one removed; one replaced by another image's
   bytes; the solve only (``--forcerun solve_sky``); a statistic change
-  (``skystat: mean``), each as a ratio to that cold run.
+  (``skystat: mean``), each as a ratio to that cold run (``--cases``: some
+  of them only), with the jobs each run ran, per rule.
+
+Batch counts are the config's default (``auto``) unless ``--batches`` sets
+both; the heading gives the load at the end (the machine is shared).
 
 Every snakemake call is guarded by ``timeout -s KILL``; data are generated
 under a temporary directory (or ``--keep DIR``), never in the repository.
