@@ -18,6 +18,7 @@ import pytest
 import yaml
 from astropy.io import fits
 from astropy.table import Table
+from helpers.images import tan_wcs, write_image
 from helpers.paths import REPO
 from helpers.workflow_runner import copy_run, run_snakemake
 
@@ -42,9 +43,9 @@ def write(workdir, config):
     (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
 
 
-def plan(workdir, *args):
+def plan(workdir, *args, targets=("all", "matched")):
     """{rule: job count} of a dry run of the final targets."""
-    result = run_snakemake(workdir, "all", "matched", "--dry-run", *args)
+    result = run_snakemake(workdir, *targets, "--dry-run", *args)
     assert result.returncode == 0, result.stderr[-3000:]
     text = result.stdout + result.stderr
     if "Nothing to be done" in text:
@@ -188,21 +189,78 @@ def test_adding_an_image_recomputes_only_its_products_and_pairs(copy):
     table = Table.read(copy / "results" / "overlaps" / "pairs.ecsv")
     batch = {row["pair"]: pair_batch_of(row, 4) for row in table}
     batches_with_new = {batch[row["pair"]] for row in table if added in (row["group_a"], row["group_b"])}
-    # the pair batches reading an image of the re-run image batch re-run (Snakemake sees its
-    # directory new); they link their unchanged pairs from the store and compute only new ones
+    # only the pair batches given new pairs re-run (their plans changed), not every batch reading an
+    # image of the re-run image batch; they link their unchanged pairs from the store
     rerun_images = {new_id(p) for p in DEMO if batch_of_image(new_id(p), 4) == batch_of_image(added, 4)}
     reading = {batch[row["pair"]] for row in table
                if rerun_images & set(row["members_a"].split(",") + row["members_b"].split(","))}
-    assert batches_with_new and batches_with_new <= reading and planned["pair_batch"] == len(reading)
+    assert batches_with_new and batches_with_new <= reading and planned["pair_batch"] == len(batches_with_new)
     run(copy)
     after = pair_files(copy)
     new_pairs = {name for name in after if involves(name, added)}
     assert new_pairs and not new_pairs & set(before)
     for name, (mtime, content) in before.items():
         assert after[name] == (mtime, content), f"{name} was recomputed"
-    logs = " ".join((copy / "logs" / "pair_batch" / f"{batch}.log").read_text() for batch in reading)
+    logs = " ".join((copy / "logs" / "pair_batch" / f"{batch}.log").read_text() for batch in batches_with_new)
     computed = sum(int(n) for n in re.findall(r"(\d+) pairs computed", logs))
     assert computed == len(new_pairs)
+
+
+STRIP_SIDE = 64  # pixels of 0.5": a strip of 2 rows, 0.8 of a width apart, spans several sky cells
+
+
+@pytest.fixture(scope="module")
+def strip(tmp_path_factory):
+    """(run directory, image paths): a strip of 40 small images run with 4 + 4 batches, and one more kept aside.
+
+    Not the demo's files (made by a rule, they are batched by their id): ordinary inputs, batched by the
+    sky cell their header places them in. Outside the run directory, so copies of the run share them.
+    """
+    data = tmp_path_factory.mktemp("strip_data")
+    width = STRIP_SIDE * 0.5 / 3600.0
+    paths = []
+    for k in range(41):
+        col, row = divmod(k, 2)
+        crval = (150.0 + col * 0.8 * width, 2.2 + (row - 0.5) * 0.85 * width)
+        wcs = tan_wcs((STRIP_SIDE, STRIP_SIDE), crval=crval, rotation_deg=2.0 * (k % 3 - 1))
+        paths.append(str(write_image(data / f"strip{k:02d}.fits", shape=(STRIP_SIDE, STRIP_SIDE), wcs=wcs)))
+    workdir = tmp_path_factory.mktemp("strip_run")
+    (workdir / "config").mkdir()
+    write(workdir, config_with(paths[:-1], skymethod="match"))
+    run(workdir, "all")
+    return workdir, paths
+
+
+def image_batch_holding(workdir, image):
+    """The image batch whose directory holds ``image``'s products."""
+    return next(p.parent.name for p in (workdir / "results" / "images").glob(f"*/{image}.footprint.json"))
+
+
+def test_an_added_image_reruns_one_image_batch_and_only_the_pair_batches_of_its_cell(strip, tmp_path):
+    """Image batches by sky cell, pair batches by the cell of their first side's first member: an image added to
+    a survey re-runs its cell's image batch, and the pair batches of its new pairs only (issue 29)."""
+    base, paths = strip
+    copy = copy_run(base, tmp_path)
+    assert plan(copy, targets=("all",)) == {}
+    n_pair_batches = n_batches(copy, "pairs")
+    write(copy, config_with(paths, skymethod="match"))
+    planned = plan(copy, targets=("all",))
+    assert planned["image_batch"] == 1 and set(planned) - AFTER_SOLVE == {"image_batch", "overlap_graph", "solve_sky"}
+    run(copy, PLANS)
+    added = new_id(paths[-1])
+    batch_of_added = image_batch_holding(copy, added)
+    planned = plan(copy, targets=("all",))
+    table = Table.read(copy / "results" / "overlaps" / "pairs.ecsv")
+    new_pairs = [row for row in table if added in (row["group_a"], row["group_b"])]
+    with_new = {pair_batch_of(row, 4) for row in new_pairs}
+    # each new pair is led by a neighbour already there, in the image batch of its cell: the pair batch
+    # of the same number; every other pair batch keeps its plan and does not re-run
+    leaders = {image_batch_holding(copy, row["members_a"].split(",")[0]) for row in new_pairs}
+    assert {b[1:] for b in with_new} == {i[1:] for i in leaders}
+    assert planned["pair_batch"] == len(with_new) < n_pair_batches
+    assert set(planned) - AFTER_SOLVE == {"pair_batch", "solve_sky"}
+    # the added image's own cell: its batch is its neighbours' (the strip's cells are a few images wide)
+    assert batch_of_added in leaders
 
 
 def test_removing_an_image_recomputes_no_product_and_no_pair(copy):

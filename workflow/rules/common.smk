@@ -26,7 +26,8 @@ import skymatchflow.products.ruleparams as ruleparams
 from skymatchflow.io.inputchecks import check_listed_files_exist, stop_on_bad_input
 from skymatchflow.io.inputs import discover_images
 from skymatchflow.io.startskips import describe_refused, refused_images
-from skymatchflow.io.headerchecks import check_headers
+from skymatchflow.io.headerchecks import check_headers, image_places
+from skymatchflow.jobs.batches import batch_counts
 from skymatchflow.io.layoutcache import LayoutCache
 from skymatchflow.io.skylist import read_skylist
 from skymatchflow.geometry.skywcs import describe_policy, looks_like_jwst
@@ -107,9 +108,31 @@ wildcard_constraints:
     batch=r"b[0-9]+",
 
 
+# where each image lies (its header's sky position, from the layout cache the header checks filled)
+# and its pixel count; the demo's files, made by a rule, and files refused at start are batched by their id
+IMAGE_PLACES = image_places(IMAGES, _LAYOUTS, set(REFUSED) | MADE_BY_WORKFLOW)
+if CHECKING:
+    _LAYOUTS.save()
+# 'auto' batch counts become numbers here: every later use (params, tables' metadata) sees the number
+config["image_batches"], config["pair_batches"] = batch_counts(
+    config["image_batches"],
+    config["pair_batches"],
+    sum(place["pixels"] for place in IMAGE_PLACES.values())
+    # the demo's files, not made yet at the first start: its detectors' size
+    + sum(1 for spec in IMAGES.values() if spec.path in MADE_BY_WORKFLOW)
+    * config.get("demo", {}).get("detector_size", 1024) ** 2,
+)
+IMAGE_BATCH_OF = {
+    image: batch_of_image(
+        image, config["image_batches"], IMAGE_PLACES[image]["position"]
+    )
+    for image in IMAGES
+}
+
+
 def image_batch_of(image):
-    """The per-image batch an image belongs to (chosen by a hash of its id alone)."""
-    return batch_of_image(image, config["image_batches"])
+    """The per-image batch an image belongs to (chosen by the sky cell it lies in, else its id)."""
+    return IMAGE_BATCH_OF[image]
 
 
 IMAGE_BATCHES = {}  # batch -> member image ids, in input order
@@ -189,9 +212,24 @@ def graph_params(wildcards):
     return by_digest(params, {"images": len(IMAGES)})
 
 
+def shared_pair_params(wildcards):
+    """What every pair batch depends on besides its plan and members (ruleparams.pair_batch_params; the identity request's part)."""
+    return ruleparams.pair_batch_params(
+        rule_code("pair_batch.py"), rule_code("image_batch.py")
+    )
+
+
 def pair_batch_params(wildcards):
-    """A pair batch's parameters are in its plan; here only its code."""
-    return ruleparams.pair_batch_params(rule_code("pair_batch.py"))
+    """A pair batch's pairs are in its plan; here the shared part, where its members' products are and the stat
+    signatures of their files. Not the image batches as inputs: a re-run image batch re-runs only the pair
+    batches whose plan or members' files changed, not every batch reading one of its images.
+    """
+    images = batch_images(wildcards.batch)
+    params = shared_pair_params(wildcards) | {
+        "image_batches": image_batch_dirs(images),
+        "signatures": file_signatures(images),
+    }
+    return by_digest(params, {"images": len(images)})
 
 
 @functools.lru_cache(maxsize=4096)
@@ -219,11 +257,11 @@ def batch_images(batch):
 
 
 def pair_batch_inputs(wildcards):
-    """The batch's plan, and every file its pixels and geometry come from: its members' image batches and files."""
+    """The batch's plan, and the files its pixels and geometry come from: its members' files (their products'
+    image batches come before the plans; pair_batch_params names them)."""
     images = batch_images(wildcards.batch)
     return {
         "plan": f"{plan_dir()}/{wildcards.batch}.json",
-        "image_batches": image_batch_dirs(images),
         "images": input_files(images),
     }
 

@@ -22,7 +22,7 @@ def _write_requests():
             written.append("image_batch")
     shared = {
         "overlap_graph": graph_params,
-        "pair_batch": pair_batch_params,
+        "pair_batch": shared_pair_params,
         "apply_sky": shared_apply_params,
         "diagnostics": diagnostics_params,
         "diagnostics_map": diagnostics_map_params,

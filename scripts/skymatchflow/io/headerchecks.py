@@ -9,18 +9,63 @@ starts (every cluster job's among them) open nothing.
 """
 
 from skymatchflow.errors import InputError, InputErrors
+from skymatchflow.geometry.skycells import header_position
 from skymatchflow.io.inputs import AUTO_DQ
 
 
 def _check_file(path, specs):
+    """Check one file's headers; {sci: header_place} of its images (what batches them by sky cell and size)."""
     # here, not at the top: Snakemake imports this module at every start
-    from skymatchflow.io.readers import _open, check_dq_header, check_image_header
+    from skymatchflow.io.readers import _hdu, _open, check_dq_header, check_image_header
 
+    positions = {}
     with _open(path) as hdul:
         for spec in specs:
             check_image_header(hdul, path, spec.sci)
             if spec.dq not in ("", AUTO_DQ) and not spec.dq_file:
                 check_dq_header(hdul, path, spec.dq)
+            positions[spec.sci] = header_place(_hdu(hdul, path, spec.sci).header)
+    return positions
+
+
+def header_place(header):
+    """{"position": [ra, dec, size] or None, "pixels": NAXIS1 x NAXIS2}: where an image lies and its size."""
+    position = header_position(header)
+    return {
+        "position": None if position is None else list(position),
+        "pixels": int(header.get("NAXIS1", 0) or 0) * int(header.get("NAXIS2", 0) or 0),
+    }
+
+
+def locate(path, sci):
+    """header_place of one image; {"position": None, "pixels": 0} for a missing or unreadable file."""
+    from skymatchflow.io.readers import _hdu, _open
+
+    try:
+        with _open(path) as hdul:
+            return header_place(_hdu(hdul, path, sci).header)
+    except (OSError, InputError):
+        return {"position": None, "pixels": 0}
+
+
+def image_places(images, layouts, unknown=()):
+    """{image id: header_place}: where each image lies and its pixel count, from the layout cache (the header
+    checks filled it; a start that ran none reads each missing header once). ``unknown``: images (or paths)
+    left unplaced, {"position": None, "pixels": 0}: files a rule makes, refused files."""
+    places = {}
+    for image, spec in images.items():
+        places[image] = {"position": None, "pixels": 0}
+        if image not in unknown and spec.path not in unknown:
+            try:
+                places[image] = layouts.place(spec.path, spec.sci, locate)
+            except FileNotFoundError:  # a listed file missing: the start's checks say so
+                pass
+    return places
+
+
+def _remember_places(layouts, path, places):
+    for sci, place in places.items():
+        layouts.remember_place(path, sci, place)
 
 
 def check_headers(images, layouts=None, refused=None):
@@ -41,7 +86,7 @@ def check_headers(images, layouts=None, refused=None):
         key = "|".join(f"{spec.sci}/{spec.dq}/{spec.dq_file}" for spec in specs)
         try:
             if layouts is not None:
-                layouts.checked(path, key, lambda p: _check_file(p, specs))
+                layouts.checked(path, key, lambda p: _remember_places(layouts, p, _check_file(p, specs)))
             else:
                 _check_file(path, specs)
         except FileNotFoundError:

@@ -15,7 +15,8 @@ CACHE_PATH = ".snakemake/skymatchflow/input_layouts.json"
 
 
 class LayoutCache:
-    """{path: (signature, image HDUs, header checks passed)} read at start and written back when it grew."""
+    """{path: (signature, image HDUs, header checks passed, sky places)} read at start and written back when
+    it grew."""
 
     def __init__(self, path=CACHE_PATH):
         self.path = Path(path)
@@ -42,6 +43,20 @@ class LayoutCache:
             return
         check(path)
         entry.setdefault("checked", []).append(key)
+        self.changed = True
+
+    def place(self, path, sci, locate):
+        """{"position": (ra, dec, size) or None, "pixels": n} of extension ``sci``: from the cache while the file
+        is unchanged, else ``locate(path, sci)``'s (the header checks remember theirs: remember_place)."""
+        places = self._entry(path).get("places", {})
+        if sci not in places:
+            self.remember_place(path, sci, locate(path, sci))
+            places = self._entry(path)["places"]
+        return places[sci]
+
+    def remember_place(self, path, sci, place):
+        """Keep where extension ``sci`` lies and its pixel count, as the header checks found them."""
+        self._entry(path).setdefault("places", {})[sci] = place
         self.changed = True
 
     def _entry(self, path):

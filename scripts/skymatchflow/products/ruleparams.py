@@ -126,9 +126,13 @@ def graph_params(config, made_from, code):
     return {"made_from": made_from, "stat": pair_stat(config), "pair_batches": config["pair_batches"], "code": code}
 
 
-def pair_batch_params(code):
-    """A pair batch's parameters are in its plan; here only its code."""
-    return {"code": code}
+def pair_batch_params(code, image_code):
+    """What every pair batch depends on besides its plan and its members' files: its code and the image stage's.
+
+    The image stage's code, because the pair batch reads its members' products
+    by key without the image batches as inputs (their keys follow from that code).
+    """
+    return {"code": code, "image_code": image_code}
 
 
 def solve_params(config, made_from, code):

@@ -2,8 +2,8 @@
 
 Every Python job pays about a second of imports (astropy.wcs alone), so the
 per-image stage runs as a few batch jobs rather than three jobs per image.
-A batch is a batch of the image id, so adding an image changes one
-batch only. The batch directory is an ordinary output, remade whole by each
+An image's batch is that of the sky cell it lies in (or of its id), so
+adding an image changes one batch only, the one of its cell. The batch directory is an ordinary output, remade whole by each
 job; its products are hard links into the product store (products/), so a
 product whose key (parameters, input checksums, code version) is unchanged
 is linked, not computed. A new stepsize thus computes footprints only, a new
@@ -25,7 +25,7 @@ from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.io.pinnedfiles import pinned
 from skymatchflow.io.stagefiles import atomic_directory, software_versions
 from skymatchflow.products.store import STORE_DIR, link_into, prune_unlinked, stored_path, write_sealed
-from skymatchflow.jobs.batches import batch_name
+from skymatchflow.jobs.batches import batch_name, image_batch_of
 from skymatchflow.stats.statparams import stat_kwargs
 from skymatchflow.jobs.progress import tracked
 from skymatchflow.products.images import (
@@ -40,9 +40,10 @@ from skymatchflow.products.images import (
 from skymatchflow.stages.preview import write_image_preview
 
 
-def batch_of_image(image_id, n_batches):
-    """The batch of an image: a batch of its id (stable under additions)."""
-    return batch_name(image_id, n_batches, "i")
+def batch_of_image(image_id, n_batches, position=None):
+    """The batch of an image: that of the sky cell of its ``position`` (ra, dec, size), else of its id
+    (stable under additions either way; jobs/batches.py)."""
+    return image_batch_of(image_id, n_batches, position)
 
 
 def input_files(spec):

@@ -217,14 +217,18 @@ def stored_graph(records, polygons, store=STORE_DIR):
 def pair_positions(pairs, records):
     """{pair id: {"ra_a", "dec_a", "size_a"}}: where each pair's first side lies (degrees; jobs/batches.py).
 
-    From the footprints of the members of side a that overlap side b: they
-    change only when the pair itself does, so an added image moves no pair.
+    From the footprint of the first member of side a that overlaps side b:
+    it changes only when the pair itself does, so an added image moves no
+    pair; and it is where that image is, so the pair goes to the pair batch
+    of that image's image batch (both by sky cell).
     """
-    points = {r["image"]: [part["points"] for part in r["polygon"]["parts"]] for r in records}
-    return {
-        p["pair"]: dict(zip(PAIR_POSITION, centre_and_size([pts for m in p["members_a"] for pts in points[m]])))
-        for p in pairs
-    }
+    points = {r["image"]: [_open_ring(part["points"]) for part in r["polygon"]["parts"]] for r in records}
+    return {p["pair"]: dict(zip(PAIR_POSITION, centre_and_size(points[p["members_a"][0]]))) for p in pairs}
+
+
+def _open_ring(points):
+    """A polygon's vertices without the closing repeat of the first (it would pull the centre towards it)."""
+    return points[:-1] if len(points) > 1 and list(points[0]) == list(points[-1]) else points
 
 
 def pairs_table(pairs, records):

@@ -35,7 +35,7 @@ def test_a_file_that_passed_is_not_read_again_until_it_changes(tmp_path, monkeyp
     cache_path = tmp_path / "layouts.json"
     opened = []
     real = headerchecks._check_file
-    monkeypatch.setattr(headerchecks, "_check_file", lambda p, specs: (opened.append(p), real(p, specs)))
+    monkeypatch.setattr(headerchecks, "_check_file", lambda p, specs: (opened.append(p), real(p, specs))[1])
 
     def start():
         layouts = LayoutCache(cache_path)
@@ -72,3 +72,27 @@ def test_the_header_checks_leave_astropy_wcs_unimported(tmp_path):
                             env={**os.environ, "PYTHONPATH": f"{REPO / 'scripts'}:{REPO / 'tests'}"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['astropy.io.fits']"  # the file was read, without a WCS
+
+
+def test_the_checks_remember_where_each_image_lies_and_later_starts_read_no_header(tmp_path, monkeypatch):
+    """The image batches are chosen by sky cell at every start: from the cache the header checks filled."""
+    from skymatchflow.geometry.skycells import header_position
+    from astropy.io import fits
+
+    paths = [write_image(tmp_path / f"{name}.fits") for name in ("a", "b")]
+    cache_path = tmp_path / "layouts.json"
+    layouts = LayoutCache(cache_path)
+    images = discover_images({"images": [str(path) for path in paths]}, layouts)
+    headerchecks.check_headers(images, layouts)
+    layouts.save()
+
+    def no_reading(path, sci):
+        raise AssertionError(f"{path} was opened again")
+
+    monkeypatch.setattr(headerchecks, "locate", no_reading)
+    places = headerchecks.image_places(images, LayoutCache(cache_path))  # a later start, or a cluster job's
+    for image, spec in images.items():
+        expected = header_position(fits.getheader(spec.path, spec.sci))
+        assert places[image]["position"] == list(expected) and places[image]["pixels"] == 64 * 80
+    unplaced = headerchecks.image_places(images, LayoutCache(cache_path), {str(paths[0])})
+    assert unplaced[next(iter(images))] == {"position": None, "pixels": 0}  # a file a rule makes: by its id

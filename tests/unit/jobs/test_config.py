@@ -78,8 +78,8 @@ def test_defaults_are_the_step_defaults():
         "anchor": None,
         "exclude": None,
         "on_bad_input": "stop",
-        "image_batches": 4,
-        "pair_batches": 4,
+        "image_batches": "auto",
+        "pair_batches": "auto",
         "demo": {"seed": 20261123, "detector_size": 1024},
     }
 
@@ -118,6 +118,8 @@ def test_defaults_are_the_step_defaults():
         ({"wcs": "gwcs"}, r"config key 'wcs'.*auto.*fits"),
         ({"skymetod": "match"}, r"config: .*'skymetod' was unexpected.*did you mean 'skymethod'\?.*allowed keys"),
         ({"demo": {"size": 3}}, r"config key 'demo'"),
+        ({"image_batches": 0}, r"config key 'image_batches'.*'auto'.*integer of at least 1"),
+        ({"pair_batches": "many"}, r"config key 'pair_batches'.*'auto'.*integer of at least 1"),
     ],
 )
 def test_bad_values_name_the_key(changes, pattern):
