@@ -4,13 +4,13 @@ import logging
 
 from skymatchflow.io.skylist import read_skylist
 from skymatchflow.io.stagefiles import software_versions, write_ecsv
-from skymatchflow.products.store import prune_store
 from skymatchflow.jobs.config import match_options
 from skymatchflow.jobs.identity import params_identity
 from skymatchflow.jobs.rulerunner import run_rule
-from skymatchflow.products.graph import read_groups
 from skymatchflow.products.checked import read_checked_images, read_checked_pairs
+from skymatchflow.products.graph import read_groups
 from skymatchflow.products.images import read_skipped
+from skymatchflow.products.store import prune_store
 from skymatchflow.stages.solve_sky import pair_table, solve_tables, user_sky_table, with_skipped_images
 
 

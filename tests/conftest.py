@@ -1,6 +1,7 @@
 """Fixtures shared by every test folder (helpers live in the helpers package)."""
 
 import pytest
+
 from helpers.images import write_image
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_workflow import STEP_CONFIG, make_mosaic, run_workflow, write_workflow_config  # noqa: E402
+from bench_workflow import STEP_CONFIG, make_mosaic, run_workflow, write_workflow_config
 
 TIMEOUT = 1800
 

@@ -27,7 +27,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_workflow import REPO, make_survey, write_workflow_config  # noqa: E402
+from bench_workflow import REPO, make_survey, write_workflow_config
 
 LIMIT = 2000
 

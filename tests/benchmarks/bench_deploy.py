@@ -28,7 +28,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "tests"), str(REPO / "scripts")]
-from workflow.test_deployment import M17, deployed_dir, git, readme_git_snakefile, tagged_release  # noqa: E402
+from workflow.test_deployment import M17, deployed_dir, git, readme_git_snakefile, tagged_release
 
 REPEATS = 3
 

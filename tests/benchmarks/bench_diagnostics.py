@@ -42,14 +42,14 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]  # the package and the test helpers
 
-from astropy.io import fits  # noqa: E402
-from astropy.table import Table  # noqa: E402
-from astropy.wcs import WCS  # noqa: E402
+from astropy.io import fits
+from astropy.table import Table
+from astropy.wcs import WCS
 
-from skymatchflow.diagnostics.stage import FIGURES, make_diagnostics  # noqa: E402
-from skymatchflow.geometry.footprint import footprint_polygon, polygon_to_dict  # noqa: E402
-from helpers.stagefiles import write_json  # noqa: E402
-from skymatchflow.stages.preview import PREVIEW_SIZE  # noqa: E402
+from helpers.stagefiles import write_json
+from skymatchflow.diagnostics.stage import FIGURES, make_diagnostics
+from skymatchflow.geometry.footprint import footprint_polygon, polygon_to_dict
+from skymatchflow.stages.preview import PREVIEW_SIZE
 
 DETECTOR = 2048  # pixels
 SCALE = 0.11 / 3600  # deg per pixel

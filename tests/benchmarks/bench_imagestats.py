@@ -26,9 +26,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]  # the package and the test helpers
 
-from stsci.imagestats import ImageStats  # noqa: E402
+from stsci.imagestats import ImageStats
 
-from skymatchflow.stats.imagestats import sky_statistic  # noqa: E402
+from skymatchflow.stats.imagestats import sky_statistic
 
 STATS = ("mode", "mean", "median", "midpt")
 

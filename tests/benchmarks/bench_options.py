@@ -26,7 +26,7 @@ import numpy as np
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_workflow import STEP_CONFIG, make_survey, run_workflow  # noqa: E402
+from bench_workflow import STEP_CONFIG, make_survey, run_workflow
 
 
 def options(paths, scratch):

@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]  # the package and the test helpers
 from skymatchflow.geometry.candidates import bounding_caps, candidate_pairs
 from skymatchflow.geometry.classify import AMBIGUOUS, DISJOINT, OVERLAP, classify_candidates
-from skymatchflow.geometry.footprint import footprint_polygon  # noqa: E402
+from skymatchflow.geometry.footprint import footprint_polygon
 from skymatchflow.geometry.intersection import intersection_areas
 from skymatchflow.geometry.overlaps import overlapping_image_pairs
 
@@ -138,7 +138,7 @@ def main():
     print(f"{'N':>6} {'all pairs':>10} {'candidates':>10} {'DISJ/OVER/AMBIG':>18} {'overlapping':>11} "
           f"{'caps+KD [s]':>11} {'classify [s]':>12} {'workflow [s]':>12} {'fast [s]':>9} {'exact [s]':>10} "
           f"{'brute [s]':>10}")
-    for n, allp, nc, counts, nf, tk, tc, td, tf, te, note, tb in rows:
+    for n, allp, nc, counts, nf, tk, tc, td, tf, te, _note, tb in rows:
         cstr = f"{counts[DISJOINT]}/{counts[OVERLAP]}/{counts[AMBIGUOUS]}"
         print(f"{n:>6} {allp:>10} {nc:>10} {cstr:>18} {nf:>11} {tk:>11.2f} {tc:>12.2f} {td:>12.2f} {tf:>9.2f} "
               f"{te:>10.0f} {tb:>10.0f}")

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from skymatchflow.stats.imagestats import sky_statistic  # noqa: E402
-from skymatchflow.stats.statnoise import statistic_noise  # noqa: E402
+from skymatchflow.stats.imagestats import sky_statistic
+from skymatchflow.stats.statnoise import statistic_noise
 
 
 def best(function, repeats=5):

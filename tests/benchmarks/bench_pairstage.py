@@ -35,16 +35,16 @@ from astropy.wcs import WCS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_workflow import STEP_CONFIG, make_survey  # noqa: E402  (puts scripts/ on sys.path)
+from bench_workflow import STEP_CONFIG, make_survey
 
-from skymatchflow.geometry.footprint import footprint_polygon  # noqa: E402
-from skymatchflow.geometry.overlaps import overlapping_image_pairs  # noqa: E402
-from skymatchflow.io import openfiles  # noqa: E402
-from skymatchflow.io.maskfile import write_mask  # noqa: E402
-from skymatchflow.jobs.batches import batch_name  # noqa: E402
-from skymatchflow.stats.dqflags import good_pixel_mask  # noqa: E402
-from skymatchflow.stats.pairimage import PairImage  # noqa: E402
-from skymatchflow.stats.pairstats import pair_record  # noqa: E402
+from skymatchflow.geometry.footprint import footprint_polygon
+from skymatchflow.geometry.overlaps import overlapping_image_pairs
+from skymatchflow.io import openfiles
+from skymatchflow.io.maskfile import write_mask
+from skymatchflow.jobs.batches import batch_name
+from skymatchflow.stats.dqflags import good_pixel_mask
+from skymatchflow.stats.pairimage import PairImage
+from skymatchflow.stats.pairstats import pair_record
 
 AREA_TOL = 1e-13  # sr (areas of ~1e-7 sr; 64 float spacings of 2 pi is 5.7e-14)
 STAT = {key: STEP_CONFIG[key] for key in ("skystat", "lower", "upper", "nclip", "lsigma", "usigma", "binwidth")}

@@ -83,8 +83,8 @@ def main(argv):
             print(f"done: N={n} (inputs written in {made:.1f} s)", flush=True)
     empty = timed_empty()
     print()
-    print(f"| inputs | parse (--list-rules) | dry run (-n) | parse per input |")
-    print(f"|---:|---:|---:|---:|")
+    print("| inputs | parse (--list-rules) | dry run (-n) | parse per input |")
+    print("|---:|---:|---:|---:|")
     print(f"| 0 (`snakemake --version`) | {empty:.2f} s | | |")
     for n, parse, dry in rows:
         print(f"| {n:,} | {parse:.2f} s | {dry:.2f} s | {1000 * (parse - empty) / n:.2f} ms |")

@@ -39,7 +39,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_workflow import STEP_CONFIG, make_survey, run_workflow, write_workflow_config  # noqa: E402
+from bench_workflow import STEP_CONFIG, make_survey, run_workflow, write_workflow_config
 
 TIMEOUT = 4 * 3600
 

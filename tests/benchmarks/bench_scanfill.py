@@ -21,7 +21,7 @@ from gwcs.region import Polygon
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]  # the package and the test helpers
-from skymatchflow.geometry.scanfill import fill_bounding_window, scan_fill  # noqa: E402
+from skymatchflow.geometry.scanfill import fill_bounding_window, scan_fill
 
 NY = NX = 2048
 

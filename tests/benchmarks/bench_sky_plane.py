@@ -39,12 +39,12 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests"), str(Path(__file__).resolve().parent)]
-from helpers.config import schema_defaults  # noqa: E402
-from helpers.in_process import run_in_process  # noqa: E402
-from measure_ramp_plane import add_ramps  # noqa: E402
+from measure_ramp_plane import add_ramps
 
-from helpers.scenes import make_scene  # noqa: E402
-from skymatchflow.solve.plane_model import plane_at, tangent_offsets  # noqa: E402
+from helpers.config import schema_defaults
+from helpers.in_process import run_in_process
+from helpers.scenes import make_scene
+from skymatchflow.solve.plane_model import plane_at, tangent_offsets
 
 PLANE = {"skymethod": "match", "pair_statistic": "difference", "sky_model": "plane"}
 M17 = REPO.parent / "shared" / "data" / "m17_2mass"
@@ -140,8 +140,8 @@ def cost(scale, grid, workdir):
     from skymatchflow.io.inputs import discover_images
     from skymatchflow.io.stagefiles import read_json
     from skymatchflow.jobs.config import pair_options, stat_kwargs
-    from skymatchflow.products.ruleparams import image_batch_params
     from skymatchflow.products.images import product_path
+    from skymatchflow.products.ruleparams import image_batch_params
     from skymatchflow.stages.image_batch import run_image_batch
     from skymatchflow.stages.overlap_graph import build_graph
     from skymatchflow.stats.pairimage import load_pair_image

@@ -17,9 +17,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]  # the package and the test helpers
-from unit.solve.test_skymatch import reference_pinv  # noqa: E402  (the reference's dense pinv solve)
+from unit.solve.test_skymatch import reference_pinv
 
-from skymatchflow.solve.skymatch import Equation, match_deltas  # noqa: E402
+from skymatchflow.solve.skymatch import Equation, match_deltas
 
 
 def tiling_equations(n_images, n_pairs, seed=1):

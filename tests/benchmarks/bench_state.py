@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_workflow import make_survey, measure, write_workflow_config  # noqa: E402
+from bench_workflow import make_survey, measure, write_workflow_config
 
 PYTHON = sys.executable
 SNAKEFILE = Path(__file__).resolve().parents[2] / "workflow" / "Snakefile"

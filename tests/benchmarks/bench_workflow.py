@@ -90,7 +90,7 @@ PYTHON = sys.executable
 SEED = 20260808
 
 sys.path[:0] = [str(SCRIPTS), str(REPO / "tests")]  # the package and the test helpers
-from helpers.config import schema_defaults  # noqa: E402
+from helpers.config import schema_defaults
 
 # the step's defaults (from the workflow's schema), every image its own group
 STEP_CONFIG = schema_defaults()

@@ -25,8 +25,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]  # the package and the test helpers
-from helpers.config import schema_defaults  # noqa: E402
-from helpers.in_process import run_in_process  # noqa: E402
+from helpers.config import schema_defaults
+from helpers.in_process import run_in_process
 
 M17 = REPO.parent / "shared" / "data" / "m17_2mass"
 MONTAGE_DN = 0.74
@@ -50,8 +50,8 @@ def pair_medians(workdir):
     from skymatchflow.geometry.footprint import polygon_from_dict
     from skymatchflow.io.inputs import discover_images
     from skymatchflow.io.stagefiles import read_json
-    from skymatchflow.products.ruleparams import image_batch_params
     from skymatchflow.products.images import product_path
+    from skymatchflow.products.ruleparams import image_batch_params
     from skymatchflow.stages.image_batch import run_image_batch
     from skymatchflow.stats.pairdifference import member_difference
     from skymatchflow.stats.pairimage import load_pair_image
@@ -97,7 +97,7 @@ def main(argv=None):
     print("|---|" + "---:|" * len(OPTIONS))
     for skystat in args.statistics:
         cells = []
-        for name, options in OPTIONS.items():
+        for options in OPTIONS.values():
             sky, _ = run_in_process(m17_config(skystat, options), workdir / f"{skystat}-{len(cells)}")
             cells.append(f"{rms_after(sky, medians):.2f}")
         print(f"| {skystat} | " + " | ".join(cells) + " |", flush=True)

@@ -29,10 +29,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]
-from helpers.config import schema_defaults  # noqa: E402
-
-from skymatchflow.solve.plane import pair_moments, solve_planes  # noqa: E402
-from skymatchflow.stats.planeclip import clipped_plane_pixels  # noqa: E402
+from helpers.config import schema_defaults
+from skymatchflow.solve.plane import pair_moments, solve_planes
+from skymatchflow.stats.planeclip import clipped_plane_pixels
 
 M17 = REPO.parent / "shared" / "data" / "m17_2mass"
 MONTAGE = {"before": 3.46, "constant": 0.74, "plane": 0.054}
@@ -43,8 +42,8 @@ def load_pair_images(paths, workdir, **overrides):
     from skymatchflow.geometry.footprint import polygon_from_dict
     from skymatchflow.io.inputs import discover_images
     from skymatchflow.io.stagefiles import read_json
-    from skymatchflow.products.ruleparams import image_batch_params
     from skymatchflow.products.images import product_path
+    from skymatchflow.products.ruleparams import image_batch_params
     from skymatchflow.stages.image_batch import run_image_batch
     from skymatchflow.stats.pairimage import load_pair_image
 

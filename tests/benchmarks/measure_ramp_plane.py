@@ -28,11 +28,11 @@ from astropy.io import fits
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests"), str(Path(__file__).resolve().parent)]
-from helpers.config import schema_defaults  # noqa: E402
-from helpers.in_process import run_in_process  # noqa: E402
-from measure_m17_plane import unit  # noqa: E402
+from measure_m17_plane import unit
 
-from helpers.scenes import make_scene  # noqa: E402
+from helpers.config import schema_defaults
+from helpers.in_process import run_in_process
+from helpers.scenes import make_scene
 
 
 def add_ramps(paths, noise, seed):

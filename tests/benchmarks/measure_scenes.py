@@ -25,10 +25,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]  # the package and the test helpers
-from helpers.config import schema_defaults  # noqa: E402
-from helpers.in_process import run_in_process  # noqa: E402
-
-from helpers.scenes import SCENES, make_scene, recovered_rms  # noqa: E402
+from helpers.config import schema_defaults
+from helpers.in_process import run_in_process
+from helpers.scenes import SCENES, make_scene, recovered_rms
 
 STATISTICS = ("mode", "median", "mean")
 OPTIONS = {

@@ -21,6 +21,7 @@ from datetime import datetime
 import numpy as np
 import pytest
 import yaml
+
 from helpers.images import tan_wcs, write_image
 from helpers.paths import REPO
 from helpers.slurm_memory import JobMemorySampler

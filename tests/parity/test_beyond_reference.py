@@ -9,10 +9,10 @@ option is for; the full-size numbers are in README.md
 
 import numpy as np
 import pytest
+
 from helpers.config import schema_defaults
 from helpers.in_process import run_in_process
 from helpers.paths import REPO
-
 from helpers.scenes import make_scene, recovered_rms
 
 SCALE = 0.5  # tiles of 192 px with 32 px overlaps
@@ -82,8 +82,8 @@ def test_difference_of_the_same_sky_is_the_offset(tmp_path):
     from skymatchflow.geometry.footprint import polygon_from_dict
     from skymatchflow.io.inputs import discover_images
     from skymatchflow.io.stagefiles import read_json
-    from skymatchflow.products.ruleparams import image_batch_params
     from skymatchflow.products.images import product_path
+    from skymatchflow.products.ruleparams import image_batch_params
     from skymatchflow.stages.image_batch import run_image_batch
     from skymatchflow.stats.pairdifference import difference_record
     from skymatchflow.stats.pairimage import load_pair_image

@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.table import Table
+
 from helpers.in_process import run_in_process
 from helpers.jwst_data import NOISE, write_association, write_mosaic
 from helpers.paths import REPO
 from helpers.reference_runner import full_config
 from helpers.workflow_runner import run_snakemake, write_config
-
 from skymatchflow import __version__
 from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import discover_images

@@ -11,10 +11,10 @@ import warnings
 
 import numpy as np
 import pytest
+
 from helpers.config import schema_defaults
 from helpers.in_process import run_in_process
 from helpers.jwst_data import DEC0, NOISE, PIXEL_SCALE, RA0, write_mosaic
-
 from skymatchflow.solve.plane_model import tangent_offsets
 from skymatchflow.stages.apply_sky import write_matched_copy
 
@@ -134,7 +134,6 @@ def test_plane_copies_of_cal_files_subtract_the_plane_through_the_gwcs(tmp_path)
 def test_gwcs_window_for_reproject_is_the_adapters_mapping_without_bounding_box():
     """pair_statistic difference resamples through GwcsAdapter.slice: the same positions, outside the box too."""
     from helpers.jwst_data import make_gwcs
-
     from skymatchflow.geometry.skywcs import GwcsAdapter
 
     adapter = GwcsAdapter(make_gwcs(40, 36, RA0, DEC0, rotation_deg=8.0))

@@ -31,12 +31,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from astropy.table import Table
+
 from helpers.in_process import run_in_process
 from helpers.parity_data import constant_mosaic, island_mosaic, main_mosaic, masked_mosaic, previous_run_mosaic
 from helpers.paths import SHARED_DATA
 from helpers.reference_runner import full_config, noise_sigma, read_inputs, run_reference
 from helpers.workflow_runner import run_snakemake, write_config
-
 from skymatchflow.errors import InputError
 
 TOLERANCE = 1e-3  # x the image's noise sigma

@@ -3,8 +3,8 @@
 import re
 
 import yaml
-from helpers.paths import REPO
 
+from helpers.paths import REPO
 from skymatchflow import __version__
 from skymatchflow.io.stagefiles import software_versions
 

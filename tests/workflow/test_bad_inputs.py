@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from astropy.io import fits
+
 from helpers.config import schema_defaults
 from helpers.images import tan_wcs, write_image
 from helpers.paths import REPO
 from helpers.workflow_runner import run_snakemake, write_config
-
 from skymatchflow.errors import InputError
 from skymatchflow.io.headerchecks import check_headers
 from skymatchflow.io.inputs import discover_images

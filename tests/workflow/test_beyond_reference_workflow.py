@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.table import Table
+
 from helpers.config import schema_defaults
 from helpers.in_process import run_in_process
-from helpers.workflow_runner import image_product, run_snakemake, write_config
-
 from helpers.scenes import make_scene
+from helpers.workflow_runner import image_product, run_snakemake, write_config
 
 pytestmark = pytest.mark.e2e
 

@@ -18,8 +18,8 @@ import sys
 
 import pytest
 import yaml
-from helpers.paths import REPO, SHARED_DATA
 
+from helpers.paths import REPO, SHARED_DATA
 from skymatchflow import __version__
 
 pytestmark = pytest.mark.e2e

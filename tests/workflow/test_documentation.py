@@ -37,6 +37,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from helpers.paths import REPO, SHARED_DATA
 
 pytestmark = pytest.mark.e2e

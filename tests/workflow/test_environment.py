@@ -4,6 +4,7 @@ import importlib.metadata
 import re
 
 import yaml
+
 from helpers.paths import REPO
 
 

@@ -18,8 +18,9 @@ import time
 import pytest
 import yaml
 from astropy.io import fits
+
 from helpers.paths import REPO
-from helpers.user_runs import TABLES, config_with, tables, write_config
+from helpers.user_runs import config_with, tables, write_config
 from helpers.workflow_runner import SNAKEFILE, copy_run, run_snakemake
 
 pytestmark = pytest.mark.e2e

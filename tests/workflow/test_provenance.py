@@ -17,6 +17,7 @@ import time
 
 import pytest
 import yaml
+
 from helpers.paths import REPO
 from helpers.user_runs import TABLES, config_with, tables, write_config
 from helpers.workflow_runner import copy_run

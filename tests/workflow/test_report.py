@@ -10,6 +10,7 @@ line instead, and work again once the run is complete.
 import pytest
 import yaml
 from astropy.table import Table
+
 from helpers.paths import SHARED_DATA
 from helpers.workflow_runner import run_snakemake
 

@@ -18,10 +18,10 @@ import pytest
 import yaml
 from astropy.io import fits
 from astropy.table import Table
+
 from helpers.images import tan_wcs, write_image
 from helpers.paths import REPO
 from helpers.workflow_runner import copy_run, run_snakemake
-
 from skymatchflow.demo.names import demo_file_names
 from skymatchflow.jobs.batches import pair_batch_of
 from skymatchflow.stages.image_batch import batch_of_image

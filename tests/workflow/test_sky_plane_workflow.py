@@ -6,11 +6,11 @@ import pytest
 from astropy.io import fits
 from astropy.table import Table
 from astropy.wcs import WCS
+
 from helpers.config import schema_defaults
 from helpers.in_process import run_in_process
-from helpers.workflow_runner import run_snakemake, write_config
-
 from helpers.scenes import make_scene
+from helpers.workflow_runner import run_snakemake, write_config
 from skymatchflow.solve.plane_model import plane_at, tangent_offsets
 
 pytestmark = pytest.mark.e2e

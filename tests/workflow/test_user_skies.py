@@ -5,6 +5,7 @@ import pytest
 import yaml
 from astropy.io import fits
 from astropy.table import Table
+
 from helpers.images import write_image
 from helpers.paths import REPO
 from helpers.workflow_runner import run_snakemake

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.table import Table
+
 from helpers.images import tan_wcs, write_image
 from helpers.paths import REPO
 from helpers.stagefiles import read_mask_provenance
 from helpers.workflow_runner import image_product, run_snakemake, write_config
-
 from skymatchflow.demo.names import demo_file_names
 from skymatchflow.io.maskfile import read_mask
 
@@ -31,6 +31,15 @@ def test_snakemake_lint_is_clean(tmp_path):
     result = run_snakemake(tmp_path, "--lint")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Congratulations" in result.stdout + result.stderr
+
+
+def test_ruff_check_is_clean():
+    """The repository's Python passes ruff with its config (ruff.toml): the linter of CI."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", str(REPO)],
+        capture_output=True, text=True, cwd=REPO,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_snakefmt_check_is_clean():

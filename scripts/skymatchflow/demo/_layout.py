@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 from astropy.io import fits
@@ -24,7 +24,7 @@ SATURATION_LEVEL = 40.0  # MJy/sr; scene brighter than this saturates
 PSF_SIGMA = 0.93  # pixels (FWHM ~2.2 px ~ 0.07 arcsec, ~F200W)
 STAR_DENSITY = 0.06  # stars per square arcsec of mosaic bounding box
 FILTER = "F200W"
-_FIRST_EXPOSURE_START = datetime(2026, 11, 23, 3, 14, 15, 926000, tzinfo=timezone.utc)
+_FIRST_EXPOSURE_START = datetime(2026, 11, 23, 3, 14, 15, 926000, tzinfo=UTC)
 _EXPOSURE_CADENCE_S = 600.0
 _EFFEXPTM_S = 526.152
 _MJD_UNIX_EPOCH = 40587.0

@@ -4,10 +4,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from skymatchflow import __version__  # noqa: E402
-from skymatchflow.io.stagefiles import atomic_path  # noqa: E402
+from skymatchflow import __version__
+from skymatchflow.io.stagefiles import atomic_path
 
 DPI = 110
 

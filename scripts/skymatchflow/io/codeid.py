@@ -43,7 +43,7 @@ _IMPORT = re.compile(
 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def module_file(name):
     """The source file of a package module (or of a sub-package's ``__init__``), or None."""
     base = SCRIPTS_DIR.joinpath(*name.split("."))
@@ -53,7 +53,7 @@ def module_file(name):
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _imported_modules(path):
     """Package modules named by the import lines of one file (lazy imports inside functions included)."""
     names = set()
@@ -91,7 +91,7 @@ def source_closure(*paths):
     return seen
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _file_digest(path):
     try:
         name = path.relative_to(REPO_DIR).as_posix()
@@ -106,7 +106,7 @@ def digest_files(paths):
     return hashlib.sha256("\n".join(digests).encode()).hexdigest()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def module_digest(name):
     """Digest of one package module's source and of everything it imports from the package."""
     path = module_file(name)
@@ -131,7 +131,7 @@ def rule_digest(script):
     return digest_files(source_closure(script) | workflow_files())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def package_digest():
     """Digest of every source file of the package (what a table records as its code)."""
     return digest_files((SCRIPTS_DIR / PACKAGE).rglob("*.py"))

@@ -86,7 +86,7 @@ def check_headers(images, layouts=None, refused=None):
         key = "|".join(f"{spec.sci}/{spec.dq}/{spec.dq_file}" for spec in specs)
         try:
             if layouts is not None:
-                layouts.checked(path, key, lambda p: _remember_places(layouts, p, _check_file(p, specs)))
+                layouts.checked(path, key, lambda p, specs=specs: _remember_places(layouts, p, _check_file(p, specs)))
             else:
                 _check_file(path, specs)
         except FileNotFoundError:

@@ -12,8 +12,8 @@ import numpy as np
 from astropy.io import fits
 
 from skymatchflow.io.fitsregion import read_region
-from skymatchflow.io.stagefiles import atomic_path
 from skymatchflow.io.fitsseal import seal_fits
+from skymatchflow.io.stagefiles import atomic_path
 
 
 def write_mask(path, mask, image_id, provenance, key=""):

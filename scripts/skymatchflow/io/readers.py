@@ -22,8 +22,8 @@ import numpy as np
 from astropy.io import fits
 from astropy.io.fits.verify import VerifyWarning
 
-from skymatchflow.geometry.skyframe import footprint_wcs
 from skymatchflow.errors import InputError
+from skymatchflow.geometry.skyframe import footprint_wcs
 from skymatchflow.io.inputs import AUTO_DQ, file_stem, first_image_index, parse_extension
 from skymatchflow.io.pinnedfiles import pinned_path
 

@@ -20,8 +20,8 @@ from importlib import metadata
 from pathlib import Path
 
 from skymatchflow import __version__
-from skymatchflow.io.codeid import code_identity
 from skymatchflow.errors import InputError
+from skymatchflow.io.codeid import code_identity
 
 SOFTWARE = ("numpy", "astropy", "spherical-geometry", "scipy")
 

@@ -12,12 +12,12 @@ repairs it.
 
 from pathlib import Path
 
-from skymatchflow.products.store import read_sealed
 from skymatchflow.errors import InputError
 from skymatchflow.jobs.plans import batch_of_pair
+from skymatchflow.products.graph import read_pairs
 from skymatchflow.products.images import image_batch_dirs, product_path, read_skipped
 from skymatchflow.products.members import MemberKeys, check_unchanged, pair_key, unsound_product
-from skymatchflow.products.graph import read_pairs
+from skymatchflow.products.store import read_sealed
 
 
 def _checked_record(path, key, batch_dir):

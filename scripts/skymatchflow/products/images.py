@@ -9,13 +9,12 @@ recompute the keys it expects and read only products sealed under them.
 import json
 from pathlib import Path
 
-from skymatchflow.geometry.skyframe import FRAME_RULE
 from skymatchflow.errors import InputError
-from skymatchflow.stats.statparams import stat_kwargs
+from skymatchflow.geometry.skyframe import FRAME_RULE
 from skymatchflow.io.fitsseal import fits_is_sound
-from skymatchflow.products.store import product_key, read_sealed
 from skymatchflow.products.previews import PREVIEW_SIZE, PREVIEW_WCS
-
+from skymatchflow.products.store import product_key, read_sealed
+from skymatchflow.stats.statparams import stat_kwargs
 
 PRODUCTS = ("footprint", "mask", "sky", "preview")
 SUFFIXES = {"footprint": ".footprint.json", "mask": ".mask.fits", "sky": ".sky.json", "preview": ".preview.fits"}

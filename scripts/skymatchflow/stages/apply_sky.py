@@ -24,12 +24,11 @@ from astropy.io import fits
 from skymatchflow import __version__
 from skymatchflow.io.codeid import package_digest
 from skymatchflow.io.inputs import parse_extension
-from skymatchflow.stages.apply_jwst import IDENTITY_ENTRY, is_jwst_model_file, recorded_model_identity
 from skymatchflow.io.pinnedfiles import pinned_path
 from skymatchflow.io.stagefiles import atomic_path
 from skymatchflow.jobs.identity import job_identity
+from skymatchflow.stages.apply_jwst import IDENTITY_ENTRY, is_jwst_model_file, recorded_model_identity
 from skymatchflow.stages.apply_plane import has_plane, image_pixel_to_sky, plane_changes, record_plane
-
 
 VERSION_KEYWORD = "SKYMFVER"  # which version wrote a matched copy (a cal file: a HISTORY entry)
 KEY_KEYWORD = "SKYMFKEY"  # the copy's made-from key (matched_identity)

@@ -11,15 +11,15 @@ first, and changes nothing.
 
 from pathlib import Path
 
-from skymatchflow.io.codeid import package_digest
 from skymatchflow.errors import InputError
-from skymatchflow.io.stagefiles import sha256_file
+from skymatchflow.io.codeid import package_digest
 from skymatchflow.io.fitsseal import fits_is_sound
-from skymatchflow.products.store import STORE_DIR, read_sealed
+from skymatchflow.io.stagefiles import sha256_file
 from skymatchflow.jobs.plans import batch_of_pair
-from skymatchflow.products.images import INPUT_STATES, PRODUCTS, product_is_sound, product_path, read_input_states
 from skymatchflow.products.graph import read_pairs
+from skymatchflow.products.images import INPUT_STATES, PRODUCTS, product_is_sound, product_path, read_input_states
 from skymatchflow.products.members import MemberKeys, pair_key
+from skymatchflow.products.store import STORE_DIR, read_sealed
 
 REPAIR = "run: snakemake"
 TABLES = ("sky.ecsv", "pair_differences.ecsv")

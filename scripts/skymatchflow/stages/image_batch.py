@@ -24,9 +24,7 @@ from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.io.pinnedfiles import pinned
 from skymatchflow.io.stagefiles import atomic_directory, software_versions
-from skymatchflow.products.store import STORE_DIR, link_into, prune_unlinked, stored_path, write_sealed
-from skymatchflow.jobs.batches import batch_name, image_batch_of
-from skymatchflow.stats.statparams import stat_kwargs
+from skymatchflow.jobs.batches import image_batch_of
 from skymatchflow.jobs.progress import tracked
 from skymatchflow.products.images import (
     INPUT_STATES,
@@ -37,7 +35,9 @@ from skymatchflow.products.images import (
     product_is_sound,
     product_path,
 )
+from skymatchflow.products.store import STORE_DIR, link_into, prune_unlinked, stored_path, write_sealed
 from skymatchflow.stages.preview import write_image_preview
+from skymatchflow.stats.statparams import stat_kwargs
 
 
 def batch_of_image(image_id, n_batches, position=None):

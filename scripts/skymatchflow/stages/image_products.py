@@ -5,8 +5,8 @@ import math
 
 import numpy as np
 
-from skymatchflow.geometry.footprint import footprint_polygon, polygon_to_dict
 from skymatchflow.errors import InputError
+from skymatchflow.geometry.footprint import footprint_polygon, polygon_to_dict
 from skymatchflow.io.readers import group_id, previous_background, read_header, read_sci_dq
 from skymatchflow.stats.statparams import stat_kwargs
 

@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 from astropy.table import Table
 
+from skymatchflow.errors import InputError
 from skymatchflow.geometry.candidates import bounding_caps, candidate_pairs
 from skymatchflow.geometry.skycells import centre_and_size
-from skymatchflow.errors import InputError
 from skymatchflow.io.inputchecks import MAX_NAME, UNSAFE_NAME_CHARS, short_name
+from skymatchflow.jobs.batches import PAIR_FIELDS, PAIR_POSITION
 from skymatchflow.products.graph import GROUP_FIELDS, rows_digest
 from skymatchflow.products.store import STORE_DIR, product_key, read_sealed, write_sealed
-from skymatchflow.jobs.batches import PAIR_FIELDS, PAIR_POSITION
 
 
 def group_order(records):

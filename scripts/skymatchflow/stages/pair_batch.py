@@ -14,9 +14,7 @@ from pathlib import Path
 
 from skymatchflow.io.openfiles import held_files_closed, held_fits_is_sound
 from skymatchflow.io.stagefiles import atomic_directory, read_json, software_versions
-from skymatchflow.products.store import STORE_DIR, link_into, prune_unlinked, read_sealed, stored_path, write_sealed
 from skymatchflow.jobs.progress import tracked
-from skymatchflow.products.ruleparams import wcs_used
 from skymatchflow.products.images import image_batch_dirs, product_path
 from skymatchflow.products.members import (
     MemberKeys,
@@ -26,6 +24,8 @@ from skymatchflow.products.members import (
     pair_key,
     unsound_product,
 )
+from skymatchflow.products.ruleparams import wcs_used
+from skymatchflow.products.store import STORE_DIR, link_into, prune_unlinked, read_sealed, stored_path, write_sealed
 
 
 def pair_batch_spec(pairs, made_from, image_batches):

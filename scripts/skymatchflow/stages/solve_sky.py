@@ -102,7 +102,6 @@ def solve_tables(footprints, image_skies, pair_records, skymethod, match_down, s
         sky, pairs = plane_columns(sky, pairs, elements, summary, pair_records)
     if "match" in skymethod:
         from skymatchflow.solve.consistency import consistency_line, graph_consistency
-
         from skymatchflow.solve.verdict import verdicts
 
         figures = graph_consistency(sky, pairs)

@@ -20,10 +20,10 @@ import numpy as np
 
 from skymatchflow.geometry.intersection import overlap_pieces
 from skymatchflow.geometry.scanfill import fill_bounding_window, scan_fill
-from skymatchflow.stats.statparams import stat_kwargs
 from skymatchflow.stats.imagestats import sky_statistic
 from skymatchflow.stats.pairimage import pixel_coordinates, read_pixels, union_window
 from skymatchflow.stats.statnoise import noise_factor, pixel_noise, statistic_noise
+from skymatchflow.stats.statparams import stat_kwargs
 
 #: pixels added around B's window so that bilinear interpolation has neighbours
 RESAMPLE_MARGIN = 2

@@ -15,10 +15,10 @@ import numpy as np
 from skymatchflow.geometry.exactintersect import PairGeometry
 from skymatchflow.geometry.intersection import overlap_pieces
 from skymatchflow.geometry.scanfill import fill_bounding_window, scan_fill
-from skymatchflow.stats.pairimage import pixel_coordinates, read_pixels, union_window
-from skymatchflow.stats.statparams import stat_kwargs
 from skymatchflow.stats.imagestats import sky_statistic
+from skymatchflow.stats.pairimage import pixel_coordinates, read_pixels, union_window
 from skymatchflow.stats.statnoise import statistic_noise
+from skymatchflow.stats.statparams import stat_kwargs
 
 
 @dataclass

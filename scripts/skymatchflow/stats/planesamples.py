@@ -17,8 +17,8 @@ to the spread of positions inside a cell (under 1/CELLS^2 of the moments).
 
 import numpy as np
 
-from skymatchflow.stats.planeclip import clipped_plane_pixels
 from skymatchflow.stats.pairdifference import difference_record
+from skymatchflow.stats.planeclip import clipped_plane_pixels
 
 #: cells per side of the grid a member pair's differences are averaged in (at most CELLS^2 per member pair)
 CELLS = 16

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
+
 from helpers.images import tan_wcs
 from helpers.stagefiles import write_json
-
 from skymatchflow.diagnostics.previewgrid import cutout, resample
 from skymatchflow.diagnostics.skymap import TangentPlane, mean_direction
 from skymatchflow.diagnostics.stage import FIGURES, make_diagnostics
@@ -440,7 +440,6 @@ def test_no_job_but_the_figures_imports_matplotlib():
     import re
 
     from helpers.paths import REPO
-
     from skymatchflow.io.codeid import source_closure
 
     figures = {"diagnostics.py", "demo_figure.py"}

@@ -9,8 +9,8 @@ direction, bit for bit; gwcs's scan fill depends on neither (tested below).
 
 import numpy as np
 import pytest
-from helpers.images import tan_wcs
 
+from helpers.images import tan_wcs
 from skymatchflow.geometry import exactintersect
 from skymatchflow.geometry.exactintersect import PairGeometry
 from skymatchflow.geometry.footprint import footprint_polygon

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.wcs import WCS
-from helpers.images import tan_wcs
-from helpers.paths import SHARED_DATA
 from stcal.skymatch.skyimage import _calc_bounding_polygon
 
+from helpers.images import tan_wcs
+from helpers.paths import SHARED_DATA
 from skymatchflow.geometry.footprint import footprint_polygon, outline_pixels, polygon_from_dict, polygon_to_dict
 from skymatchflow.io.readers import celestial_wcs
 

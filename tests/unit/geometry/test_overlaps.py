@@ -11,14 +11,14 @@ decision is compared exactly.
 """
 
 import math
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
-from helpers.images import tan_wcs
 from spherical_geometry.polygon import MalformedPolygonError, SphericalPolygon
 from stcal.skymatch.skyimage import SkyImage
 
+from helpers.images import tan_wcs
 from skymatchflow.geometry.candidates import bounding_caps, candidate_pairs
 from skymatchflow.geometry.classify import AMBIGUOUS, DISJOINT, OVERLAP, classify_candidates
 from skymatchflow.geometry.footprint import footprint_polygon
@@ -92,7 +92,7 @@ def layout(name):
     return shape, [wcs_for(shape, r, d, scale, t) for r, d, t in zip(ra, dec, rot)], None
 
 
-@lru_cache(maxsize=None)
+@cache
 def prepared(name):
     shape, wcss, stepsize = layout(name)
     images = [sky_image(shape, w, stepsize, sky_id=k) for k, w in enumerate(wcss)]
@@ -414,7 +414,6 @@ def test_end_to_end_groups_from_footprints():
 def test_deferred_ambiguous_pairs_are_kept_with_nan_area():
     """Touching footprints are too close to call cheaply: listed, area NaN, for the pair stage."""
     from helpers.images import tan_wcs
-
     from skymatchflow.geometry.footprint import footprint_polygon
 
     shape = (100, 100)

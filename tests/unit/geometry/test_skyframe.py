@@ -15,12 +15,12 @@ from astropy.coordinates import (
 )
 from astropy.time import Time
 from astropy.wcs import WCS
+
 from helpers.images import tan_wcs, write_image
 from helpers.in_process import run_in_process
 from helpers.reference_runner import full_config
-
-from skymatchflow.geometry.skyframe import IcrsWcs, footprint_wcs
 from skymatchflow.errors import InputError
+from skymatchflow.geometry.skyframe import IcrsWcs, footprint_wcs
 
 SHAPE = (64, 80)
 B1950 = Time(1950.0, format="byear")

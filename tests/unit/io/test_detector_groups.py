@@ -9,6 +9,7 @@ any other partition, such as one group per module of an exposure).
 
 import numpy as np
 import pytest
+
 from helpers.config import schema_defaults
 from helpers.images import tan_wcs, write_image
 from helpers.in_process import run_in_process

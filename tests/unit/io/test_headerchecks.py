@@ -2,10 +2,10 @@
 passed is not opened again while it is unchanged (each cluster job's start runs them)."""
 
 import pytest
-from helpers.images import write_image
 
-from skymatchflow.io import headerchecks
+from helpers.images import write_image
 from skymatchflow.errors import InputErrors
+from skymatchflow.io import headerchecks
 from skymatchflow.io.inputs import discover_images
 from skymatchflow.io.layoutcache import LayoutCache
 
@@ -76,8 +76,9 @@ def test_the_header_checks_leave_astropy_wcs_unimported(tmp_path):
 
 def test_the_checks_remember_where_each_image_lies_and_later_starts_read_no_header(tmp_path, monkeypatch):
     """The image batches are chosen by sky cell at every start: from the cache the header checks filled."""
-    from skymatchflow.geometry.skycells import header_position
     from astropy.io import fits
+
+    from skymatchflow.geometry.skycells import header_position
 
     paths = [write_image(tmp_path / f"{name}.fits") for name in ("a", "b")]
     cache_path = tmp_path / "layouts.json"

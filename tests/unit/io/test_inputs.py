@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 from astropy.io import fits
-from helpers.images import tan_wcs, write_image
 
+from helpers.images import tan_wcs, write_image
 from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import discover_images, file_stem
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from skymatchflow.io import openfiles
 from skymatchflow.errors import InputError
+from skymatchflow.io import openfiles
 from skymatchflow.io.maskfile import write_mask
 
 

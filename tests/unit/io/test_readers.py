@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 from astropy.io import fits
-from helpers.images import tan_wcs
 
+from helpers.images import tan_wcs
 from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.io.readers import group_id, read_header, read_sci_dq

@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 from astropy.table import Table
-from helpers.stagefiles import write_json
 
+from helpers.stagefiles import write_json
 from skymatchflow.io.stagefiles import (
     atomic_directory,
     atomic_path,

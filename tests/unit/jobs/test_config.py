@@ -8,9 +8,9 @@ import sys
 
 import pytest
 import yaml
-from helpers.paths import REPO
 from snakemake.utils import validate
 
+from helpers.paths import REPO
 from skymatchflow.jobs.config import ConfigError, check_config
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"

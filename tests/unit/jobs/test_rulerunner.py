@@ -5,7 +5,6 @@ import sys
 import textwrap
 
 from helpers.paths import REPO
-
 from skymatchflow import __version__
 
 SCRIPT = textwrap.dedent("""

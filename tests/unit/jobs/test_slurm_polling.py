@@ -11,7 +11,6 @@ from snakemake_interface_executor_plugins.executors.remote import RemoteExecutor
 
 from skymatchflow.jobs.slurmpolling import cap_status_interval
 
-
 # the interface's abstract methods, which polling does not reach
 CONCRETE = {name: lambda *args: None for name in ("run_job", "check_active_jobs", "cancel_jobs")}
 

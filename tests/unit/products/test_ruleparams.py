@@ -2,9 +2,9 @@
 
 import pytest
 import yaml
-from helpers.paths import REPO
 from snakemake.utils import validate
 
+from helpers.paths import REPO
 from skymatchflow.geometry import skywcs
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.products import ruleparams

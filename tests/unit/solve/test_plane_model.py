@@ -5,8 +5,8 @@ import copy
 import numpy as np
 import pytest
 import yaml
-from helpers.paths import REPO
 
+from helpers.paths import REPO
 from skymatchflow.jobs.config import ConfigError, check_config, match_options, pair_options
 from skymatchflow.solve.plane_model import reference_point, tangent_offsets
 from skymatchflow.stages.solve_sky import solve_tables

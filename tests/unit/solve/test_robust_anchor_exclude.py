@@ -4,10 +4,10 @@
 import numpy as np
 import pytest
 from astropy.io import fits
+
 from helpers.config import schema_defaults
 from helpers.images import tan_wcs, write_image
 from helpers.paths import REPO
-
 from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.jobs.config import ConfigError, check_config

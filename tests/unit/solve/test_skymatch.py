@@ -94,7 +94,7 @@ def run_reference(elements, table, whole, levels, method, match_down, subtract):
     # equals the reference's there)
     reference_skymatch(objects, skymethod=method, match_down=match_down, subtract=subtract)
     result = {}
-    for (name, members), obj in zip(elements, objects):
+    for (_name, members), obj in zip(elements, objects):
         images = [obj] if isinstance(obj, SkyImage) else list(obj)
         for member, image in zip(members, images):
             result[member] = (image.sky, image.is_sky_valid)

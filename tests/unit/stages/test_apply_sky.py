@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.table import Table
-from helpers.images import write_image
 
+from helpers.images import write_image
 from skymatchflow import __version__
 from skymatchflow.stages.apply_sky import write_matched_copy
 
@@ -128,7 +128,6 @@ def test_a_copy_records_its_made_from_key_and_code(image, tmp_path):
 
 def test_a_cal_file_copy_records_its_made_from_key_in_its_asdf_history(tmp_path):
     from helpers.jwst_data import write_mosaic
-
     from skymatchflow.stages.apply_sky import matched_identity, recorded_identity
 
     (tmp_path / "in").mkdir()

@@ -6,9 +6,9 @@ import shutil
 
 import numpy as np
 import pytest
+
 from helpers.images import tan_wcs, write_image
 from helpers.stagefiles import read_mask_provenance
-
 from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.io.maskfile import read_mask

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from helpers.images import tan_wcs, write_image
 
+from helpers.images import tan_wcs, write_image
 from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.stages.image_products import footprint_record, sci_and_mask, sky_record

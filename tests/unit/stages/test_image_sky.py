@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from helpers.images import write_image
 from stcal.skymatch.skyimage import SkyImage
 from stcal.skymatch.skystatistics import SkyStats
 
+from helpers.images import write_image
 from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.io.maskfile import write_mask

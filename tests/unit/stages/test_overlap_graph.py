@@ -4,10 +4,10 @@ import json
 import math
 
 import pytest
-from helpers.images import tan_wcs, write_image
 
-from skymatchflow.geometry.footprint import polygon_from_dict
+from helpers.images import tan_wcs, write_image
 from skymatchflow.errors import InputError
+from skymatchflow.geometry.footprint import polygon_from_dict
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.io.stagefiles import write_ecsv
 from skymatchflow.jobs.batches import PAIR_POSITION

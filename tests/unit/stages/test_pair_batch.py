@@ -6,8 +6,8 @@ import shutil
 import numpy as np
 import pytest
 from astropy.io import fits
-from helpers.images import tan_wcs, write_image
 
+from helpers.images import tan_wcs, write_image
 from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.products.images import PRODUCTS, product_path

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from helpers.images import tan_wcs
 
+from helpers.images import tan_wcs
 from skymatchflow.stages.preview import (
     PREVIEW_SIZE,
     bin_factor,

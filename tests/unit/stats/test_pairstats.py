@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 from astropy.io import fits
-from helpers.images import tan_wcs
 from stcal.skymatch.skyimage import SkyGroup, SkyImage
 from stcal.skymatch.skystatistics import SkyStats
 
+from helpers.images import tan_wcs
 from skymatchflow.geometry.footprint import footprint_polygon
 from skymatchflow.io.maskfile import write_mask
 from skymatchflow.stats.dqflags import good_pixel_mask
