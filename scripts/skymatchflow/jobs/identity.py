@@ -80,12 +80,12 @@ def write_request(path, identity, forced=None):
     return True
 
 
-def missing_stage_files(image_batch_dirs, matching, overlaps_dir="results/overlaps", pairs_dir="results/pairs"):
+def missing_stage_files(batch_dirs, matching, overlaps_dir="results/overlaps", pairs_dir="results/pairs"):
     """The stage files the solve reads that are gone (a folder under ``results/`` deleted by hand).
 
     Pair batches are known from the plans; without the plans, the plans are what is missing.
     """
-    missing = [path for path in image_batch_dirs if not os.path.isdir(path)]
+    missing = [path for path in batch_dirs if not os.path.isdir(path)]
     if not matching:
         return missing
     for name in ("pairs.ecsv", "groups.ecsv"):

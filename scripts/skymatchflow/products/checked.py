@@ -15,7 +15,7 @@ from pathlib import Path
 from skymatchflow.errors import InputError
 from skymatchflow.jobs.plans import batch_of_pair
 from skymatchflow.products.graph import read_pairs
-from skymatchflow.products.images import image_batch_dirs, product_path, read_skipped
+from skymatchflow.products.images import batch_dir_of_each_image, product_path, read_skipped
 from skymatchflow.products.members import MemberKeys, check_unchanged, pair_key, unsound_product
 from skymatchflow.products.store import read_sealed
 
@@ -34,7 +34,7 @@ def read_checked_images(made_from, batch_dirs, products):
     Images the batches skipped as bad (``on_bad_input: skip``) have no records.
     """
     skipped = read_skipped(batch_dirs)
-    batch_dirs = image_batch_dirs(batch_dirs, made_from["images"])
+    batch_dirs = batch_dir_of_each_image(batch_dirs, made_from["images"])
     member_keys = MemberKeys(made_from, {image: {"batch_dir": d} for image, d in batch_dirs.items()})
     records = {product: [] for product in products}
     for image, batch_dir in batch_dirs.items():

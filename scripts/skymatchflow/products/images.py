@@ -91,7 +91,7 @@ def repair_hint(batch_dir):
     return f"run: snakemake --forcerun {batch_dir}"
 
 
-def image_batch_dirs(batch_dirs, images):
+def batch_dir_of_each_image(batch_dirs, images):
     """{image: its batch directory} for ``images`` (input order), from the directories' own records.
 
     A stage is given the image batch directories as declared inputs; which

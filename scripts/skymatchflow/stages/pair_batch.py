@@ -15,7 +15,7 @@ from pathlib import Path
 from skymatchflow.io.openfiles import held_files_closed, held_fits_is_sound
 from skymatchflow.io.stagefiles import atomic_directory, read_json, software_versions
 from skymatchflow.jobs.progress import tracked
-from skymatchflow.products.images import image_batch_dirs, product_path
+from skymatchflow.products.images import batch_dir_of_each_image, product_path
 from skymatchflow.products.members import (
     MemberKeys,
     check_unchanged,
@@ -35,7 +35,7 @@ def pair_batch_spec(pairs, made_from, image_batches):
     job declares as inputs (``image_batches``), not in parameters.
     """
     images = made_from["images"]
-    dirs = image_batch_dirs(image_batches, list(images))
+    dirs = batch_dir_of_each_image(image_batches, list(images))
     return {
         "pairs": pairs,
         "images": {
