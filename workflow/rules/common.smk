@@ -325,12 +325,10 @@ def diagnostics_params(wildcards):
 
 
 def diagnostics_map_params(wildcards):
-    """The images in input order, whether they have previews (not with skymethod 'user'), the map job's code."""
-    params = {
-        "images": list(IMAGES),
-        "previews": not USER_SKIES,
-        "code": rule_code("diagnostics_map.py"),
-    }
+    """The map job's params: the diagnostics' (ruleparams.diagnostics_params), with its own code."""
+    params = ruleparams.diagnostics_params(
+        config, IMAGES, rule_code("diagnostics_map.py")
+    )
     return by_digest(params, {"images": len(IMAGES)})
 
 
