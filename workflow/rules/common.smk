@@ -198,6 +198,18 @@ def all_made_from():
     return ruleparams.made_from_params(IMAGES, IMAGE_SETTINGS)
 
 
+@functools.cache
+def all_made_from_ref():
+    """all_made_from as one params file, named by its digest (jobs/paramfiles), written once per start.
+
+    The overlap graph, the solve and the audit check every image's products
+    against it: their params hold this reference, and each job reads the
+    dict back from the file, checked against the digest (one file, not a
+    copy of a table of every image in the params of each of the three).
+    """
+    return by_digest(all_made_from())
+
+
 ALL_IMAGE_BATCHES = image_batch_dirs(IMAGES)
 IMAGE_BATCH_FILES = {
     batch: input_files(images) for batch, images in IMAGE_BATCHES.items()
@@ -205,9 +217,9 @@ IMAGE_BATCH_FILES = {
 
 
 def graph_params(wildcards):
-    """The overlap graph's params (ruleparams.graph_params) as a digest."""
+    """The overlap graph's params (ruleparams.graph_params, all_made_from by its digest) as a digest."""
     params = ruleparams.graph_params(
-        config, all_made_from(), rule_code("overlap_graph.py")
+        config, all_made_from_ref(), rule_code("overlap_graph.py")
     )
     return by_digest(params, {"images": len(IMAGES)})
 
@@ -275,8 +287,8 @@ def pair_batch_dirs(wildcards):
 
 
 def solve_params_dict():
-    """The solve's parameters (ruleparams.solve_params), also its identity request's."""
-    return ruleparams.solve_params(config, all_made_from(), rule_code("solve_sky.py"))
+    """The solve's parameters (ruleparams.solve_params, all_made_from by its digest), also its identity request's."""
+    return ruleparams.solve_params(config, all_made_from_ref(), rule_code("solve_sky.py"))
 
 
 def solve_params(wildcards):
@@ -287,7 +299,7 @@ def solve_params(wildcards):
 
 def audit_params(wildcards):
     """What the audit checks results against: the solve's params, with the audit's own code."""
-    params = ruleparams.audit_params(config, all_made_from(), rule_code("audit.py"))
+    params = ruleparams.audit_params(config, all_made_from_ref(), rule_code("audit.py"))
     return by_digest(params, {"images": len(IMAGES)})
 
 

@@ -39,3 +39,17 @@ def test_a_missing_or_edited_file_stops_with_one_line(tmp_path):
     path.unlink()
     with pytest.raises(InputError, match="cannot read the job's parameters"):
         resolve_params(ref, tmp_path)
+
+
+def test_a_value_given_by_reference_comes_back_checked(tmp_path):
+    table = {"images": {f"i{n}": {"file": f"/x/{n}.fits"} for n in range(300)}, "stepsize": None}
+    params = {"made_from": by_digest(table, directory=tmp_path), "code": "c"}
+    ref = by_digest(params, {"images": 300}, directory=tmp_path)
+    back = resolve_params(ref, tmp_path)
+    assert back == {"made_from": table, "code": "c"} and list(back["made_from"]["images"])[:2] == ["i0", "i1"]
+    assert resolve_params(params, tmp_path) == back  # a reference in plain params too
+    assert len(repr(params)) < 120  # the rule's params name the table, they do not hold it
+    path = tmp_path / f"{params['made_from']['params_sha256']}.json"
+    path.write_text(path.read_text().replace("i1", "i9"))
+    with pytest.raises(InputError, match="changed since Snakemake wrote it"):
+        resolve_params(ref, tmp_path)
