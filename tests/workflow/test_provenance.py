@@ -145,7 +145,7 @@ def test_a_change_to_the_solve_reruns_the_solve_and_what_follows_only(copy, chec
 
 def test_a_change_to_a_rule_file_reruns_jobs_but_computes_no_product(copy, checkout, clean):
     run_ok(copy, checkout=checkout)
-    rules = checkout / "workflow" / "rules" / "solve.smk"
+    rules = checkout / "workflow" / "rules" / "solve_sky.smk"
     rules.write_text(rules.read_text() + "# a comment\n")
     started = time.time_ns()
     run_ok(copy, checkout=checkout)

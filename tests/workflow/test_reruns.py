@@ -361,4 +361,10 @@ def test_report_holds_the_sky_table(base, tmp_path):
     assert {rule for rule, _ in params} >= {"solve_sky", "diagnostics"}
     assert all(len(text) < 200 and "made_from" not in text for _, text in params)
     assert "cfg={'images': 7, 'skymethod': 'global+match', 'params_sha256': '" in dict(params)["solve_sky"]
+    # behind the digests: the graph's, the solve's and the audit's params name every image's made-from table by
+    # its digest, one file, rather than each holding a copy of it
+    files = [json.loads(path.read_text()) for path in (base / ".snakemake" / "skymatchflow" / "params").glob("*.json")]
+    naming = [cfg["made_from"] for cfg in files if "made_from" in cfg]
+    assert len(naming) >= 2 and all(set(ref) == {"params_sha256"} for ref in naming)
+    assert sum(set(cfg) >= {"images", "stepsize", "stat", "wcs"} and "products" not in cfg for cfg in files) >= 1
     assert "Could not detect mimetype" not in result.stdout + result.stderr

@@ -288,7 +288,9 @@ def pair_batch_dirs(wildcards):
 
 def solve_params_dict():
     """The solve's parameters (ruleparams.solve_params, all_made_from by its digest), also its identity request's."""
-    return ruleparams.solve_params(config, all_made_from_ref(), rule_code("solve_sky.py"))
+    return ruleparams.solve_params(
+        config, all_made_from_ref(), rule_code("solve_sky.py")
+    )
 
 
 def solve_params(wildcards):

@@ -1,4 +1,5 @@
-# The embedded demo: a generated JWST-like mosaic with known injected skies.
+# The embedded demo: a generated JWST-like mosaic with known injected skies,
+# and the recovered skies against the injected ones (a table and a figure).
 
 
 rule demo_mosaic:
@@ -47,3 +48,26 @@ rule demo_compare:
         runtime=5,
     script:
         entry_script("demo_compare.py")
+
+
+rule demo_figure:
+    input:
+        "results/demo_recovered_vs_injected.ecsv",
+    output:
+        report(
+            "results/diagnostics/demo_recovered_vs_injected.png",
+            caption="../report/demo_figure.rst",
+            category="Demo",
+            labels=refuse_stale_report,
+        ),
+    log:
+        "logs/demo_figure.log",
+    benchmark:
+        "benchmarks/demo_figure.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=FIGURE_MEM_MB,
+        runtime=5,
+    script:
+        entry_script("demo_figure.py")

@@ -1,13 +1,14 @@
 # Diagnostics: pictures of the match (footprint map, overlap graph, residuals,
 # mosaic preview before and after) and the summary table, from stage files
 # only: the sky table, the pair table, the footprints and the per-image
-# previews (never the full images). In two jobs: the map (footprints on the
+# previews (never the full images). In three jobs: the map (footprints on the
 # map, previews resampled onto the mosaic's grid) needs the image batches
 # only and runs beside the pair batches and the solve; the figures and the
 # summary are all that is left after the solve, in two jobs that draw side by
 # side (the footprint map and the overlap graph; the mosaic, the residuals and
-# the summary). A figure whose inputs did not
-# change is linked from the figure store, not drawn (diagnostics/figurestore).
+# the summary). A figure whose inputs did not change is linked from the
+# figure store, not drawn (diagnostics/figurestore). The demo's figure is in
+# demo.smk.
 
 
 rule diagnostics_map:
@@ -108,26 +109,3 @@ rule diagnostics_footprints:
         cfg=diagnostics_params,
     script:
         entry_script("diagnostics.py")
-
-
-rule demo_figure:
-    input:
-        "results/demo_recovered_vs_injected.ecsv",
-    output:
-        report(
-            "results/diagnostics/demo_recovered_vs_injected.png",
-            caption="../report/demo_figure.rst",
-            category="Demo",
-            labels=refuse_stale_report,
-        ),
-    log:
-        "logs/demo_figure.log",
-    benchmark:
-        "benchmarks/demo_figure.tsv"
-    conda:
-        ENV
-    resources:
-        mem_mb=FIGURE_MEM_MB,
-        runtime=5,
-    script:
-        entry_script("demo_figure.py")
