@@ -1,4 +1,4 @@
-"""Snakemake entry: footprints, masks and whole-image skies of one batch of images."""
+"""Snakemake entry: footprints, masks, whole-image skies and previews of one batch of images."""
 
 import logging
 

@@ -1,6 +1,6 @@
 """The opt-in options of issue 19 on small synthetic scenes with injected truth.
 
-Each test runs the workflow's stage code in process (skymatchflow.jobs.pipeline)
+Each test runs the workflow's stage code in process (tests/helpers/in_process.py)
 on a miniature scene (tests/helpers/scenes.py) and asserts the improvement the
 option is for; the full-size numbers are in README.md
 (tests/benchmarks/measure_scenes.py).

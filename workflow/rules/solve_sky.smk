@@ -1,6 +1,7 @@
 # The solve: every image's sky from whole-image skies and pair statistics.
-# Only the pair batches wait for the overlap-graph checkpoint; with skymethod
-# 'user' the solve reads the skylist instead of any pair.
+# When matching, it waits for the overlap-graph checkpoint (it reads every
+# pair batch the plans name); with skymethod 'user' it reads the skylist
+# instead of any pair.
 
 
 rule solve_sky:

@@ -1,12 +1,12 @@
-"""The solve's check of everything it reads: present, intact, made from the current inputs.
+"""The check of everything the overlap graph and the solve read: present, intact, made from the current inputs.
 
 Snakemake re-runs a job when its declared inputs or parameters change, but
 a file deleted or edited by hand inside a batch directory, or an input
-replaced while a run goes on, escapes it. So the solve recomputes every
-product key it expects (from the image specs, the parameters and the input
-checksums its image batches recorded, after checking that each input still
-holds those bytes) and reads only records sealed under those keys. Anything
-else stops the solve with one line naming the file and the command that
+replaced while a run goes on, escapes it. So these jobs recompute every
+product key they expect (from the image specs, the parameters and the input
+checksums the image batches recorded, after checking that each input still
+holds those bytes) and read only records sealed under those keys. Anything
+else stops the job with one line naming the file and the command that
 repairs it.
 """
 
