@@ -287,7 +287,12 @@ def pair_batch_dirs(wildcards):
 
 
 def solve_params_dict():
-    """The solve's parameters (ruleparams.solve_params, all_made_from by its digest), also its identity request's."""
+    """The solve's parameters (ruleparams.solve_params, all_made_from by its digest), also its identity request's.
+
+    Its request (identity.smk) puts the digest of the table itself in place of
+    the reference (jobs/identity.params_identity): the made_from_key the solve
+    records from the table it reads back.
+    """
     return ruleparams.solve_params(
         config, all_made_from_ref(), rule_code("solve_sky.py")
     )

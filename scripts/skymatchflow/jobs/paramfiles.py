@@ -7,7 +7,7 @@ one line of 25,000 characters at 200 images. The digest still changes exactly
 when the parameters do, so re-runs are triggered as before; the job reads the
 dict back from the file named by its digest and checks it.
 
-A reference may also stand for one value of a job's params: the image table
+A reference may also stand for one value of a job's params: "made_from"
 (every image's spec and the settings its product keys are made from) is one
 file that the params of the overlap graph, the solve and the audit name by
 its digest, rather than three copies of a table of every image.
