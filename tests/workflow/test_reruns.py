@@ -24,7 +24,6 @@ from helpers.paths import REPO
 from helpers.workflow_runner import copy_run, run_snakemake
 from skymatchflow.demo.names import demo_file_names
 from skymatchflow.jobs.batches import pair_batch_of
-from skymatchflow.stages.image_batch import batch_of_image
 
 pytestmark = pytest.mark.e2e
 
