@@ -25,7 +25,7 @@ def test_batch_names_are_stable_and_in_range():
 
 
 def survey_places(n, start=0):
-    """{image: place} of a strip of two rows along the equator from RA 20 (bench_workflow's survey), 0.8 of a tile apart."""
+    """{image: place} of a strip of two rows along the equator from RA 20, 0.8 of a tile apart (bench_workflow's)."""
     places = {}
     for k in range(start, start + n):
         col, row = divmod(k, 2)
@@ -77,7 +77,8 @@ def test_a_mosaic_batch_is_a_compact_patch():
     for k in (2, 4):
         batches = assign_image_batches(places, k)
         at = {(int(image[-5:-3]), int(image[-2:])): batch for image, batch in batches.items()}
-        neighbours = [(p, (p[0] + dy, p[1] + dx)) for p in at for dy, dx in ((0, 1), (1, 0)) if (p[0] + dy, p[1] + dx) in at]
+        steps = ((0, 1), (1, 0))
+        neighbours = [(p, (p[0] + y, p[1] + x)) for p in at for y, x in steps if (p[0] + y, p[1] + x) in at]
         split = sum(at[a] != at[b] for a, b in neighbours)
         assert split < len(neighbours) * (1 - 1 / k) / 2, (k, split)
 
