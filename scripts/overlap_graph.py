@@ -36,7 +36,7 @@ def main(smk):
     write_ecsv(pairs_table(pairs, records), smk.output.pairs, {"provenance": digest})
     # the plans from the pair list as written, as the pair batches and the solve read it
     written = read_pairs(smk.output.pairs)
-    n = write_batch_plans(written, cfg["made_from"], cfg["stat"], cfg["pair_batches"], smk.output.plans)
+    n = write_batch_plans(written, cfg["made_from"], cfg["stat"], cfg["pair_batch_of"], smk.output.plans)
     logging.info("%d group pairs in %d pair batches", len(written), n)
 
 

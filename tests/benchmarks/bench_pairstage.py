@@ -17,7 +17,7 @@ per pair (wall and CPU: the machine's cores are shared) and the ratio.
 With ``--workdir`` (a finished run of that survey, e.g. bench_scaling.py
 ``--keep``), the whole pair stage instead: every pair batch's ``run_batch``
 in this process with an empty store, the pairs batched by their first
-group's id (as before issue 17a) and by sky cell (jobs/batches.py): CPU per
+group's id (as before issue 17a) and as the run's own plans (jobs/batches.py): CPU per
 pair, member images loaded, and every record compared with the run's own::
 
     .venv/bin/python tests/benchmarks/bench_pairstage.py --workdir /tmp/x/work_2000
@@ -135,12 +135,17 @@ def batch_stage(workdir, n_batches, scratch):
     """{way: (CPU s, pairs, images loaded, records differing, touching pairs whose reason differs)} of a finished run."""
     import json
 
-    from skymatchflow.jobs.batches import pair_batch_of
+    from skymatchflow.jobs.plans import batch_of_pair
     from skymatchflow.stages.pair_batch import pair_batch_spec, run_batch
 
     pairs, made_from, stat, image_batches, reference = run_pairs(workdir)
+    planned = batch_of_pair(Path(workdir) / "results" / "overlaps" / "batches")
+
+    def as_planned(pair, n_batches):  # the run's own pair batches (its count, jobs/batches.assign_image_batches)
+        return planned[pair["pair"]]
+
     out = {}
-    for way, choose in (("by first group's id (before)", by_group_id), ("by sky cell (now)", pair_batch_of)):
+    for way, choose in (("by first group's id (before)", by_group_id), ("as the run's plans (now)", as_planned)):
         batches = {}
         for pair in pairs:
             batches.setdefault(choose(pair, n_batches), []).append(pair)

@@ -23,8 +23,8 @@ from helpers.images import tan_wcs, write_image
 from helpers.paths import REPO
 from helpers.workflow_runner import copy_run, run_snakemake
 from skymatchflow.demo.names import demo_file_names
-from skymatchflow.jobs.batches import pair_batch_of
-from skymatchflow.stages.image_batch import batch_of_image
+from skymatchflow.jobs.batches import CELLS_PER_BATCH, batch_of_image
+from skymatchflow.jobs.plans import batch_of_pair
 
 pytestmark = pytest.mark.e2e
 
@@ -187,7 +187,9 @@ def test_adding_an_image_recomputes_only_its_products_and_pairs(copy):
     planned = plan(copy)
     added = new_id(LEFT_OUT)
     table = Table.read(copy / "results" / "overlaps" / "pairs.ecsv")
-    batch = {row["pair"]: pair_batch_of(row, 4) for row in table}
+    # the demo's files are batched by id: a pair by the id of its first side's first member
+    batch = {row["pair"]: batch_of_image(row["members_a"].split(",")[0], 4, "b") for row in table}
+    assert batch == batch_of_pair(copy / "results" / "overlaps" / "batches")
     batches_with_new = {batch[row["pair"]] for row in table if added in (row["group_a"], row["group_b"])}
     # only the pair batches given new pairs re-run (their plans changed), not every batch reading an
     # image of the re-run image batch; they link their unchanged pairs from the store
@@ -207,28 +209,36 @@ def test_adding_an_image_recomputes_only_its_products_and_pairs(copy):
 
 
 STRIP_SIDE = 64  # pixels of 0.5": a strip of 2 rows, 0.8 of a width apart, spans several sky cells
+STRIP_IMAGES = 120  # about 40 sky cells: over CELLS_PER_BATCH per batch at 2 batches, so batched by cell
+STRIP_BATCHES = 2
 
 
 @pytest.fixture(scope="module")
 def strip(tmp_path_factory):
-    """(run directory, image paths): a strip of 40 small images run with 4 + 4 batches, and one more kept aside.
+    """(run directory, image paths): a strip of 120 small images run with 2 + 2 batches, and one more kept aside.
 
     Not the demo's files (made by a rule, they are batched by their id): ordinary inputs, batched by the
-    sky cell their header places them in. Outside the run directory, so copies of the run share them.
+    sky cell their header places them in (a survey: enough cells per batch; a smaller field is cut into equal
+    shares instead, jobs/batches.py). Outside the run directory, so copies of the run share them.
     """
+    assert STRIP_IMAGES / 3 > CELLS_PER_BATCH * STRIP_BATCHES  # a cell holds about 3 of its images
     data = tmp_path_factory.mktemp("strip_data")
     width = STRIP_SIDE * 0.5 / 3600.0
     paths = []
-    for k in range(41):
+    for k in range(STRIP_IMAGES + 1):
         col, row = divmod(k, 2)
         crval = (150.0 + col * 0.8 * width, 2.2 + (row - 0.5) * 0.85 * width)
         wcs = tan_wcs((STRIP_SIDE, STRIP_SIDE), crval=crval, rotation_deg=2.0 * (k % 3 - 1))
-        paths.append(str(write_image(data / f"strip{k:02d}.fits", shape=(STRIP_SIDE, STRIP_SIDE), wcs=wcs)))
+        paths.append(str(write_image(data / f"strip{k:03d}.fits", shape=(STRIP_SIDE, STRIP_SIDE), wcs=wcs)))
     workdir = tmp_path_factory.mktemp("strip_run")
     (workdir / "config").mkdir()
-    write(workdir, config_with(paths[:-1], skymethod="match"))
+    write(workdir, strip_config(paths[:-1]))
     run(workdir, "all")
     return workdir, paths
+
+
+def strip_config(paths):
+    return config_with(paths, skymethod="match", image_batches=STRIP_BATCHES, pair_batches=STRIP_BATCHES)
 
 
 def image_batch_holding(workdir, image):
@@ -243,7 +253,7 @@ def test_an_added_image_reruns_one_image_batch_and_only_the_pair_batches_of_its_
     copy = copy_run(base, tmp_path)
     assert plan(copy, targets=("all",)) == {}
     n_pair_batches = n_batches(copy, "pairs")
-    write(copy, config_with(paths, skymethod="match"))
+    write(copy, strip_config(paths))
     planned = plan(copy, targets=("all",))
     assert planned["image_batch"] == 1 and set(planned) - AFTER_SOLVE == {"image_batch", "overlap_graph", "solve_sky"}
     run(copy, PLANS)
@@ -252,7 +262,8 @@ def test_an_added_image_reruns_one_image_batch_and_only_the_pair_batches_of_its_
     planned = plan(copy, targets=("all",))
     table = Table.read(copy / "results" / "overlaps" / "pairs.ecsv")
     new_pairs = [row for row in table if added in (row["group_a"], row["group_b"])]
-    with_new = {pair_batch_of(row, 4) for row in new_pairs}
+    in_batch = batch_of_pair(copy / "results" / "overlaps" / "batches")
+    with_new = {in_batch[row["pair"]] for row in new_pairs}
     # each new pair is led by a neighbour already there, in the image batch of its cell: the pair batch
     # of the same number; every other pair batch keeps its plan and does not re-run
     leaders = {image_batch_holding(copy, row["members_a"].split(",")[0]) for row in new_pairs}

@@ -21,13 +21,12 @@ from skymatchflow.jobs.config import check_config, shipped_config
 from skymatchflow.jobs.failures import print_failure_summary
 from skymatchflow.jobs.paramfiles import by_digest
 from skymatchflow.demo.names import demo_file_names
-from skymatchflow.stages.image_batch import batch_of_image
 import skymatchflow.products.ruleparams as ruleparams
 from skymatchflow.io.inputchecks import check_listed_files_exist, stop_on_bad_input
 from skymatchflow.io.inputs import discover_images
 from skymatchflow.io.startskips import describe_refused, refused_images
 from skymatchflow.io.headerchecks import check_headers, image_places
-from skymatchflow.jobs.batches import batch_counts
+from skymatchflow.jobs.batches import assign_image_batches, batch_counts
 from skymatchflow.io.layoutcache import LayoutCache
 from skymatchflow.io.skylist import read_skylist
 from skymatchflow.geometry.skywcs import describe_policy, looks_like_jwst
@@ -122,16 +121,14 @@ config["image_batches"], config["pair_batches"] = batch_counts(
     + sum(1 for spec in IMAGES.values() if spec.path in MADE_BY_WORKFLOW)
     * config.get("demo", {}).get("detector_size", 1024) ** 2,
 )
-IMAGE_BATCH_OF = {
-    image: batch_of_image(
-        image, config["image_batches"], IMAGE_PLACES[image]["position"]
-    )
-    for image in IMAGES
-}
+# by sky cell, or on a field of few cells in spatial order cut into equal pixel shares (jobs/batches.py)
+IMAGE_BATCH_OF = assign_image_batches(IMAGE_PLACES, config["image_batches"], "i")
+# the pair batch of the pairs each image leads (first member of their first side): by the same rule
+PAIR_BATCH_OF = assign_image_batches(IMAGE_PLACES, config["pair_batches"], "b")
 
 
 def image_batch_of(image):
-    """The per-image batch an image belongs to (chosen by the sky cell it lies in, else its id)."""
+    """The per-image batch an image belongs to (IMAGE_BATCH_OF: by where it lies, else its id)."""
     return IMAGE_BATCH_OF[image]
 
 
@@ -219,7 +216,7 @@ IMAGE_BATCH_FILES = {
 def graph_params(wildcards):
     """The overlap graph's params (ruleparams.graph_params, all_made_from by its digest) as a digest."""
     params = ruleparams.graph_params(
-        config, all_made_from_ref(), rule_code("overlap_graph.py")
+        config, all_made_from_ref(), PAIR_BATCH_OF, rule_code("overlap_graph.py")
     )
     return by_digest(params, {"images": len(IMAGES)})
 

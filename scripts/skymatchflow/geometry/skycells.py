@@ -1,8 +1,9 @@
 """Where a set of footprints lies on the sky, and the fixed sky cell it falls in.
 
-Image and pair batches are chosen by sky cell (jobs/batches.py) so that
-neighbouring images are read by one pair job, not by every job, and an added
-image re-runs the one image batch and the pair batches of its cell. A cell is fixed by the
+On a survey, image and pair batches are chosen by sky cell (jobs/batches.py)
+so that neighbouring images are read by one pair job, not by every job, and
+an added image re-runs the one image batch and the pair batches of its cell
+(a field of few cells is cut in spatial order instead). A cell is fixed by the
 sky alone: a cube of a grid in 3-D unit-vector space (no RA wrap, no pole
 problem), whose side is a power of two times the footprints' own size.
 Nothing about the other images enters, so an added image moves no pair.

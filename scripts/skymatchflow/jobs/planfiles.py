@@ -15,18 +15,19 @@ from skymatchflow.jobs.batches import batch_pairs
 __all__ = ["write_batch_plans"]
 
 
-def write_batch_plans(pairs, made_from, stat_params, n_batches, outdir):
+def write_batch_plans(pairs, made_from, stat_params, pair_batch_of, outdir):
     """One plan file per pair batch in ``outdir``: its pairs, the statistic, and what its members are made from.
 
     Why files and not job parameters: at survey scale a batch's pair list and
     member records weigh megabytes, which Snakemake would store, compare and
     print for every job at every start. A plan file is an ordinary input,
     compared by checksum: a batch whose plan keeps its bytes does not re-run.
-    ``outdir`` appears whole or not at all.
+    ``pair_batch_of``: {image: pair batch} (a pair goes to its first side's
+    first member's). ``outdir`` appears whole or not at all.
     """
     common = {name: value for name, value in made_from.items() if name != "images"}
     with atomic_directory(outdir) as building:
-        for batch, members in batch_pairs(pairs, n_batches).items():
+        for batch, members in batch_pairs(pairs, pair_batch_of).items():
             images = {}
             for pair in members:
                 for image in pair["members_a"] + pair["members_b"]:

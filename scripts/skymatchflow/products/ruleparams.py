@@ -121,9 +121,11 @@ def pair_stat(config):
     return stat_kwargs(config) | pair_options(config)
 
 
-def graph_params(config, made_from, code):
-    """The overlap graph's: what every footprint is checked against, and what every plan holds besides its pairs."""
-    return {"made_from": made_from, "stat": pair_stat(config), "pair_batches": config["pair_batches"], "code": code}
+def graph_params(config, made_from, pair_batch_of, code):
+    """The overlap graph's: what every footprint is checked against, what every plan holds besides its pairs,
+    and the pair batch of the pairs each image leads ({image: batch}, jobs/batches.assign_image_batches)."""
+    return {"made_from": made_from, "stat": pair_stat(config), "pair_batches": config["pair_batches"],
+            "pair_batch_of": pair_batch_of, "code": code}
 
 
 def pair_batch_params(code, image_code):

@@ -24,7 +24,6 @@ from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.io.pinnedfiles import pinned
 from skymatchflow.io.stagefiles import atomic_directory, software_versions
-from skymatchflow.jobs.batches import image_batch_of
 from skymatchflow.jobs.progress import tracked
 from skymatchflow.products.images import (
     INPUT_STATES,
@@ -38,12 +37,6 @@ from skymatchflow.products.images import (
 from skymatchflow.products.store import STORE_DIR, link_into, prune_unlinked, stored_path, write_sealed
 from skymatchflow.stages.preview import write_image_preview
 from skymatchflow.stats.statparams import stat_kwargs
-
-
-def batch_of_image(image_id, n_batches, position=None):
-    """The batch of an image: that of the sky cell of its ``position`` (ra, dec, size), else of its id
-    (stable under additions either way; jobs/batches.py)."""
-    return image_batch_of(image_id, n_batches, position)
 
 
 def input_files(spec):

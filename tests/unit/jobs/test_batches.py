@@ -1,9 +1,21 @@
-"""Batches: chosen from an item's own key, so additions move nothing else."""
+"""Batches: chosen from where the images lie, never from their order; by sky cell on a survey, so additions
+move nothing else there, and in equal shares of a spatial order on a small mosaic."""
+
+import random
 
 import numpy as np
 
 from skymatchflow.geometry.skycells import centre_and_size, sky_cell
-from skymatchflow.jobs.batches import batch_name, batch_pairs, pair_batch_of
+from skymatchflow.jobs.batches import (
+    CELLS_PER_BATCH,
+    assign_image_batches,
+    batch_name,
+    batch_of_image,
+    batch_pairs,
+    spatial_cuts,
+)
+
+TILE = 256 * 0.5 / 3600.0  # degrees: a survey image of 256 x 256 pixels of 0.5"
 
 
 def test_batch_names_are_stable_and_in_range():
@@ -12,36 +24,107 @@ def test_batch_names_are_stable_and_in_range():
     assert set(names) <= {f"i{k:03d}" for k in range(7)} and len(set(names)) == 7
 
 
-def strip_pairs(n, start=0, size=0.03):
-    """Pairs of a strip of images along the equator from RA 10, ``size`` degrees wide, 0.8 of a size apart."""
-    return [{"pair": f"g{k}~g{k + 1}", "group_a": f"g{k}", "group_b": f"g{k + 1}",
-             "ra_a": 10.0 + 0.8 * size * k, "dec_a": 0.01, "size_a": size} for k in range(start, start + n)]
+def survey_places(n, start=0):
+    """{image: place} of a strip of two rows along the equator from RA 20, 0.8 of a tile apart (bench_workflow's)."""
+    places = {}
+    for k in range(start, start + n):
+        col, row = divmod(k, 2)
+        position = (20.0 + col * 0.8 * TILE, (row - 0.5) * 0.85 * TILE, 1.41 * TILE)
+        places[f"srv_{k:05d}"] = {"position": position, "pixels": 256 * 256}
+    return places
 
 
-def test_pairs_are_batched_by_their_sky_cell_and_keep_their_order():
-    pairs = strip_pairs(600)
-    batches = batch_pairs(pairs, 3)
-    assert sorted(p["pair"] for ps in batches.values() for p in ps) == sorted(p["pair"] for p in pairs)
-    assert len(batches) == 3
-    for name, members in batches.items():
-        assert all(pair_batch_of(p, 3) == name for p in members)
-        assert members == [p for p in pairs if pair_batch_of(p, 3) == name]
-    grown = batch_pairs(pairs + strip_pairs(50, start=600) + strip_pairs(5, start=-5), 3)
-    for name, members in batches.items():  # added pairs, at the ends and anywhere, move no other pair
-        assert [p for p in grown[name] if p in pairs] == members
+def mosaic_places(side, size=2048, scale=0.06, spacing=0.9):
+    """{image: place} of a side x side grid of size x size images with 10 % overlap (bench_workflow's mosaic),
+    their positions read from their headers as at a run's start."""
+    from skymatchflow.geometry.skycells import header_position
+
+    tile = size * scale / 3600.0 * spacing
+    places = {}
+    for iy in range(side):
+        for ix in range(side):
+            header, _ = tan_header(150.0 + ix * tile / np.cos(np.radians(2.0)), 2.0 + iy * tile,
+                                   nx=size, ny=size, scale=scale, roll=0.0)
+            places[f"mos_{iy:02d}_{ix:02d}"] = {"position": header_position(header), "pixels": size * size}
+    return places
 
 
-def test_neighbours_share_a_batch():
-    """Along a strip, a pair's batch changes only at a cell's face, a few footprints apart.
+def pixel_totals(batches, places):
+    totals = {}
+    for image, batch in batches.items():
+        totals[batch] = totals.get(batch, 0) + places[image]["pixels"]
+    return totals
 
-    Batches by group id would change at 3 of 4 pairs.
-    """
-    pairs = strip_pairs(600)
-    names = [pair_batch_of(p, 4) for p in pairs]
-    changes = sum(a != b for a, b in zip(names, names[1:]))
-    assert 0 < changes < len(pairs) / 4
-    # a cell is a fixed piece of sky: the same position and size give the same batch whatever else there is
-    assert pair_batch_of(dict(pairs[7], pair="x~y", group_a="x"), 4) == names[7]
+
+def test_small_mosaics_spread_over_every_batch_in_equal_shares():
+    """Issue 29's regression: the 16 images of a 4 x 4 mosaic lie in a few sky cells, which hashed to ONE of two
+    batches; now every batch holds a similar share of the pixels, and the pair batches follow the image batches."""
+    for side, counts in ((4, (2, 3, 4, 8, 16)), (8, (2, 4, 8))):
+        places = mosaic_places(side)
+        for k in counts:
+            batches = assign_image_batches(places, k)
+            totals = pixel_totals(batches, places)
+            assert sorted(totals) == [f"i{j:03d}" for j in range(k)], (side, k)  # every batch non-empty
+            assert max(totals.values()) <= 2 * min(totals.values()), (side, k, totals)
+            pairs = assign_image_batches(places, k, "b")
+            assert all(pairs[image] == "b" + batch[1:] for image, batch in batches.items())
+
+
+def test_a_mosaic_batch_is_a_compact_patch():
+    """A batch is a run of a spatial order: its images are mostly neighbours, so a pair batch reads mostly one
+    image batch. Batches by id would split 1 - 1/k of the grid's neighbour pairs; here under half of that."""
+    places = mosaic_places(8)
+    for k in (2, 4):
+        batches = assign_image_batches(places, k)
+        at = {(int(image[-5:-3]), int(image[-2:])): batch for image, batch in batches.items()}
+        steps = ((0, 1), (1, 0))
+        neighbours = [(p, (p[0] + y, p[1] + x)) for p in at for y, x in steps if (p[0] + y, p[1] + x) in at]
+        split = sum(at[a] != at[b] for a, b in neighbours)
+        assert split < len(neighbours) * (1 - 1 / k) / 2, (k, split)
+
+
+def test_cuts_fall_near_equal_shares_and_prefer_coarse_boundaries():
+    keys = [0b0001, 0b0010, 0b0011, 0b1000, 0b1001, 0b1010]
+    assert spatial_cuts(keys, [1] * 6, 2) == [3]  # between 0b0011 and 0b1000: the coarsest boundary, at the middle
+    assert spatial_cuts(keys, [1] * 6, 3) == [2, 4]
+    assert spatial_cuts(keys[:2], [1, 1], 4) == [1, 2, 2]  # fewer images than batches: the last stay empty
+    assert spatial_cuts(keys, [100, 1, 1, 1, 1, 1], 2) == [1]  # by pixels, not by count
+
+
+def test_batches_do_not_depend_on_the_order_of_the_images():
+    for places, k in ((mosaic_places(4), 2), (mosaic_places(8), 4), (survey_places(600), 4)):
+        batches = assign_image_batches(places, k)
+        names = list(places)
+        random.Random(7).shuffle(names)
+        assert assign_image_batches({name: places[name] for name in names}, k) == batches
+
+
+def test_on_a_survey_an_added_image_moves_no_other_and_its_pairs_follow_its_cell():
+    """Over many sky cells an image's batch is its cell's: one added image re-runs one image batch, and the pair
+    batches it leads are the same-numbered ones (issue 29)."""
+    places = survey_places(600)
+    n_cells = len({sky_cell(*place["position"]) for place in places.values()})
+    assert n_cells >= CELLS_PER_BATCH * 4  # the survey regime at 4 batches
+    batches = assign_image_batches(places, 4)
+    assert set(batches.values()) == {f"i{k:03d}" for k in range(4)}
+    for added in (survey_places(1, start=600), survey_places(1, start=-1), {"extra": places["srv_00301"]}):
+        grown = assign_image_batches(places | added, 4)
+        assert {image: grown[image] for image in places} == batches
+    # neighbours share a batch (a cell is a few footprints wide); batches by id would change at 3 of 4 steps
+    names = [batches[image] for image in places]
+    assert 0 < sum(a != b for a, b in zip(names, names[1:])) < len(names) / 4
+    pairs = [{"pair": f"{a}~{b}", "members_a": [a], "members_b": [b]} for a, b in zip(places, list(places)[1:])]
+    by_pair_batch = batch_pairs(pairs, assign_image_batches(places, 4, "b"))
+    for batch, members in by_pair_batch.items():
+        assert all(batches[p["members_a"][0]] == "i" + batch[1:] for p in members)
+        assert members == [p for p in pairs if batches[p["members_a"][0]][1:] == batch[1:]]  # in list order
+
+
+def test_images_without_a_position_are_batched_by_their_id():
+    places = mosaic_places(4) | {"demo_nrca1": {"position": None, "pixels": 0}}
+    batches = assign_image_batches(places, 2)
+    assert batches["demo_nrca1"] == batch_of_image("demo_nrca1", 2) == batch_name("demo_nrca1", 2, "i")
+    assert assign_image_batches({"x": {"position": None, "pixels": 0}}, 1) == {"x": "i000"}
 
 
 def test_sky_cells_have_no_seam_at_ra_zero_or_the_equator():
@@ -97,26 +180,6 @@ def test_header_position_is_the_footprint_centre_and_size():
     assert header_position(header) is None  # no celestial WCS: batched by id
     del header["CRVAL1"]
     assert header_position(header) is None
-
-
-def test_images_are_batched_by_sky_cell_stable_under_additions_and_aligned_with_pairs():
-    """An image's batch follows from its own position (or id) only; a pair led by it goes to the same-numbered batch."""
-    from skymatchflow.jobs.batches import image_batch_of
-
-    size = 0.05
-    images = {f"img{k}": (10.0 + 0.8 * 0.036 * k, 0.01, size) for k in range(300)}
-    batches = {image: image_batch_of(image, 4, position) for image, position in images.items()}
-    assert set(batches.values()) == {f"i{k:03d}" for k in range(4)}
-    grown = dict(images, **{f"new{k}": (10.0 + 0.8 * 0.036 * (300 + k), -0.01, size) for k in range(20)})
-    assert all(image_batch_of(image, 4, grown[image]) == batches[image] for image in images)
-    # neighbours share a batch (a cell is a few footprints wide); batches by id would change at 3 of 4 steps
-    names = list(batches.values())
-    assert 0 < sum(a != b for a, b in zip(names, names[1:])) < len(names) / 4
-    # without a position (the demo's files before they exist, a refused file): by id, as before
-    assert image_batch_of("img7", 4) == batch_name("img7", 4, "i")
-    for image, (ra, dec, s) in images.items():
-        pair = {"pair": f"{image}~x", "ra_a": ra, "dec_a": dec, "size_a": s}
-        assert pair_batch_of(pair, 4)[1:] == batches[image][1:]
 
 
 def test_auto_batch_counts_grow_with_the_pixels_and_explicit_counts_are_kept():

@@ -33,16 +33,16 @@ def test_a_plan_reads_back_and_a_damaged_one_is_refused_in_one_line(tmp_path):
 
 
 def test_each_pair_is_in_the_batch_its_plan_put_it_in(tmp_path):
-    from skymatchflow.jobs.batches import pair_batch_of
     from skymatchflow.jobs.planfiles import write_batch_plans
 
     pairs = [{"pair": f"g{a}~g{b}", "group_a": f"g{a}", "group_b": f"g{b}", "members_a": [f"i{a}"],
               "members_b": [f"i{b}"], "ra_a": 10.0 + 5.0 * a, "dec_a": 0.0, "size_a": 0.1}
              for a in range(5) for b in range(a + 1, 5)]
     made_from = {"images": {f"i{k}": {"image": f"i{k}"} for k in range(5)}, "wcs": "fits"}
-    assert write_batch_plans(pairs, made_from, {}, 3, tmp_path / "plans") == 3
+    pair_batch_of = {f"i{k}": f"b{k % 3:03d}" for k in range(5)}
+    assert write_batch_plans(pairs, made_from, {}, pair_batch_of, tmp_path / "plans") == 3
     in_batch = batch_of_pair(tmp_path / "plans")
-    assert in_batch == {p["pair"]: pair_batch_of(p, 3) for p in pairs}
+    assert in_batch == {p["pair"]: pair_batch_of[p["members_a"][0]] for p in pairs}
     assert len(set(in_batch.values())) == 3
 
 

@@ -48,5 +48,6 @@ def test_the_image_batches_and_the_later_rules_compute_the_same_product_keys(cha
 def test_the_solve_takes_no_pair_batch_count_the_plans_decide_it():
     made_from = ruleparams.made_from_params(IMAGES, ruleparams.image_settings(SHIPPED))
     assert "pair_batches" not in ruleparams.solve_params(SHIPPED, made_from, "code")
-    assert ruleparams.graph_params(SHIPPED, made_from, "code")["pair_batches"] == SHIPPED["pair_batches"]
+    graph = ruleparams.graph_params(SHIPPED, made_from, {"img0": "b000"}, "code")
+    assert graph["pair_batches"] == SHIPPED["pair_batches"] and graph["pair_batch_of"] == {"img0": "b000"}
     assert ruleparams.audit_params(SHIPPED, made_from, "audit")["code"] == "audit"

@@ -13,9 +13,8 @@ from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.io.maskfile import read_mask
 from skymatchflow.io.stagefiles import sha256_file, unchanged_since
-from skymatchflow.jobs.batches import batch_name
+from skymatchflow.jobs.batches import batch_name, batch_of_image
 from skymatchflow.products.images import INPUT_STATES, PRODUCTS, product_path, read_input_states
-from skymatchflow.stages.image_batch import batch_of_image
 from skymatchflow.stages.image_batch import run_image_batch as run_in_store
 
 STAT = {"skystat": "mode", "lower": None, "upper": None, "nclip": 5, "lsigma": 4.0, "usigma": 4.0, "binwidth": 0.1}
