@@ -1,4 +1,4 @@
-"""The diagnostics stage, in two jobs: the map before the solve, the figures and the summary table after it.
+"""The diagnostics stage, in two jobs: the map before the solve, the figures and the summary table after it (one job).
 
 ``mapstage.make_map`` (footprints and previews only) runs beside the pair batches and
 the solve; ``make_figures`` (the tables and the map file) is all that is left
