@@ -16,6 +16,7 @@ matplotlib.rcParams["axes.titley"] = 1.0
 import matplotlib.pyplot as plt
 
 from skymatchflow import __version__
+from skymatchflow.diagnostics.skymap import few_ticks_locator
 from skymatchflow.io.stagefiles import atomic_path
 
 DPI = 110
@@ -66,7 +67,9 @@ def set_margins(fig, nrows, ncols, gap=COLOURBAR_GAP, right=RIGHT):
 
 def colour_bar(mappable, ax, label):
     """A colour bar beside ``ax``, taken from its right edge (the fixed margins leave room for its label)."""
-    return ax.figure.colorbar(mappable, ax=ax, label=label, shrink=0.85, fraction=0.05, pad=0.03)
+    bar = ax.figure.colorbar(mappable, ax=ax, label=label, shrink=0.85, fraction=0.05, pad=0.03)
+    bar.locator = few_ticks_locator()
+    return bar
 
 
 def save_png(fig, path):

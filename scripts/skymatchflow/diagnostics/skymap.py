@@ -84,3 +84,12 @@ def setup_map_axes(ax, bounds, pad=0.04):
     ax.set_xlim(x1 + dx, x0 - dx)  # east (positive x) to the left
     ax.set_ylim(y0 - dy, y1 + dy)
     ax.set_aspect("equal")
+    ax.xaxis.set_major_locator(few_ticks_locator())
+    ax.yaxis.set_major_locator(few_ticks_locator())
+
+
+def few_ticks_locator(n=5):
+    """At most about ``n`` labelled ticks: each tick is a few artists, and they were much of a small figure's time."""
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(n)
