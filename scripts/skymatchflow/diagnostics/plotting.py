@@ -1,6 +1,6 @@
 """Figure files: matplotlib's Agg backend (no display), PNG written atomically.
 
-Margins are fixed in inches (``Margins``), not found by constrained layout:
+Margins are fixed in inches (``set_margins``), not found by constrained layout:
 that layout measures every tick label and title before each draw, and was
 more than half of a small figure's time. The margins leave room for a
 two-line title, the axis labels and a colour bar with its label beside each
@@ -10,14 +10,14 @@ panel. PNGs are written with zlib's fastest level (a few percent larger).
 import matplotlib
 
 matplotlib.use("Agg")
-# titles at a fixed height: the automatic one measures every tick label of the axes again at each draw
-matplotlib.rcParams["axes.titley"] = 1.0
-
 import matplotlib.pyplot as plt
 
 from skymatchflow import __version__
 from skymatchflow.diagnostics.skymap import few_ticks_locator
 from skymatchflow.io.stagefiles import atomic_path
+
+# titles at a fixed height: the automatic one measures every tick label of the axes again at each draw
+matplotlib.rcParams["axes.titley"] = 1.0
 
 DPI = 110
 PNG_COMPRESS_LEVEL = 1  # zlib's fastest: the default level 6 took as long as drawing a small figure
@@ -26,8 +26,11 @@ LEFT, RIGHT, BOTTOM, TOP = 0.95, 0.25, 0.6, 0.6
 COLOURBAR_GAP, ROW_GAP = 1.45, 0.95
 
 
-def new_figure(ncols=1, width=6.0, height=5.0):
-    """(figure, axes list) with ``ncols`` panels side by side."""
+def new_figure(ncols=1, width=6.0, height=5.0, fixed=True):
+    """(figure, axes list) with ``ncols`` panels side by side; ``fixed=False``: constrained layout (long labels)."""
+    if not fixed:
+        fig, axes = plt.subplots(1, ncols, figsize=(width * ncols, height), squeeze=False, layout="constrained")
+        return fig, list(axes[0])
     fig, axes = plt.subplots(1, ncols, figsize=(width * ncols, height), squeeze=False)
     set_margins(fig, 1, ncols, gap=COLOURBAR_GAP - 0.4)  # no colour bars
     return fig, list(axes[0])
