@@ -79,6 +79,7 @@ rule diagnostics:
         "benchmarks/diagnostics.tsv"
     conda:
         ENV
+    threads: 2  # the figures that need no summary are drawn by a forked copy of the job (diagnostics/stage)
     resources:
         mem_mb=2000,
         runtime=10,

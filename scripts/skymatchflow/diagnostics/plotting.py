@@ -11,9 +11,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 from skymatchflow import __version__
-from skymatchflow.diagnostics.skymap import few_ticks_locator
 from skymatchflow.io.stagefiles import atomic_path
 
 # titles at a fixed height: the automatic one measures every tick label of the axes again at each draw
@@ -87,3 +87,19 @@ def save_png(fig, path):
 def note(ax, text):
     """A short centred message in an empty panel (e.g. no pairs for this method)."""
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, wrap=True)
+
+
+def setup_map_axes(ax, bounds, pad=0.04):
+    """Equal aspect, east to the left, limits around ``bounds`` (in the plotted unit)."""
+    x0, x1, y0, y1 = bounds
+    dx, dy = (x1 - x0) * pad or 1.0, (y1 - y0) * pad or 1.0
+    ax.set_xlim(x1 + dx, x0 - dx)  # east (positive x) to the left
+    ax.set_ylim(y0 - dy, y1 + dy)
+    ax.set_aspect("equal")
+    ax.xaxis.set_major_locator(few_ticks_locator())
+    ax.yaxis.set_major_locator(few_ticks_locator())
+
+
+def few_ticks_locator(n=5):
+    """At most about ``n`` labelled ticks: each tick is a few artists, and they were much of a small figure's time."""
+    return MaxNLocator(n)
