@@ -58,8 +58,11 @@ How things are measured:
     WORKDIR/benchmarks/ (only files written by the run being measured);
   * the profile: per-rule totals from those TSVs, plus a trace of Snakemake's
     log lines timestamped as they arrive (job dispatch -> "Finished jobid"),
-    from which startup, idle and per-job bookkeeping time are derived, and the
-    critical path of job times through the workflow's DAG.
+    from which startup, idle and per-job bookkeeping time are derived, the
+    solve's end to the last job's end (the figures after the solve) and the
+    critical path of job times through the workflow's DAG; the diagnostics'
+    CPU is their TSVs' cpu_time (psutil samples: a forked helper's last
+    fraction of a second can be missed).
 
 Every snakemake call is guarded by ``timeout -s KILL``.  Data are generated
 with a fixed seed under a temporary directory (or ``--data DIR``), never in
