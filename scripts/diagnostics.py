@@ -7,7 +7,7 @@ from skymatchflow.jobs.rulerunner import run_rule
 
 def main(smk):
     outputs = {name: path for name, path in smk.output.items()}
-    make_figures(smk.input.sky, smk.input.pairs, smk.input.map, outputs, store=FIGURE_STORE)
+    make_figures(smk.input.sky, smk.input.pairs, smk.input.map, outputs, store=FIGURE_STORE, workers=smk.threads)
 
 
 run_rule(main, snakemake)  # noqa: F821

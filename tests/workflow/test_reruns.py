@@ -87,7 +87,7 @@ def copy(base, tmp_path):
 
 # the diagnostics' map (diagnostics_map) needs only the image batches: it runs beside the solve, not after it,
 # and a solve option does not re-run it (test_solve_parameter_reruns_only_solve_and_apply)
-AFTER_SOLVE = {"all", "matched", "demo_compare", "diagnostics", "diagnostics_footprints", "diagnostics_map",
+AFTER_SOLVE = {"all", "matched", "demo_compare", "diagnostics", "diagnostics_map",
                "demo_figure"}
 IMAGE_STAGE = {"image_batch", "overlap_graph", "solve_sky", "apply_sky"}
 PLANS = "results/overlaps/batches"  # the overlap graph's checkpoint: pair batches are planned once it has run

@@ -1,14 +1,14 @@
 # Diagnostics: pictures of the match (footprint map, overlap graph, residuals,
 # mosaic preview before and after) and the summary table, from stage files
 # only: the sky table, the pair table, the footprints and the per-image
-# previews (never the full images). In three jobs: the map (footprints on the
+# previews (never the full images). In two jobs: the map (footprints on the
 # map, previews resampled onto the mosaic's grid) needs the image batches
 # only and runs beside the pair batches and the solve; the figures and the
-# summary are all that is left after the solve, in two jobs that draw side by
-# side (the footprint map and the overlap graph; the mosaic, the residuals and
-# the summary). A figure whose inputs did not change is linked from the
-# figure store, not drawn (diagnostics/figurestore). The demo's figure is in
-# demo.smk.
+# summary are all that is left after the solve, in one job (its imports, a
+# second of matplotlib and astropy.table, cost more than drawing the four
+# figures: two jobs paid them twice). A figure whose inputs did not change is
+# linked from the figure store, not drawn (diagnostics/figurestore). The
+# demo's figure is in demo.smk.
 
 
 rule diagnostics_map:
@@ -62,28 +62,6 @@ rule diagnostics:
             category="Diagnostics",
             labels=refuse_stale_report,
         ),
-    log:
-        "logs/diagnostics.log",
-    benchmark:
-        "benchmarks/diagnostics.tsv"
-    conda:
-        ENV
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    params:
-        cfg=diagnostics_params,
-    script:
-        entry_script("diagnostics.py")
-
-
-rule diagnostics_footprints:
-    input:
-        sky="results/sky.ecsv",
-        pairs="results/pair_differences.ecsv",
-        map=rules.diagnostics_map.output.map,
-        identity=request_path("diagnostics"),
-    output:
         footprints=report(
             "results/diagnostics/footprints.png",
             caption="../report/footprints.rst",
@@ -97,11 +75,12 @@ rule diagnostics_footprints:
             labels=refuse_stale_report,
         ),
     log:
-        "logs/diagnostics_footprints.log",
+        "logs/diagnostics.log",
     benchmark:
-        "benchmarks/diagnostics_footprints.tsv"
+        "benchmarks/diagnostics.tsv"
     conda:
         ENV
+    threads: 2  # the figures that need no summary are drawn by a forked copy of the job (diagnostics/stage)
     resources:
         mem_mb=2000,
         runtime=10,

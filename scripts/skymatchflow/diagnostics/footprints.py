@@ -12,8 +12,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.lines import Line2D
 
 from skymatchflow.diagnostics.islands import isolated_images, skipped_images
-from skymatchflow.diagnostics.plotting import new_map_figure, save_png
-from skymatchflow.diagnostics.skymap import setup_map_axes
+from skymatchflow.diagnostics.plotting import colour_bar, new_map_figure, save_png, setup_map_axes
 
 ISLAND_COLOURS = [mcolors.to_rgba(c) for c in ("black", "tab:red", "tab:blue", "tab:green", "tab:purple",
                                                "tab:orange", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")]
@@ -52,7 +51,7 @@ def draw_footprints(ax, data, values, label, cmap="viridis", norm=None):
     setup_map_axes(ax, (x0 * factor, x1 * factor, y0 * factor, y1 * factor))
     ax.set_xlabel(f"east offset [{unit}] (east to the left)")
     ax.set_ylabel(f"north offset [{unit}]")
-    ax.figure.colorbar(collection, ax=ax, label=data.value_label(label), shrink=0.85)
+    colour_bar(collection, ax, data.value_label(label))
     return collection
 
 

@@ -18,8 +18,7 @@ from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.lines import Line2D
 
 from skymatchflow.diagnostics.footprints import polygons
-from skymatchflow.diagnostics.plotting import new_map_figure, note, save_png
-from skymatchflow.diagnostics.skymap import setup_map_axes
+from skymatchflow.diagnostics.plotting import colour_bar, new_map_figure, note, save_png, setup_map_axes
 
 MAX_EDGES = 20_000
 COLOURED_EDGES = 200  # above this many valid edges, only the largest differences before are coloured
@@ -87,7 +86,7 @@ def draw_graph(ax, data, column, norm, keep):
     setup_map_axes(ax, (x0 * factor, x1 * factor, y0 * factor, y1 * factor))
     ax.set_xlabel(f"east offset [{unit}] (east to the left)")
     ax.set_ylabel(f"north offset [{unit}]")
-    ax.figure.colorbar(edges, ax=ax, label=data.value_label("pair difference a - b"), shrink=0.85)
+    colour_bar(edges, ax, data.value_label("pair difference a - b"))
     if len(grey):
         ax.set_title(f"{ax.get_title()}\n{len(keep)} of {len(values)} edges coloured (the largest here), "
                      f"{len(grey)} thin grey", fontsize="small")

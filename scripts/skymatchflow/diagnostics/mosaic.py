@@ -19,9 +19,9 @@ import logging
 import matplotlib
 import numpy as np
 
-from skymatchflow.diagnostics.plotting import new_map_figure, note, save_png
+from skymatchflow.diagnostics.plotting import colour_bar, new_map_figure, note, save_png, setup_map_axes
 from skymatchflow.diagnostics.previewgrid import resample_previews
-from skymatchflow.diagnostics.skymap import grid_shape, setup_map_axes
+from skymatchflow.diagnostics.skymap import grid_shape
 
 STRETCH_SIGMAS = 5.0  # the grey scale spans the median +- this many robust sigma
 NO_DATA_COLOUR = "#9ecae1"  # light blue: no image covers the pixel (grey is data)
@@ -161,7 +161,7 @@ def mosaic_figure(data, path):
         ax.set_title(title)
         ax.set_xlabel(f"east offset [{unit}] (east to the left)")
         ax.set_ylabel(f"north offset [{unit}]")
-        fig.colorbar(shown, ax=ax, label=data.value_label("surface brightness"), shrink=0.85)
+        colour_bar(shown, ax, data.value_label("surface brightness"))
     fig.suptitle(f"grey scale: median \u00b1 {STRETCH_SIGMAS:g} robust sigma of the matched mosaic; "
                  "light blue: no image", fontsize="small")
     save_png(fig, path)

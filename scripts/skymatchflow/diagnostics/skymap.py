@@ -75,12 +75,3 @@ def angle_unit(extent_deg):
     if extent_deg < 2.0:
         return 60.0, "arcmin"
     return 1.0, "deg"
-
-
-def setup_map_axes(ax, bounds, pad=0.04):
-    """Equal aspect, east to the left, limits around ``bounds`` (in the plotted unit)."""
-    x0, x1, y0, y1 = bounds
-    dx, dy = (x1 - x0) * pad or 1.0, (y1 - y0) * pad or 1.0
-    ax.set_xlim(x1 + dx, x0 - dx)  # east (positive x) to the left
-    ax.set_ylim(y0 - dy, y1 + dy)
-    ax.set_aspect("equal")

@@ -1,4 +1,4 @@
-"""The diagnostics stage, in two jobs: the map before the solve, the figures and the summary table after it.
+"""The diagnostics stage, in two jobs: the map before the solve, the figures and the summary table after it (one job).
 
 ``mapstage.make_map`` (footprints and previews only) runs beside the pair batches and
 the solve; ``make_figures`` (the tables and the map file) is all that is left
@@ -62,28 +62,71 @@ def write_summary(data, sky_path, pairs_path, outputs):
     return summary
 
 
-def make_figures(sky_path, pairs_path, map_path, outputs, store=None):
+def make_figures(sky_path, pairs_path, map_path, outputs, store=None, workers=1):
     """Write ``outputs`` (any of "summary", "tables" and the names in FIGURES: a path each); log each step's time.
 
     The residuals need the summary. With ``store`` (a folder), figures whose
-    key is filed there are linked, not drawn.
+    key is filed there are linked, not drawn. With ``workers`` > 1 the
+    figures that need no summary (``BESIDE``) are drawn by a forked copy of
+    this process while it writes the summary and draws the rest: the imports
+    and the tables are paid once, the drawing takes both cores.
     """
     start = time.perf_counter()
     data = load_figure_stage(sky_path, pairs_path, map_path)
     logging.info("read %d images, %d pairs in %.1f s", len(data.sky), len(data.pairs), time.perf_counter() - start)
-    summary = write_summary(data, sky_path, pairs_path, outputs) if "summary" in outputs else None
     names = [name for name in FIGURES if name in outputs]
     keys = figure_keys(names, {"sky": sky_path, "pairs": pairs_path}, map_path) if store else {}
+    todo = []
     for name in names:
-        began = time.perf_counter()
         if store and reuse(store, name, keys[name], outputs[name]):
             logging.info("%s: %s unchanged, linked from %s", name, outputs[name], store)
-            continue
+        else:
+            todo.append(name)
+    beside = [name for name in todo if name in BESIDE] if workers > 1 else []
+    rest = [name for name in todo if name not in beside]
+    if not (rest or "summary" in outputs):
+        beside, rest = [], todo  # nothing to do here meanwhile: no second process
+    if todo:
+        from skymatchflow.diagnostics import plotting  # noqa: F401 (matplotlib, Agg, imported once, before the fork)
+    helper = _start(_draw_all, beside, data, None, outputs, store, keys) if beside else None
+    summary = write_summary(data, sky_path, pairs_path, outputs) if "summary" in outputs else None
+    _draw_all(rest, data, summary, outputs, store, keys)
+    if helper is not None:
+        helper.join()
+        if helper.exitcode != 0:
+            raise RuntimeError(f"drawing {', '.join(beside)} failed in a forked process (exit {helper.exitcode}); "
+                               "its error is in the log above")
+    return summary
+
+
+BESIDE = ("footprints", "overlap_graph")  # the figures that need no summary: drawn by a forked helper
+
+
+def _draw_all(names, data, summary, outputs, store, keys):
+    for name in names:
+        began = time.perf_counter()
         draw(name, data, summary, outputs[name])
         if store:
             file_figure(store, name, keys[name], outputs[name])
         logging.info("%s: %s in %.1f s", name, outputs[name], time.perf_counter() - began)
-    return summary
+
+
+def _in_helper(function, *args):
+    """A forked helper's body: its error goes to the log (the parent only sees the exit status)."""
+    try:
+        function(*args)
+    except BaseException:
+        logging.exception("the forked figure process failed")
+        raise
+
+
+def _start(function, *args):
+    """Run ``function(*args)`` in a forked copy of this process (the imports and the data come along)."""
+    import multiprocessing
+
+    helper = multiprocessing.get_context("fork").Process(target=_in_helper, args=(function, *args))
+    helper.start()
+    return helper
 
 
 def make_diagnostics(sky_path, pairs_path, footprint_paths, previews, outputs):

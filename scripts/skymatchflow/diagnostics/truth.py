@@ -7,7 +7,7 @@ from skymatchflow.diagnostics.plotting import new_figure, save_png
 
 def truth_figure(comparison, path, bunit="MJy/sr"):
     """Write recovered vs injected (left) and their mean-free difference per image (right) to ``path``."""
-    fig, (left, right) = new_figure(2, width=5.5, height=4.5)
+    fig, (left, right) = new_figure(2, width=5.5, height=4.5, fixed=False)  # rotated image names below
     injected, recovered = np.asarray(comparison["sky_injected"], float), np.asarray(comparison["sky"], float)
     left.scatter(injected, recovered, color="tab:blue", zorder=3)
     low, high = float(np.min([injected, recovered])), float(np.max([injected, recovered]))

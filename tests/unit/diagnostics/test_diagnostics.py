@@ -325,7 +325,7 @@ def test_a_small_field_gets_finer_previews_and_the_mosaic_follows_them(tmp_path)
     assert previews_size(SimpleNamespace(previews={})) == PREVIEW_SIZE
 
 
-def figure_run(stage, tmp_path, store, sky_path=None):
+def figure_run(stage, tmp_path, store, sky_path=None, workers=1):
     """make_figures on the stage fixture's tables and a map file, into ``tmp_path``; returns {output: bytes}."""
     from skymatchflow.diagnostics.mapstage import make_map
     from skymatchflow.diagnostics.stage import make_figures
@@ -340,8 +340,34 @@ def figure_run(stage, tmp_path, store, sky_path=None):
     outputs["summary"] = tmp_path / "out" / "summary.ecsv"
     for path in outputs.values():  # Snakemake deletes a job's outputs before it runs
         path.unlink(missing_ok=True)
-    make_figures(sky_path or tmp / "sky.ecsv", tmp / "pairs.ecsv", map_path, outputs, store=store)
+    make_figures(sky_path or tmp / "sky.ecsv", tmp / "pairs.ecsv", map_path, outputs, store=store, workers=workers)
     return {name: outputs[name].read_bytes() for name in FIGURES}
+
+
+def test_a_forked_helper_draws_and_files_the_same_figures(stage, tmp_path, caplog):
+    clean = figure_run(stage, tmp_path / "one", store=None)
+    store = tmp_path / "store"
+    caplog.set_level("INFO")
+    assert figure_run(stage, tmp_path, store, workers=2) == clean
+    assert {p.parent.name for p in store.glob("*/*.png")} == set(FIGURES)  # the helper filed its figures too
+    caplog.clear()
+    assert figure_run(stage, tmp_path, store, workers=2) == clean  # nothing changed: all linked, no helper
+    assert caplog.text.count("unchanged, linked") == len(FIGURES)
+
+
+def test_a_failing_forked_helper_fails_the_job(stage, tmp_path, monkeypatch):
+    from skymatchflow.diagnostics import stage as stage_module
+
+    drawn = stage_module.draw
+
+    def broken(name, *args):
+        if name == "overlap_graph":
+            raise ValueError("a bug in the graph")
+        drawn(name, *args)
+
+    monkeypatch.setattr(stage_module, "draw", broken)  # the fork inherits it
+    with pytest.raises(RuntimeError, match="drawing footprints, overlap_graph failed in a forked process"):
+        figure_run(stage, tmp_path, None, workers=2)
 
 
 def test_the_map_file_gives_the_figures_of_one_job_and_the_same_bytes_each_time(stage, tmp_path):
