@@ -103,8 +103,8 @@ def rule_code(script):
 USES_DEMO = sorted(spec.path for spec in IMAGES.values()) == sorted(DEMO_FILES)
 
 
+# {batch}: a pair batch, b[0-9]+; rule image_batch narrows it to an image batch, i[0-9]+
 wildcard_constraints:
-    ibatch=r"i[0-9]+",
     batch=r"b[0-9]+",
 
 
@@ -175,12 +175,12 @@ def file_signatures(images):
 @functools.cache
 def image_batch_params_of(batch):
     """image_batch_params, computed once per start (the identity requests and Snakemake both ask)."""
-    return image_batch_params(SimpleNamespace(ibatch=batch))
+    return image_batch_params(SimpleNamespace(batch=batch))
 
 
 def image_batch_params(wildcards):
     """Everything a batch's products depend on, as one dict (a change re-runs it)."""
-    images = IMAGE_BATCHES[wildcards.ibatch]
+    images = IMAGE_BATCHES[wildcards.batch]
     refused = {i: REFUSED[i] for i in images if i in REFUSED}
     spec = ruleparams.image_batch_params(
         {i: IMAGES[i] for i in images}, config, IMAGE_SETTINGS, refused
