@@ -75,7 +75,7 @@ if CHECKING:
     logger.info(
         describe_policy(
             ruleparams.wcs_mode(config),
-            any(looks_like_jwst(spec.path) for spec in IMAGES.values()),
+            any(looks_like_jwst(spec.file) for spec in IMAGES.values()),
         )
     )
 # the per-image parameters every image shares (the wcs policy, exclusions hashed, previews' size), once
@@ -84,7 +84,7 @@ USER_SKIES = config["skymethod"] == "user"
 MATCHING = "match" in config["skymethod"]
 if USER_SKIES and CHECKING:
     stop_on_bad_input(
-        read_skylist, config["skylist"], sorted({spec.path for spec in IMAGES.values()})
+        read_skylist, config["skylist"], sorted({spec.file for spec in IMAGES.values()})
     )
 ENV = "../../envs/skymatch.yaml"
 SCRIPTS = WORKFLOW_DIR.parent / "scripts"
@@ -100,7 +100,7 @@ def rule_code(script):
     return rule_digest(SCRIPTS / script)
 
 
-USES_DEMO = sorted(spec.path for spec in IMAGES.values()) == sorted(DEMO_FILES)
+USES_DEMO = sorted(spec.file for spec in IMAGES.values()) == sorted(DEMO_FILES)
 
 
 # {batch}: a pair batch, b[0-9]+; rule image_batch narrows it to an image batch, i[0-9]+
@@ -119,7 +119,7 @@ config["image_batches"], config["pair_batches"] = batch_counts(
     config["pair_batches"],
     sum(place["pixels"] for place in IMAGE_PLACES.values())
     # the demo's files, not made yet at the first start: its detectors' size
-    + sum(1 for spec in IMAGES.values() if spec.path in MADE_BY_WORKFLOW)
+    + sum(1 for spec in IMAGES.values() if spec.file in MADE_BY_WORKFLOW)
     * config.get("demo", {}).get("detector_size", 1024) ** 2,
 )
 IMAGE_BATCH_OF = {
@@ -154,7 +154,7 @@ def input_files(images, refused_too=False):
     for image in images:
         spec = IMAGES[image]
         if refused_too or image not in REFUSED:
-            files.update(path for path in (spec.path, spec.dq_file) if path)
+            files.update(path for path in (spec.file, spec.dq_file) if path)
     return sorted(files)
 
 
@@ -296,7 +296,7 @@ SOLVE_TABLES = ["results/sky.ecsv", "results/pair_differences.ecsv"]
 # Matched copies are named by the input file's name (unique, like the ids).
 # A file refused at start (on_bad_input: skip) has no matched copy.
 MATCHED = {
-    Path(spec.path).name: spec.path
+    Path(spec.file).name: spec.file
     for image, spec in IMAGES.items()
     if image not in REFUSED
 }

@@ -25,10 +25,10 @@ def batch_name(key, n_batches, prefix):
     return f"{prefix}{int(digest[:12], 16) % n_batches:03d}"
 
 
-def image_batch_of(image_id, n_batches, position=None):
+def image_batch_of(image, n_batches, position=None):
     """The image batch of an image: that of the sky cell of ``position`` ((ra, dec, size) in degrees), else of
     its id (stable under additions either way)."""
-    return batch_name(image_id if position is None else cell_key(*position), n_batches, "i")
+    return batch_name(image if position is None else cell_key(*position), n_batches, "i")
 
 
 def pair_batch_of(pair, n_batches):
