@@ -118,7 +118,7 @@ def m17(workdir):
     sky, _ = run_in_process(schema_defaults() | {"images": paths, "dqbits": None} | PLANE, workdir / "plane")
     rows = {row["file"]: row for row in sky}
     images = load_pair_images(paths, workdir / "pixels", dqbits=None)
-    files = {name: image.path for name, image in images.items()}
+    files = {name: image.file for name, image in images.items()}
     names = list(images)
     before, after = [], []
     for k, a in enumerate(names):
@@ -154,7 +154,7 @@ def cost(scale, grid, workdir):
     run_image_batch(image_batch_params(specs, config), images_dir, store=workdir / "store")
     footprints = [read_json(product_path(images_dir, image, "footprint")) for image in specs]
     images = {
-        image: load_pair_image(image, spec.path, spec.sci, polygon_from_dict(record["polygon"]),
+        image: load_pair_image(image, spec.file, spec.sci, polygon_from_dict(record["polygon"]),
                                product_path(images_dir, image, "mask"), record["wcs"])
         for (image, spec), record in zip(specs.items(), footprints)
     }

@@ -63,7 +63,7 @@ def pair_medians(workdir):
     images = {}
     for image, spec in specs.items():
         footprint = read_json(product_path(images_dir, image, "footprint"))
-        images[image] = load_pair_image(image, spec.path, spec.sci, polygon_from_dict(footprint["polygon"]),
+        images[image] = load_pair_image(image, spec.file, spec.sci, polygon_from_dict(footprint["polygon"]),
                                         product_path(images_dir, image, "mask"))
     names = list(images)
     medians = {}

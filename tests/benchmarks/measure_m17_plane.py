@@ -53,7 +53,7 @@ def load_pair_images(paths, workdir, **overrides):
     images = {}
     for image, spec in specs.items():
         footprint = read_json(product_path(Path(workdir) / "images", image, "footprint"))
-        images[image] = load_pair_image(image, spec.path, spec.sci, polygon_from_dict(footprint["polygon"]),
+        images[image] = load_pair_image(image, spec.file, spec.sci, polygon_from_dict(footprint["polygon"]),
                                         product_path(Path(workdir) / "images", image, "mask"))
     return images
 

@@ -29,12 +29,12 @@ def run_in_process(config, workdir):
     run_image_batch(image_batch_params(specs, config), workdir, store=workdir.parent / "store")
     footprints = [read_json(product_path(workdir, image, "footprint")) for image in specs]
     if config["skymethod"] == "user":
-        skies = read_skylist(config["skylist"], sorted({s.path for s in specs.values()}))
+        skies = read_skylist(config["skylist"], sorted({s.file for s in specs.values()}))
         return user_sky_table(footprints, skies), pair_table([], [])
     skies = [read_json(product_path(workdir, image, "sky")) for image in specs]
     images = {
         image: load_pair_image(
-            image, spec.path, spec.sci, polygon_from_dict(record["polygon"]), product_path(workdir, image, "mask"),
+            image, spec.file, spec.sci, polygon_from_dict(record["polygon"]), product_path(workdir, image, "mask"),
             record["wcs"],
         )
         for (image, spec), record in zip(specs.items(), footprints)

@@ -61,7 +61,7 @@ def full_config(**overrides):
 class RefInput:
     """One image as the step would see it."""
 
-    image_id: str
+    image: str
     sci: np.ndarray  # float32
     dq: object  # uint32 array or None
     wcs: WCS
@@ -75,13 +75,13 @@ def _group(spec, primary, sci_header, grouping):
     if spec.group:
         return spec.group
     if grouping == "none":
-        return spec.image_id
+        return spec.image
     if grouping == "exposure":
         values = [primary.get(k) for k in JWST_GROUP_KEYWORDS]
         if all(v is not None for v in values):
             prog, obs, visit, vgroup, seq, act, expo = (str(v).strip() for v in values)
             return f"jw{prog}{obs}{visit}_{vgroup}{seq}{act}_{expo}"
-        return file_stem(spec.path)  # the project's rule for non-JWST files
+        return file_stem(spec.file)  # the project's rule for non-JWST files
     for header in (primary, sci_header):
         if grouping in header:
             return str(header[grouping]).strip()
@@ -92,7 +92,7 @@ def read_inputs(config):
     """RefInput for every image of the config, in input order."""
     inputs = []
     for spec in discover_images(config).values():
-        with fits.open(spec.path, memmap=False) as hdul:
+        with fits.open(spec.file, memmap=False) as hdul:
             hdu = hdul[parse_extension(spec.sci)]
             sci = np.array(hdu.data, dtype=np.float32)
             with warnings.catch_warnings():
@@ -116,7 +116,7 @@ def read_inputs(config):
                 else:
                     dq_hdu = next(h for h in dq_hdul if h.header.get("NAXIS", 0) == 2)
                 dq = np.array(dq_hdu.data, dtype=np.uint32)
-        inputs.append(RefInput(spec.image_id, sci, dq, wcs, group, level, subtracted))
+        inputs.append(RefInput(spec.image, sci, dq, wcs, group, level, subtracted))
     return inputs
 
 
@@ -134,12 +134,12 @@ def initial_level(inp, subtract):
     level, subtracted = inp.level, inp.subtracted
     if subtracted is None:
         if level is not None:
-            raise ValueError(f"{inp.image_id}: BKGLEVEL without BKGSUB")
+            raise ValueError(f"{inp.image}: BKGLEVEL without BKGSUB")
         level = 0.0
     elif level is None:
-        raise ValueError(f"{inp.image_id}: BKGSUB without BKGLEVEL")
+        raise ValueError(f"{inp.image}: BKGSUB without BKGLEVEL")
     if subtracted is not None and bool(subtracted) != subtract:
-        raise ValueError(f"{inp.image_id}: 'subtract' step's specification is inconsistent")
+        raise ValueError(f"{inp.image}: 'subtract' step's specification is inconsistent")
     return float(level) if subtract else 0.0
 
 
@@ -163,11 +163,11 @@ def build_sky_objects(config, inputs=None):
 
         image = SkyImage(
             image=inp.sci.copy(), mask=good_mask(inp.sci, inp.dq, config["dqbits"]),
-            wcs_fwd=fwd, wcs_inv=inv, skystat=stats, sky_id=inp.image_id,
+            wcs_fwd=fwd, wcs_inv=inv, skystat=stats, sky_id=inp.image,
             stepsize=config["stepsize"], meta={"index": index},
         )
         image.sky = initial_level(inp, config["subtract"])
-        by_id[inp.image_id] = image
+        by_id[inp.image] = image
         groups.setdefault(inp.group, []).append(image)
     objects = [
         members[0] if len(members) == 1 else SkyGroup(members, sky_id=ordinal)
@@ -186,8 +186,8 @@ def run_reference(config, inputs=None):
     stcal_skymatch(objects, skymethod=config["skymethod"], match_down=config["match_down"],
                    subtract=config["subtract"])
     return {
-        image_id: (float(image.sky), "COMPLETE" if image.is_sky_valid else "SKIPPED")
-        for image_id, image in by_id.items()
+        name: (float(image.sky), "COMPLETE" if image.is_sky_valid else "SKIPPED")
+        for name, image in by_id.items()
     }
 
 

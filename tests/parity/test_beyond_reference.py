@@ -94,7 +94,7 @@ def test_difference_of_the_same_sky_is_the_offset(tmp_path):
     images = []
     for image, spec in specs.items():
         footprint = read_json(product_path(tmp_path / "images", image, "footprint"))
-        images.append(load_pair_image(image, spec.path, spec.sci, polygon_from_dict(footprint["polygon"]),
+        images.append(load_pair_image(image, spec.file, spec.sci, polygon_from_dict(footprint["polygon"]),
                                       product_path(tmp_path / "images", image, "mask")))
     record = difference_record("a", images[:1], "b", images[1:], config | {"skystat": "median"})
     assert record["valid"] and record["statistic"] == "difference"

@@ -198,9 +198,9 @@ from skymatchflow.geometry.skywcs import wcs_policy
 spec = next(iter(discover_images({{"images": [{str(path)!r}]}}).values()))
 record = footprint_record(spec, None, "exposure", wcs_policy("auto")[0])
 assert record["wcs"] == "fits", record
-load_pair_image(spec.image_id, spec.path, spec.sci, polygon_from_dict(record["polygon"]), "unused", record["wcs"])
+load_pair_image(spec.image, spec.file, spec.sci, polygon_from_dict(record["polygon"]), "unused", record["wcs"])
 row = {{"sci": spec.sci, "status": "COMPLETE", "sky": 1.0, "delta_match": 1.0, "sky_global": float("nan")}}
-write_matched_copy(spec.path, {str(tmp_path / 'out.fits')!r}, [row], "match", True)
+write_matched_copy(spec.file, {str(tmp_path / 'out.fits')!r}, [row], "match", True)
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("gwcs", "stdatamodels", "jwst"))
 print(loaded)
 """

@@ -70,7 +70,7 @@ def parity_report(request):
 
 def sigmas(inputs, dqbits):
     """Noise sigma per image; an image without any finite pixel takes the median of the others."""
-    sigma = {inp.image_id: noise_sigma(inp, dqbits) for inp in inputs}
+    sigma = {inp.image: noise_sigma(inp, dqbits) for inp in inputs}
     known = [value for value in sigma.values() if value is not None]
     return {image: (value if value is not None else float(np.median(known))) for image, value in sigma.items()}
 
@@ -248,7 +248,7 @@ def test_all_masked_image_later(masked_later_files, tmp_path, skymethod):
     """
     config = full_config(images=masked_later_files, skymethod=skymethod, dqbits=JWST_DQBITS)
     inputs = read_inputs(config)
-    assert [inp.image_id for inp in inputs].index("masked_cal") == 3
+    assert [inp.image for inp in inputs].index("masked_cal") == 3
     sigma = sigmas(inputs, JWST_DQBITS)
     if "global" not in skymethod:
         run_both("all-masked image later", config, tmp_path, inputs)
@@ -256,7 +256,7 @@ def test_all_masked_image_later(masked_later_files, tmp_path, skymethod):
     with pytest.raises(TypeError):
         run_reference(config, inputs)
     ours, table = ours_in_process(config, tmp_path)  # must not raise
-    reordered = sorted(inputs, key=lambda inp: inp.image_id != "masked_cal")
+    reordered = sorted(inputs, key=lambda inp: inp.image != "masked_cal")
     reference_first = run_reference(config, reordered)
     compare("all-masked later (global: vs masked-first)", config, ours, reference_first, sigma)
     assert ours["masked_cal"][1] == "COMPLETE"
@@ -383,7 +383,7 @@ def test_m17_gzip_pixels_decompressed_once(tmp_path, monkeypatch):
 
     reads = []
     original = pairimage.read_full
-    monkeypatch.setattr(pairimage, "read_full", lambda image: reads.append(image.path) or original(image))
+    monkeypatch.setattr(pairimage, "read_full", lambda image: reads.append(image.file) or original(image))
     files = [str(M17_FILES[0]), str(M17_FILES[1]), str(M17_FILES[2])]
     config = full_config(images=files, skymethod="match", dqbits=None)
     inputs = read_inputs(config)
@@ -412,7 +412,7 @@ def test_decam_data_present():
 
 def write_sheet(path, rows):
     """An image sheet: image, its extension, the separate DQ (*_ood_*) file."""
-    lines = ["path\tsci\tdq"]
+    lines = ["file\tsci\tdq"]
     for row in rows:
         image = SHARED_DATA / row["file"]
         extension = row["ccd"]

@@ -6,7 +6,7 @@ another sub-package's only when that one comes earlier in LAYERS; a stage
 module only an earlier stage's, or one of its own stage's. The rule entry
 scripts in ``scripts/`` follow the same order as the modules of their stage.
 The public surface: a sub-package's ``__all__`` names the modules used from
-outside it, and a name is imported from the module that defines it (or
+outside it, the others (its internals) start with ``_``, and a name is imported from the module that defines it (or
 declares it in ``__all__``), not from one that happens to import it.
 """
 
@@ -23,7 +23,7 @@ PACKAGE = SCRIPTS / "skymatchflow"
 #: lowest first: the leaves (version, errors), then the shared layers, then the stages and what follows them
 LAYERS = ["", "errors", "geometry", "io", "stats", "solve", "jobs", "products", "stages", "diagnostics", "demo"]
 
-#: the stages in data order; a stage's helper modules sit with it
+#: the stages in data order; a stage's helper modules sit with it (named here without an internal module's "_")
 STAGES = [
     ("preview", "image_products", "image_sky", "image_batch"),
     ("overlap_graph",),
@@ -93,7 +93,7 @@ def stage_of(name):
     parts = name.split(".")
     if parts[0] != "stages" or len(parts) < 2:
         return None
-    return next(index for index, modules in enumerate(STAGES) if parts[1] in modules)
+    return next(index for index, modules in enumerate(STAGES) if parts[1].removeprefix("_") in modules)
 
 
 def violations(name, targets):
@@ -112,7 +112,7 @@ def violations(name, targets):
 def test_every_module_has_a_layer_and_every_stage_module_a_stage():
     assert [name for name in MODULES if layer_of(name) is None] == []
     staged = {module for modules in STAGES for module in modules}
-    stage_modules = {name.split(".")[1] for name in MODULES if name.startswith("stages.")}
+    stage_modules = {name.split(".")[1].removeprefix("_") for name in MODULES if name.startswith("stages.")}
     assert stage_modules == staged
 
 
@@ -204,6 +204,21 @@ def test_each_sub_package_names_its_public_modules_and_only_those():
         declared = next(ast.literal_eval(node.value) for node in tree.body
                         if isinstance(node, ast.Assign) and node.targets[0].id == "__all__")
         assert sorted(declared) == sorted(name.split(".")[1] for name in used if name.startswith(f"{package}.")), package
+
+
+def test_a_sub_packages_internal_modules_and_only_those_start_with_an_underscore():
+    """Public (in ``__all__``, used from outside): a plain name; internal: ``_name``, so a reader sees which is which."""
+    wrong = []
+    for package in (name for name in MODULES if name and "." not in name and name != "errors"):
+        tree = ast.parse(MODULES[package].read_text())
+        declared = next(ast.literal_eval(node.value) for node in tree.body
+                        if isinstance(node, ast.Assign) and node.targets[0].id == "__all__")
+        for name in MODULES:
+            if name.startswith(f"{package}.") and name.count(".") == 1:
+                module = name.split(".")[1]
+                if (module in declared) == module.startswith("_"):
+                    wrong.append(f"{name}: " + ("public, named with _" if module in declared else "internal, named without _"))
+    assert wrong == []
 
 
 def top_level_names(path):

@@ -117,7 +117,7 @@ def _skylist_overflow(tmp):
 def _sheet_latin1(tmp):
     image = write_image(tmp / "a.fits")
     sheet = tmp / "s.tsv"
-    sheet.write_bytes(f"path\tgroup\n{image}\tg\xe9\n".encode("latin-1"))
+    sheet.write_bytes(f"file\tgroup\n{image}\tg\xe9\n".encode("latin-1"))
     return {"images": None, "image_sheet": str(sheet)}
 
 
@@ -172,7 +172,7 @@ def start_checks(config):
     check_headers(images)
     check_anchor_names(config["anchor"], images, config["groups"])
     if config["skymethod"] == "user":
-        read_skylist(config["skylist"], sorted({spec.path for spec in images.values()}))
+        read_skylist(config["skylist"], sorted({spec.file for spec in images.values()}))
 
 
 @pytest.mark.parametrize("name", sorted(START))
@@ -336,7 +336,7 @@ JOB = {
 }
 
 
-def image_id(path):
+def image(path):
     return Path(path).name.split(".")[0]
 
 
@@ -360,7 +360,7 @@ def test_image_job_reports_each_bad_input_in_its_log_and_on_the_console(tmp_path
         assert fragment in summary, name
     made = [p for p in (tmp_path / "results").rglob("*") if p.is_file()]
     for row in rows[1:]:
-        assert not [p for p in made if p.name.startswith(image_id(row[0]) + ".")], row[0]
+        assert not [p for p in made if p.name.startswith(image(row[0]) + ".")], row[0]
     assert not (tmp_path / "results" / "sky.ecsv").exists()
     assert not [p for p in made if p.name.endswith(".tmp")]
     assert {p: sha256(p) for p in inputs} == inputs
@@ -512,9 +512,9 @@ def test_group_file_names_are_one_to_one_and_short():
 def test_a_sheet_saved_with_a_byte_order_mark_works(tmp_path):
     image = write_image(tmp_path / "a.fits")
     sheet = tmp_path / "s.tsv"
-    sheet.write_text(f"\ufeffpath\tgroup\n{image}\tmine\n", encoding="utf-8")
+    sheet.write_text(f"\ufefffile\tgroup\n{image}\tmine\n", encoding="utf-8")
     (spec,) = discover_images({"image_sheet": str(sheet)}).values()
-    assert (spec.path, spec.group) == (str(image), "mine")
+    assert (spec.file, spec.group) == (str(image), "mine")
 
 
 def test_long_file_names_give_short_distinct_image_ids(tmp_path):

@@ -74,7 +74,7 @@ if CHECKING:
     logger.info(
         describe_policy(
             ruleparams.wcs_mode(config),
-            any(looks_like_jwst(spec.path) for spec in IMAGES.values()),
+            any(looks_like_jwst(spec.file) for spec in IMAGES.values()),
         )
     )
 # the per-image parameters every image shares (the wcs policy, exclusions hashed, previews' size), once
@@ -83,7 +83,7 @@ USER_SKIES = config["skymethod"] == "user"
 MATCHING = "match" in config["skymethod"]
 if USER_SKIES and CHECKING:
     stop_on_bad_input(
-        read_skylist, config["skylist"], sorted({spec.path for spec in IMAGES.values()})
+        read_skylist, config["skylist"], sorted({spec.file for spec in IMAGES.values()})
     )
 ENV = "../../envs/skymatch.yaml"
 SCRIPTS = WORKFLOW_DIR.parent / "scripts"
@@ -99,11 +99,11 @@ def rule_code(script):
     return rule_digest(SCRIPTS / script)
 
 
-USES_DEMO = sorted(spec.path for spec in IMAGES.values()) == sorted(DEMO_FILES)
+USES_DEMO = sorted(spec.file for spec in IMAGES.values()) == sorted(DEMO_FILES)
 
 
+# {batch}: a pair batch, b[0-9]+; rule image_batch narrows it to an image batch, i[0-9]+
 wildcard_constraints:
-    ibatch=r"i[0-9]+",
     batch=r"b[0-9]+",
 
 
@@ -118,7 +118,7 @@ config["image_batches"], config["pair_batches"] = batch_counts(
     config["pair_batches"],
     sum(place["pixels"] for place in IMAGE_PLACES.values())
     # the demo's files, not made yet at the first start: its detectors' size
-    + sum(1 for spec in IMAGES.values() if spec.path in MADE_BY_WORKFLOW)
+    + sum(1 for spec in IMAGES.values() if spec.file in MADE_BY_WORKFLOW)
     * config.get("demo", {}).get("detector_size", 1024) ** 2,
 )
 # by sky cell, or on a field of few cells in spatial order cut into equal pixel shares (jobs/batches.py)
@@ -151,7 +151,7 @@ def input_files(images, refused_too=False):
     for image in images:
         spec = IMAGES[image]
         if refused_too or image not in REFUSED:
-            files.update(path for path in (spec.path, spec.dq_file) if path)
+            files.update(path for path in (spec.file, spec.dq_file) if path)
     return sorted(files)
 
 
@@ -172,12 +172,12 @@ def file_signatures(images):
 @functools.cache
 def image_batch_params_of(batch):
     """image_batch_params, computed once per start (the identity requests and Snakemake both ask)."""
-    return image_batch_params(SimpleNamespace(ibatch=batch))
+    return image_batch_params(SimpleNamespace(batch=batch))
 
 
 def image_batch_params(wildcards):
     """Everything a batch's products depend on, as one dict (a change re-runs it)."""
-    images = IMAGE_BATCHES[wildcards.ibatch]
+    images = IMAGE_BATCHES[wildcards.batch]
     refused = {i: REFUSED[i] for i in images if i in REFUSED}
     spec = ruleparams.image_batch_params(
         {i: IMAGES[i] for i in images}, config, IMAGE_SETTINGS, refused
@@ -312,7 +312,7 @@ SOLVE_TABLES = ["results/sky.ecsv", "results/pair_differences.ecsv"]
 # Matched copies are named by the input file's name (unique, like the ids).
 # A file refused at start (on_bad_input: skip) has no matched copy.
 MATCHED = {
-    Path(spec.path).name: spec.path
+    Path(spec.file).name: spec.file
     for image, spec in IMAGES.items()
     if image not in REFUSED
 }

@@ -7,14 +7,16 @@
 
 rule image_batch:
     input:
-        lookup(dpath="{ibatch}", within=IMAGE_BATCH_FILES),
-        identity=request_path("image_batch", "{ibatch}"),
+        lookup(dpath="{batch}", within=IMAGE_BATCH_FILES),
+        identity=request_path("image_batch", "{batch}"),
     output:
-        directory("results/images/{ibatch}"),
+        directory("results/images/{batch}"),
     log:
-        "logs/image_batch/{ibatch}.log",
+        "logs/image_batch/{batch}.log",
     benchmark:
-        "benchmarks/image_batch/{ibatch}.tsv"
+        "benchmarks/image_batch/{batch}.tsv"
+    wildcard_constraints:
+        batch=r"i[0-9]+",  # an image batch (a pair batch is b[0-9]+)
     conda:
         ENV
     threads: 1
@@ -22,9 +24,9 @@ rule image_batch:
         mem_mb=image_batch_mem_mb,
         runtime=image_batch_runtime,
     params:
-        cfg=lambda wildcards: image_batch_params_of(wildcards.ibatch),
+        cfg=lambda wildcards: image_batch_params_of(wildcards.batch),
     message:
         # instead of Snakemake's input and output lists, one line per file at survey scale
-        "image batch {wildcards.ibatch}: {params.cfg[images]} images"
+        "image batch {wildcards.batch}: {params.cfg[images]} images"
     script:
         entry_script("image_batch.py")

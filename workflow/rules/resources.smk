@@ -26,14 +26,14 @@ localrules:
 def image_batch_mem_mb(wildcards):
     """One member in memory at a time: the process plus the largest member."""
     return jobresources.image_batch_mem_mb(
-        jobresources.file_sizes_mb(IMAGE_BATCH_FILES[wildcards.ibatch])
+        jobresources.file_sizes_mb(IMAGE_BATCH_FILES[wildcards.batch])
     )
 
 
 def image_batch_runtime(wildcards):
     """Per member, plus reading every member once."""
     return jobresources.image_batch_runtime(
-        jobresources.file_sizes_mb(IMAGE_BATCH_FILES[wildcards.ibatch])
+        jobresources.file_sizes_mb(IMAGE_BATCH_FILES[wildcards.batch])
     )
 
 

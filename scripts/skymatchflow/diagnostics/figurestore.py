@@ -28,7 +28,8 @@ FIGURE_STORE = "results/diagnostics/store"
 # what each figure reads besides the map file (its module draws it)
 FIGURE_TABLES = {"footprints": ("sky",), "overlap_graph": ("sky", "pairs"), "residuals": ("sky", "pairs"),
                  "mosaic": ("sky",)}
-FIGURE_MODULES = {"footprints": "footprints", "overlap_graph": "graph", "residuals": "residuals", "mosaic": "mosaic"}
+FIGURE_MODULES = {"footprints": "skymatchflow.diagnostics.footprints", "overlap_graph": "skymatchflow.diagnostics.graph",
+                  "residuals": "skymatchflow.diagnostics.residuals", "mosaic": "skymatchflow.diagnostics.mosaic"}
 
 
 def table_rows_digest(path):
@@ -64,7 +65,7 @@ def figure_keys(names, tables, map_path):
     keys = {}
     for name in names:
         record = shared | {"figure": name, "tables": {role: rows[role] for role in FIGURE_TABLES[name]},
-                           "code": module_digest(f"skymatchflow.diagnostics.{FIGURE_MODULES[name]}")}
+                           "code": module_digest(FIGURE_MODULES[name])}
         keys[name] = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
     return keys
 

@@ -79,7 +79,7 @@ def _check_member(asn_path, expname, path):
 
 
 def association_entries(asn_paths):
-    """Input entries ({"path", "group"}) of the science members of each association, in order.
+    """Input entries ({"file", "group"}) of the science members of each association, in order.
 
     ``group`` is the member's ``group_id`` when the association gives one,
     else the file's stored meta.group_id (both win over the ``groups`` rule,
@@ -96,7 +96,7 @@ def association_entries(asn_paths):
             expname = member["expname"]
             path = base / expname
             stored = _check_member(asn_path, expname, path)
-            entries.append({"path": str(path), "group": str(member.get("group_id") or stored)})
+            entries.append({"file": str(path), "group": str(member.get("group_id") or stored)})
         if not entries:
             raise InputError(asn_path, "lists no science member")
     return entries

@@ -55,9 +55,9 @@ def image_places(images, layouts, unknown=()):
     places = {}
     for image, spec in images.items():
         places[image] = {"position": None, "pixels": 0}
-        if image not in unknown and spec.path not in unknown:
+        if image not in unknown and spec.file not in unknown:
             try:
-                places[image] = layouts.place(spec.path, spec.sci, locate)
+                places[image] = layouts.place(spec.file, spec.sci, locate)
             except FileNotFoundError:  # a listed file missing: the start's checks say so
                 pass
     return places
@@ -78,7 +78,7 @@ def check_headers(images, layouts=None, refused=None):
     """
     per_file = {}
     for spec in images.values():
-        per_file.setdefault(spec.path, []).append(spec)
+        per_file.setdefault(spec.file, []).append(spec)
     errors, bad_paths = [], []
     for path, specs in per_file.items():
         if refused is not None and path in refused:

@@ -36,16 +36,16 @@ def check_paths(specs):
     """
     seen = {}
     for spec in specs:
-        for path in filter(None, (spec.path, spec.dq_file)):
+        for path in filter(None, (spec.file, spec.dq_file)):
             if "{" in path or "}" in path:
                 raise InputError(path, "a file name with '{' or '}' cannot be used (Snakemake reads them as wildcards); rename it")
         try:
-            stat = os.stat(spec.path)
+            stat = os.stat(spec.file)
         except OSError:
             continue  # a file a rule has yet to make
-        other = seen.setdefault((stat.st_dev, stat.st_ino), spec.path)
-        if other != spec.path:
-            raise InputError(spec.path, f"is the same file as {other} (a link); list it once")
+        other = seen.setdefault((stat.st_dev, stat.st_ino), spec.file)
+        if other != spec.file:
+            raise InputError(spec.file, f"is the same file as {other} (a link); list it once")
 
 
 def check_listed_files_exist(images, made_by_workflow=()):
@@ -58,7 +58,7 @@ def check_listed_files_exist(images, made_by_workflow=()):
     """
     made = {os.path.normpath(path) for path in made_by_workflow}
     for spec in images.values():
-        for path in filter(None, (spec.path, spec.dq_file)):
+        for path in filter(None, (spec.file, spec.dq_file)):
             if os.path.normpath(path) not in made and not os.path.exists(path):
                 raise InputError(path, "file not found (a listed input); put it back or take it off the list")
 

@@ -7,6 +7,7 @@ extensions of multi-extension files); pixels are read by the per-image jobs.
 
 import csv
 import glob
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,9 @@ WHOLE_FILE_COMPRESSION = (".gz", ".bz2", ".zip", ".z")
 COMPRESSION_SUFFIXES = WHOLE_FILE_COMPRESSION + (".fz",)
 #: the image sheet's columns are defined by its schema, which each row must pass
 SHEET_SCHEMA = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "image_sheet.schema.yaml"
-SHEET_COLUMNS = ("path", "sci", "dq", "group")  # the schema's properties, in this order (tested)
+SHEET_COLUMNS = ("file", "sci", "dq", "group")  # the schema's properties, in this order (tested)
+#: old sheet column names still read, with a one-line deprecation: {old: new}
+DEPRECATED_SHEET_COLUMNS = {"path": "file"}
 # DQ spec meaning "the DQ extension with the SCI's EXTVER, if the file has one".
 AUTO_DQ = "auto"
 
@@ -36,8 +39,8 @@ class ImageSpec:
     explicit group, which wins over every grouping rule.
     """
 
-    image_id: str
-    path: str
+    image: str
+    file: str
     sci: str
     dq: str = ""
     dq_file: str = ""
@@ -47,8 +50,8 @@ class ImageSpec:
     def from_params(cls, params):
         """Rebuild the spec from :meth:`as_params` output (inside a rule job)."""
         return cls(
-            image_id=params["image"],
-            path=params["file"],
+            image=params["image"],
+            file=params["file"],
             sci=params["sci"],
             dq=params["dq"],
             dq_file=params["dq_file"],
@@ -58,8 +61,8 @@ class ImageSpec:
     def as_params(self):
         """The fields a rule needs, as a plain dict (stable repr for params)."""
         return {
-            "image": self.image_id,
-            "file": self.path,
+            "image": self.image,
+            "file": self.file,
             "sci": self.sci,
             "dq": self.dq,
             "dq_file": self.dq_file,
@@ -136,9 +139,9 @@ def _entries_from_patterns(patterns):
             matches = sorted(glob.glob(pattern))
             if not matches:
                 raise InputError(pattern, "config key 'images': pattern matches no file")
-            entries.extend({"path": match} for match in matches)
+            entries.extend({"file": match} for match in matches)
         else:
-            entries.append({"path": pattern})
+            entries.append({"file": pattern})
     return entries
 
 
@@ -147,8 +150,10 @@ def read_image_sheet(sheet_path):
     try:
         with open(sheet_path, newline="", encoding="utf-8-sig") as handle:  # a spreadsheet's BOM
             reader = csv.DictReader(handle, delimiter="\t")
-            if reader.fieldnames is None or "path" not in reader.fieldnames:
-                raise InputError(sheet_path, "image sheet needs a 'path' column")
+            if reader.fieldnames is not None:
+                reader.fieldnames = [_current_column(sheet_path, name, reader.fieldnames) for name in reader.fieldnames]
+            if reader.fieldnames is None or "file" not in reader.fieldnames:
+                raise InputError(sheet_path, "image sheet needs a 'file' column")
             unknown = set(reader.fieldnames) - set(SHEET_COLUMNS)
             if unknown:
                 raise InputError(
@@ -169,8 +174,8 @@ def read_image_sheet(sheet_path):
 
     validator = _sheet_validator()
     for number, row in enumerate(rows, start=2):
-        if not row["path"]:
-            raise InputError(sheet_path, f"line {number}: empty 'path'")
+        if not row["file"]:
+            raise InputError(sheet_path, f"line {number}: empty 'file'")
         error = best_match(validator.iter_errors({key: value for key, value in row.items() if value}))
         if error is not None:
             where = ".".join(str(part) for part in error.path)
@@ -179,6 +184,15 @@ def read_image_sheet(sheet_path):
     if not rows:
         raise InputError(sheet_path, "image sheet lists no image")
     return rows
+
+
+def _current_column(sheet_path, name, names):
+    """A sheet column's name, an old one (DEPRECATED_SHEET_COLUMNS) replaced after one line saying so."""
+    new = DEPRECATED_SHEET_COLUMNS.get(name)
+    if new is None or new in names:
+        return name
+    print(f"Deprecated: {sheet_path}: image sheet column '{name}' is now '{new}'; rename it", file=sys.stderr)
+    return new
 
 
 def _sheet_validator():
@@ -212,7 +226,7 @@ def _specs_for_entry(entry, image_hdus, refused=None):
     ``refused`` ({path: reason}, ``on_bad_input: skip``): a file whose layout
     cannot be read is recorded there and kept as one image, to be SKIPPED.
     """
-    path = entry["path"]
+    path = entry["file"]
     group = entry.get("group", "")
     dq = entry.get("dq", "") or AUTO_DQ
     dq_file = ""
@@ -233,7 +247,7 @@ def _specs_for_entry(entry, image_hdus, refused=None):
     if dq_file and len(pairs) > 1:
         raise InputError(path, "a separate DQ file needs an explicit 'sci' column")
     return [
-        ImageSpec(image_id="", path=path, sci=sci, dq=d, dq_file=dq_file, group=group)
+        ImageSpec(image="", file=path, sci=sci, dq=d, dq_file=dq_file, group=group)
         for sci, d in pairs
     ]
 
@@ -242,24 +256,24 @@ def _assign_ids(specs):
     """Ids from file names (plus the extension when a file has several)."""
     per_file = {}
     for spec in specs:
-        per_file[spec.path] = per_file.get(spec.path, 0) + 1
+        per_file[spec.file] = per_file.get(spec.file, 0) + 1
     result = {}
     for spec in specs:
-        image_id = file_stem(spec.path)
-        if per_file[spec.path] > 1:
-            image_id += "_" + spec.sci.replace(",", "").lower()
-        image_id = UNSAFE_NAME_CHARS.sub("_", image_id)
-        image_id = short_name(image_id, MAX_ID)
-        if image_id in result:
-            other = result[image_id]
-            if other.path == spec.path:
-                raise InputError(spec.path, f"listed twice (image id {image_id!r})")
+        image = file_stem(spec.file)
+        if per_file[spec.file] > 1:
+            image += "_" + spec.sci.replace(",", "").lower()
+        image = UNSAFE_NAME_CHARS.sub("_", image)
+        image = short_name(image, MAX_ID)
+        if image in result:
+            other = result[image]
+            if other.file == spec.file:
+                raise InputError(spec.file, f"listed twice (image id {image!r})")
             raise InputError(
-                spec.path,
-                f"image id {image_id!r} clashes with {other.path}; rename one file",
+                spec.file,
+                f"image id {image!r} clashes with {other.file}; rename one file",
             )
-        result[image_id] = ImageSpec(
-            image_id, spec.path, spec.sci, spec.dq, spec.dq_file, spec.group
+        result[image] = ImageSpec(
+            image, spec.file, spec.sci, spec.dq, spec.dq_file, spec.group
         )
     return result
 

@@ -16,11 +16,11 @@ from skymatchflow.io.fitsseal import seal_fits
 from skymatchflow.io.stagefiles import atomic_path
 
 
-def write_mask(path, mask, image_id, provenance, key=""):
+def write_mask(path, mask, image, provenance, key=""):
     """Write ``mask`` (bool array) with its key and provenance in the header, sealed."""
     header = fits.Header()
     header["EXTNAME"] = "MASK"
-    header["IMAGE"] = (image_id, "image id (workflow wildcard)")
+    header["IMAGE"] = (image, "image id (workflow wildcard)")
     header["NGOOD"] = (int(np.count_nonzero(mask)), "pixels usable for sky statistics")
     header["NPIX"] = (int(mask.size), "pixels in the array")
     header["PROVENAN"] = json.dumps(provenance, sort_keys=True)

@@ -167,16 +167,16 @@ def read_header(spec, wcs_policy="fits", hdul=None):
     where there is one (skywcs.choose_wcs); 'fits' the header's WCS.
     ``hdul``: the file already open (left open), else it is opened here.
     """
-    with contextlib.nullcontext(hdul) if hdul is not None else _open(spec.path) as hdul:
-        hdu = _hdu(hdul, spec.path, spec.sci)
-        shape = _image_shape(hdu, spec.path, spec.sci)
-        wcs = celestial_wcs(hdu.header, spec.path, spec.sci, hdul)
-        sky_wcs = footprint_wcs(wcs, spec.path, spec.sci)  # in ICRS, RA first
+    with contextlib.nullcontext(hdul) if hdul is not None else _open(spec.file) as hdul:
+        hdu = _hdu(hdul, spec.file, spec.sci)
+        shape = _image_shape(hdu, spec.file, spec.sci)
+        wcs = celestial_wcs(hdu.header, spec.file, spec.sci, hdul)
+        sky_wcs = footprint_wcs(wcs, spec.file, spec.sci)  # in ICRS, RA first
         chosen = None
         if wcs_policy != "fits":
             from skymatchflow.geometry.skywcs import choose_wcs
 
-            chosen = choose_wcs(hdul, spec.path, spec.sci == "SCI", sky_wcs, wcs_policy)
+            chosen = choose_wcs(hdul, spec.file, spec.sci == "SCI", sky_wcs, wcs_policy)
         header = ImageHeader(shape, sky_wcs, hdul[0].header.copy(), hdu.header.copy(), fits_wcs=wcs)
         if chosen is not None:
             header.wcs, header.wcs_kind, header.wcs_reason = chosen.wcs, chosen.kind, chosen.reason
@@ -216,8 +216,8 @@ def _first_image_extension(hdul):
 
 def read_sci(spec):
     """SCI of one image as float32 (for stages that already have its mask)."""
-    with _open(spec.path) as hdul:
-        return _read_array(hdul, spec.path, spec.sci, np.float32)
+    with _open(spec.file) as hdul:
+        return _read_array(hdul, spec.file, spec.sci, np.float32)
 
 
 def read_sci_dq(spec):
@@ -226,16 +226,16 @@ def read_sci_dq(spec):
     The DQ comes from an extension of the same file, or from a separate file;
     its shape must equal SCI's.
     """
-    with _open(spec.path) as hdul:
-        sci = _read_array(hdul, spec.path, spec.sci, np.float32)
+    with _open(spec.file) as hdul:
+        sci = _read_array(hdul, spec.file, spec.sci, np.float32)
         dq = None
         dq_ext = spec.dq
         if dq_ext == AUTO_DQ:
-            ver = _hdu(hdul, spec.path, spec.sci).ver
+            ver = _hdu(hdul, spec.file, spec.sci).ver
             dq_ext = f"DQ,{ver}" if ("DQ", ver) in hdul else ""
         if dq_ext and not spec.dq_file:
-            dq = _read_array(hdul, spec.path, dq_ext, np.uint32)
-            dq_source = f"{spec.path}[{dq_ext}]"
+            dq = _read_array(hdul, spec.file, dq_ext, np.uint32)
+            dq_source = f"{spec.file}[{dq_ext}]"
     if spec.dq_file:
         with _open(spec.dq_file) as dq_hdul:
             ext = spec.dq if spec.dq not in ("", AUTO_DQ) else _first_image_extension(dq_hdul)
@@ -243,7 +243,7 @@ def read_sci_dq(spec):
             dq_source = f"{spec.dq_file}[{ext}]"
     if dq is not None and dq.shape != sci.shape:
         raise InputError(
-            dq_source, f"DQ shape {dq.shape} differs from SCI shape {sci.shape} of {spec.path}"
+            dq_source, f"DQ shape {dq.shape} differs from SCI shape {sci.shape} of {spec.file}"
         )
     return sci, dq
 
@@ -259,17 +259,17 @@ def group_id(spec, primary, sci_header, grouping):
     if spec.group:
         return spec.group
     if grouping == "none":
-        return spec.image_id
+        return spec.image
     if grouping == "exposure":
         values = [primary.get(key) for key in JWST_EXPOSURE_KEYWORDS]
         if all(value is not None for value in values):
             prog, obs, visit, visit_group, seq, act, expo = (str(v).strip() for v in values)
             return f"jw{prog}{obs}{visit}_{visit_group}{seq}{act}_{expo}"
-        return file_stem(spec.path)
+        return file_stem(spec.file)
     for header in (primary, sci_header):
         if grouping in header:
             return str(header[grouping]).strip()
-    raise InputError(spec.path, f"grouping keyword {grouping!r} is in neither the primary nor the SCI header")
+    raise InputError(spec.file, f"grouping keyword {grouping!r} is in neither the primary nor the SCI header")
 
 
 def previous_background(primary, sci_header):

@@ -19,7 +19,7 @@ def refused_images(images, refused_paths, made_by_workflow=()):
     """
     refused = {}
     for image, spec in images.items():
-        for path in filter(None, (spec.path, spec.dq_file)):
+        for path in filter(None, (spec.file, spec.dq_file)):
             if path in refused_paths:
                 refused[image] = refused_paths[path]
             elif path not in made_by_workflow and not os.path.exists(path):

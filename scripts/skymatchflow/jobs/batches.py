@@ -40,9 +40,9 @@ def batch_name(key, n_batches, prefix):
     return f"{prefix}{int(digest[:12], 16) % n_batches:03d}"
 
 
-def batch_of_image(image_id, n_batches, prefix="i"):
+def batch_of_image(image, n_batches, prefix="i"):
     """The batch of an image without a known position (the demo's files before they exist, refused files): by id."""
-    return batch_name(image_id, n_batches, prefix)
+    return batch_name(image, n_batches, prefix)
 
 
 def morton_key(position):

@@ -98,7 +98,7 @@ def start_of_run(jobs, image_batch_sizes, max_pair_batches=None, root=PROGRESS_D
     ``pair_batches`` (the plan makes at most that many). Returns the line, or
     None with no batch job.
     """
-    image_batches = {w["ibatch"]: image_batch_sizes.get(w["ibatch"]) for rule, w in jobs if rule == "image_batch"}
+    image_batches = {w["batch"]: image_batch_sizes.get(w["batch"]) for rule, w in jobs if rule == "image_batch"}
     pair_batches = {w["batch"]: None for rule, w in jobs if rule == "pair_batch"}
     plans = any(rule == "overlap_graph" for rule, _ in jobs)  # the checkpoint that writes the pair batch plans
     write_expected("images", image_batches, root)  # also clears an earlier run's counts

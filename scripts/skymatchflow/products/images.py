@@ -21,9 +21,9 @@ SUFFIXES = {"footprint": ".footprint.json", "mask": ".mask.fits", "sky": ".sky.j
 INPUT_STATES = "inputs.json"
 
 
-def product_path(batch_dir, image_id, product):
+def product_path(batch_dir, image, product):
     """Where one product of one image lives inside its batch directory."""
-    return Path(batch_dir) / f"{image_id}{SUFFIXES[product]}"
+    return Path(batch_dir) / f"{image}{SUFFIXES[product]}"
 
 
 def made_from(spec_params, cfg, checksums):

@@ -170,6 +170,6 @@ def apply_params(config, file, code):
     return {"file": file} | shared_apply_params(config, code)
 
 
-def diagnostics_params(config, image_ids, code):
+def diagnostics_params(config, images, code):
     """The images in input order, and whether they have previews (not with skymethod 'user')."""
-    return {"images": list(image_ids), "previews": config["skymethod"] != "user", "code": code}
+    return {"images": list(images), "previews": config["skymethod"] != "user", "code": code}

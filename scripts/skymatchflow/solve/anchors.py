@@ -39,7 +39,7 @@ def check_anchor_names(anchor, images, grouping):
     if implicit and grouping == "exposure":
         from skymatchflow.io.inputs import file_stem
 
-        known |= {file_stem(spec.path) for spec in implicit}
+        known |= {file_stem(spec.file) for spec in implicit}
     elif implicit and grouping != "none":
         return  # a header keyword names the groups: values unknown until the footprints
     for name in anchor:

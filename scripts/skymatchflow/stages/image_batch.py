@@ -41,7 +41,7 @@ from skymatchflow.stats.statparams import stat_kwargs
 
 def input_files(spec):
     """{"image": path, "dq": path}: the files an image is read from (no "dq" without a separate DQ file)."""
-    return {"image": spec.path, "dq": spec.dq_file}
+    return {"image": spec.file, "dq": spec.dq_file}
 
 
 def _products_of_one_image(image, params, spec, products, store):
@@ -55,7 +55,7 @@ def _products_of_one_image(image, params, spec, products, store):
         with pinned(input_files(image)) as states:
             made = made_from_states(params, spec, states)
             keys = keys_of(made)
-            stored = {p: stored_path(store, "images", image.image_id, keys[p], SUFFIXES[p]) for p in products}
+            stored = {p: stored_path(store, "images", image.image, keys[p], SUFFIXES[p]) for p in products}
             todo = {p for p in products if not product_is_sound(stored[p], p, keys[p])}
             _make_products(image, todo, made, keys, stored)
     except InputError:
@@ -89,10 +89,10 @@ def _make_products(spec, todo, made, keys, paths):
         sci, mask = sci_and_mask(spec, mask_params["dqbits"], mask_params.get("exclude"), header)
         if "mask" in todo:
             provenance = dict(made["mask"], key=keys["mask"], software=software)
-            write_mask(paths["mask"], mask, spec.image_id, provenance, keys["mask"])
+            write_mask(paths["mask"], mask, spec.image, provenance, keys["mask"])
         if "preview" in todo:
             provenance = dict(made["preview"], key=keys["preview"], software=software)
-            write_image_preview(paths["preview"], header, sci, mask, spec.image_id, provenance, keys["preview"],
+            write_image_preview(paths["preview"], header, sci, mask, spec.image, provenance, keys["preview"],
                                 made["preview"]["params"]["size"])
         if "sky" in todo:
             records["sky"] = sky_record(spec, sci, mask, stat)
@@ -122,20 +122,20 @@ def run_image_batch(spec, outdir, store=STORE_DIR):
     with atomic_directory(outdir) as building:
         # a log line every 5 %, with the batch's name, images per second and the time left
         refused = spec.get("refused", {})  # refused at start (on_bad_input: skip): not read
-        errors = [(image_id, reason) for image_id, reason in refused.items()]
+        errors = [(image, reason) for image, reason in refused.items()]
         todo_images = [(i, params) for i, params in spec["images"].items() if i not in refused]
-        for image_id, params in tracked(todo_images, "images", name=Path(outdir).name, stage="images"):
-            image = ImageSpec.from_params(params)
+        for image, params in tracked(todo_images, "images", name=Path(outdir).name, stage="images"):
+            image_spec = ImageSpec.from_params(params)
             try:
-                states, stored, todo = _products_of_one_image(image, params, spec, products, store)
+                states, stored, todo = _products_of_one_image(image_spec, params, spec, products, store)
             except InputError as err:  # the other images of the batch are still made
-                errors.append((image_id, err))
+                errors.append((image, err))
                 continue
-            states_by_image[image_id] = states
+            states_by_image[image] = states
             for product in products:
-                link_into(stored[product], product_path(building, image_id, product))
+                link_into(stored[product], product_path(building, image, product))
                 counts[product][product not in todo] += 1
-            prune_unlinked(Path(store) / "images" / image_id, stored.values())
+            prune_unlinked(Path(store) / "images" / image, stored.values())
         if errors and not skip:
             for _, err in errors[:-1]:
                 logging.error("%s", err)

@@ -19,17 +19,17 @@ def footprint_record(spec, stepsize, grouping, wcs_policy="fits", header=None):
     header = header or read_header(spec, wcs_policy)
     polygon, ra, dec = footprint_polygon(header.shape, header.wcs, stepsize)
     if not (np.all(np.isfinite(ra)) and np.all(np.isfinite(dec))):
-        raise InputError(spec.path, f"extension {spec.sci!r}: the WCS gives no sky position for the image outline")
+        raise InputError(spec.file, f"extension {spec.sci!r}: the WCS gives no sky position for the image outline")
     area = abs(float(polygon.area()))
     if not (math.isfinite(area) and area > 0.0):
-        raise InputError(spec.path, f"extension {spec.sci!r}: the footprint through the WCS has no area on the sky")
+        raise InputError(spec.file, f"extension {spec.sci!r}: the footprint through the WCS has no area on the sky")
     try:
         background = previous_background(header.primary, header.sci)
     except ValueError as err:  # refused here, before any pixel work, not in the solve
-        raise InputError(f"{spec.path}[{spec.sci}]", str(err)) from None
+        raise InputError(f"{spec.file}[{spec.sci}]", str(err)) from None
     return {
-        "image": spec.image_id,
-        "file": spec.path,
+        "image": spec.image,
+        "file": spec.file,
         "sci": spec.sci,
         "group": group_id(spec, header.primary, header.sci, grouping),
         "shape": list(header.shape),
@@ -62,7 +62,7 @@ def sci_and_mask(spec, dqbits, exclude=None, header=None):
         logging.warning(
             "%s[%s]: every pixel is masked (dqbits=%r); it has no sky of its own "
             "(SKIPPED unless skymethod has a global stage, which gives it the global sky)",
-            spec.path, spec.sci, dqbits,
+            spec.file, spec.sci, dqbits,
         )
     return sci, mask
 
@@ -77,9 +77,9 @@ def sky_record(spec, sci, mask, stat_params):
 
     stat = sky_statistic(sci[mask], **stat_kwargs(stat_params))
     if stat.value is None:
-        logging.warning("%s[%s]: no whole-image sky: %s", spec.path, spec.sci, stat.reason)
+        logging.warning("%s[%s]: no whole-image sky: %s", spec.file, spec.sci, stat.reason)
     return {
-        "image": spec.image_id,
+        "image": spec.image,
         "sky": None if stat.value is None else float(stat.value),
         "npix": int(stat.npix) if stat.value is not None else 0,
         "reason": stat.reason,

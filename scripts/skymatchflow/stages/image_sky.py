@@ -11,5 +11,5 @@ def whole_image_sky(spec, mask_path, params):
     sci = read_sci(spec)
     mask = read_mask(mask_path)
     if mask.shape != sci.shape:
-        raise InputError(mask_path, f"mask shape {mask.shape} differs from SCI shape {sci.shape} of {spec.path}")
+        raise InputError(mask_path, f"mask shape {mask.shape} differs from SCI shape {sci.shape} of {spec.file}")
     return sky_record(spec, sci, mask, params)

@@ -127,13 +127,13 @@ def make_preview(sci, mask, wcs, size=PREVIEW_SIZE):
     return binned_median(sci, mask, factor), binned_wcs(wcs, sci.shape, factor), factor
 
 
-def write_preview(path, sci, mask, wcs, image_id, provenance, bunit=None, size=PREVIEW_SIZE, key=""):
+def write_preview(path, sci, mask, wcs, image, provenance, bunit=None, size=PREVIEW_SIZE, key=""):
     """Write the preview FITS: the binned data and WCS in the primary HDU, provenance in its header, sealed."""
     from astropy.io import fits
 
     data, binned, factor = make_preview(sci, mask, wcs, size)
     header = binned.to_header()
-    header["IMAGE"] = (image_id, "image id (workflow wildcard)")
+    header["IMAGE"] = (image, "image id (workflow wildcard)")
     header["BINNING"] = (factor, "image pixels per preview pixel, each axis")
     if bunit:
         header["BUNIT"] = bunit
@@ -142,7 +142,7 @@ def write_preview(path, sci, mask, wcs, image_id, provenance, bunit=None, size=P
         seal_fits(fits.HDUList([fits.PrimaryHDU(data, header=header)]), key).writeto(tmp, output_verify="exception")
 
 
-def write_image_preview(path, header, sci, mask, image_id, provenance, key="", size=PREVIEW_SIZE):
+def write_image_preview(path, header, sci, mask, image, provenance, key="", size=PREVIEW_SIZE):
     """The per-image stage's hook: the preview from SCI, mask and header (readers.ImageHeader) already in memory.
 
     The preview's WCS is the image's FITS WCS, whatever WCS its footprint used,
@@ -152,7 +152,7 @@ def write_image_preview(path, header, sci, mask, image_id, provenance, key="", s
     from skymatchflow.geometry.skyframe import IcrsWcs
 
     wcs = header.wcs if isinstance(header.wcs, IcrsWcs) else header.fits_wcs
-    write_preview(path, sci, mask, wcs, image_id, provenance, header.sci.get("BUNIT"), size=size, key=key)
+    write_preview(path, sci, mask, wcs, image, provenance, header.sci.get("BUNIT"), size=size, key=key)
 
 
 def read_preview(path):

@@ -75,7 +75,7 @@ def excluded_pixels(spec, shape, wcs, exclusions):
             image = mask.to_image(shape)
             if image is not None:
                 out |= image.astype(bool)
-    for name in (spec.image_id, Path(spec.path).name):
+    for name in (spec.image, Path(spec.file).name):
         if name in exclusions["masks"]:
             from astropy.io import fits
 

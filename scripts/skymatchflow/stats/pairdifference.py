@@ -163,7 +163,7 @@ def difference_record(group_a, members_a, group_b, members_b, stat_params, locat
             if measured is not None:
                 factor = noise_factor(npix, stat_params["skystat"], stat_params["binwidth"])
                 noise = max(measured, NOISE_FLOOR_FRACTION * factor * scatter)
-            members.append({"a": a.image_id, "b": b.image_id, "difference": value, "npix": npix or 0,
+            members.append({"a": a.image, "b": b.image, "difference": value, "npix": npix or 0,
                             "noise": noise, "noise_measured": measured, "reason": reason})
             if value is None:
                 if reason != "no overlap":

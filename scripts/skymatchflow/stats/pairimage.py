@@ -22,8 +22,8 @@ __all__ = ["PairImage", "load_pair_image", "pixel_coordinates", "read_full", "re
 class PairImage:
     """One image as the pair stage needs it: where its pixels are, and its geometry."""
 
-    image_id: str
-    path: str
+    image: str
+    file: str
     sci: object  # extension as astropy indexes it
     shape: tuple
     wcs: object  # celestial astropy WCS
@@ -32,7 +32,7 @@ class PairImage:
     pixels: object = field(default=None, repr=False)  # whole SCI, only for compressed files
 
 
-def load_pair_image(image_id, path, sci, polygon, mask_path, wcs_kind="fits"):
+def load_pair_image(image, path, sci, polygon, mask_path, wcs_kind="fits"):
     """A PairImage: its footprint polygon, and shape and WCS from the file.
 
     ``wcs_kind``: the WCS its footprint was made with ('gwcs' or 'fits', the
@@ -41,13 +41,13 @@ def load_pair_image(image_id, path, sci, polygon, mask_path, wcs_kind="fits"):
     (io/openfiles), except in a compressed file, read whole once.
     """
     compressed = path.lower().endswith(WHOLE_FILE_COMPRESSION)
-    header = read_header(ImageSpec(image_id, path, sci), wcs_kind, None if compressed else held(path))
+    header = read_header(ImageSpec(image, path, sci), wcs_kind, None if compressed else held(path))
     if header.wcs_kind != wcs_kind:
         raise InputError(
             path, f"the footprint used the {wcs_kind} WCS but it is the {header.wcs_kind} one now "
             f"({header.wcs_reason}); re-run so that the footprints are made again"
         )
-    return PairImage(image_id, path, parse_extension(sci), header.shape, header.wcs, polygon, str(mask_path))
+    return PairImage(image, path, parse_extension(sci), header.shape, header.wcs, polygon, str(mask_path))
 
 
 # Compressed files cannot be read by region: a section read seeks in the
@@ -56,19 +56,19 @@ def load_pair_image(image_id, path, sci, polygon, mask_path, wcs_kind="fits"):
 
 def read_full(image):
     """A compressed file's whole SCI, float32."""
-    with fits.open(image.path, mode="readonly", memmap=False) as hdul:
+    with fits.open(image.file, mode="readonly", memmap=False) as hdul:
         return np.array(hdul[image.sci].data, dtype=np.float32)
 
 
 def read_pixels(image, window):
     """SCI and mask over ``window`` only (the whole SCI once for a compressed file)."""
     row0, row1, col0, col1 = window
-    if image.path.lower().endswith(WHOLE_FILE_COMPRESSION):
+    if image.file.lower().endswith(WHOLE_FILE_COMPRESSION):
         if image.pixels is None:
             image.pixels = read_full(image)
         sci = image.pixels[row0:row1, col0:col1]
     else:
-        sci = read_window(image.path, image.sci, window, np.float32)
+        sci = read_window(image.file, image.sci, window, np.float32)
     return sci, read_window(image.mask_path, "MASK", window, bool)
 
 

@@ -53,13 +53,13 @@ def member_overlap_stat(image, other_polygons, stat_params, geometry=None):
     else:
         area, pieces = geometry.overlap_pieces(image.polygon, other_polygons)
     if area == 0.0:
-        return MemberStat(image.image_id, None, 0, 0.0, "no overlap")
+        return MemberStat(image.image, None, 0, 0.0, "no overlap")
     pixel_pieces = pixel_coordinates(image, pieces)
     if pixel_pieces is None:
-        return MemberStat(image.image_id, None, 0, 0.0, "the WCS cannot be inverted over the overlap")
+        return MemberStat(image.image, None, 0, 0.0, "the WCS cannot be inverted over the overlap")
     windows = [w for w in (fill_bounding_window(x, y, image.shape) for x, y in pixel_pieces) if w]
     if not windows:
-        return MemberStat(image.image_id, None, 0, 0.0, "the overlap covers no pixel of the image")
+        return MemberStat(image.image, None, 0, 0.0, "the overlap covers no pixel of the image")
     window = union_window(windows)
     sci, mask = read_pixels(image, window)
     fill = np.zeros(sci.shape, dtype=bool)
@@ -68,13 +68,13 @@ def member_overlap_stat(image, other_polygons, stat_params, geometry=None):
     fill &= mask
     data = sci[fill]
     if data.size < 1:
-        return MemberStat(image.image_id, None, 0, 0.0, "no good pixel in the overlap")
+        return MemberStat(image.image, None, 0, 0.0, "no good pixel in the overlap")
     kwargs = stat_kwargs(stat_params)
     stat = sky_statistic(data, **kwargs)
     if stat.value is None:
-        return MemberStat(image.image_id, None, 0, 0.0, stat.reason)
+        return MemberStat(image.image, None, 0, 0.0, stat.reason)
     noise = statistic_noise(data, stat.npix, kwargs["skystat"], kwargs["binwidth"])
-    return MemberStat(image.image_id, float(stat.value), int(stat.npix), float(area), noise=noise)
+    return MemberStat(image.image, float(stat.value), int(stat.npix), float(area), noise=noise)
 
 
 def group_side(members, other_members, stat_params, geometry=None):

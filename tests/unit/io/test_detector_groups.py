@@ -54,7 +54,7 @@ def relative_error(sky, truth):
 
 
 def write_sheet(path, rows):
-    path.write_text("path\tgroup\n" + "".join(f"{p}\t{g}\n" for p, g in rows))
+    path.write_text("file\tgroup\n" + "".join(f"{p}\t{g}\n" for p, g in rows))
     return str(path)
 
 

@@ -93,7 +93,7 @@ def test_the_checks_remember_where_each_image_lies_and_later_starts_read_no_head
     monkeypatch.setattr(headerchecks, "locate", no_reading)
     places = headerchecks.image_places(images, LayoutCache(cache_path))  # a later start, or a cluster job's
     for image, spec in images.items():
-        expected = header_position(fits.getheader(spec.path, spec.sci))
+        expected = header_position(fits.getheader(spec.file, spec.sci))
         assert places[image]["position"] == list(expected) and places[image]["pixels"] == 64 * 80
     unplaced = headerchecks.image_places(images, LayoutCache(cache_path), {str(paths[0])})
     assert unplaced[next(iter(images))] == {"position": None, "pixels": 0}  # a file a rule makes: by its id

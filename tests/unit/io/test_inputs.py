@@ -55,7 +55,7 @@ def test_image_sheet_columns(image_factory, tmp_path):
     img = image_factory("ooi.fits", extname="S4")
     dq = image_factory("ood.fits", extname="S4")
     sheet = tmp_path / "images.tsv"
-    sheet.write_text(f"path\tsci\tdq\tgroup\n{img}\tS4\t{dq}\tband_g\n")
+    sheet.write_text(f"file\tsci\tdq\tgroup\n{img}\tS4\t{dq}\tband_g\n")
     spec = discover_images({"image_sheet": str(sheet)})["ooi"]
     assert (spec.sci, spec.dq, spec.dq_file, spec.group) == ("S4", "", str(dq), "band_g")
 
@@ -63,9 +63,19 @@ def test_image_sheet_columns(image_factory, tmp_path):
 def test_sheet_with_extension_dq(image_factory, tmp_path):
     img = image_factory("x.fits", dq=np.zeros((64, 80), np.uint32))
     sheet = tmp_path / "s.tsv"
-    sheet.write_text(f"path\tdq\n{img}\tDQ\n")
+    sheet.write_text(f"file\tdq\n{img}\tDQ\n")
     spec = discover_images({"image_sheet": str(sheet)})["x"]
     assert (spec.sci, spec.dq, spec.dq_file) == ("SCI", "DQ", "")
+
+
+def test_the_old_sheet_column_path_is_read_with_one_deprecation_line(image_factory, tmp_path, capsys):
+    img = image_factory("x.fits")
+    sheet = tmp_path / "s.tsv"
+    sheet.write_text(f"path\tgroup\n{img}\tg1\n")
+    spec = discover_images({"image_sheet": str(sheet)})["x"]
+    assert (spec.file, spec.group) == (str(img), "g1")
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and "column 'path' is now 'file'" in lines[0] and str(sheet) in lines[0]
 
 
 def test_id_clash_names_both_files(image_factory, tmp_path):
@@ -90,7 +100,7 @@ def test_not_fits_file_is_named(tmp_path):
 
 @pytest.mark.parametrize(
     "content, pattern",
-    [("sci\tdq\nx.fits\t\n", "needs a 'path' column"), ("path\tcolour\nx.fits\tred\n", "unknown image sheet column")],
+    [("sci\tdq\nx.fits\t\n", "needs a 'file' column"), ("file\tcolour\nx.fits\tred\n", "unknown image sheet column")],
 )
 def test_bad_sheets(tmp_path, content, pattern):
     sheet = tmp_path / "s.tsv"
@@ -141,7 +151,7 @@ def test_sheet_columns_are_the_schema_properties():
     from skymatchflow.io.inputs import SHEET_COLUMNS, SHEET_SCHEMA
 
     schema = yaml.safe_load(SHEET_SCHEMA.read_text())
-    assert tuple(schema["properties"]) == SHEET_COLUMNS and schema["required"] == ["path"]
+    assert tuple(schema["properties"]) == SHEET_COLUMNS and schema["required"] == ["file"]
     assert schema["$schema"].endswith("draft/2020-12/schema")
 
 

@@ -87,6 +87,6 @@ def test_group_ids():
     assert group_id(spec, primary, fits.Header({"FILTER": "F200W"}), "FILTER") == "F200W"
     with pytest.raises(InputError, match="grouping keyword 'BAND'"):
         group_id(spec, primary, fits.Header(), "BAND")
-    sheet_spec = ImageSpec("img", spec.path, "SCI,1", group="mine")
+    sheet_spec = ImageSpec("img", spec.file, "SCI,1", group="mine")
     assert group_id(sheet_spec, primary, fits.Header(), "exposure") == "mine"
 

@@ -79,7 +79,7 @@ def test_one_batch_or_no_record_adds_nothing(tmp_path, monkeypatch):
 
     monkeypatch.chdir(tmp_path)
     assert overall_text("pairs", "pairs") == ""
-    line = start_of_run([("image_batch", {"ibatch": "i000"}), ("overlap_graph", {})], {"i000": 7})
+    line = start_of_run([("image_batch", {"batch": "i000"}), ("overlap_graph", {})], {"i000": 7})
     assert line.startswith("skymatchflow: this run has 1 image batches (7 images); the pair batch plan then adds")
     assert "grows once (2 now)" in line
     assert "adds up to 4 pair batches" in start_of_run([("overlap_graph", {})], {}, 4)

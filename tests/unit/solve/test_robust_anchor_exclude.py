@@ -70,8 +70,8 @@ def test_anchor_holds_its_island_and_others_keep_match_down():
 
 
 def test_anchor_names_are_checked_before_any_job_when_the_groups_are_known():
-    def spec(image_id, group=""):
-        return ImageSpec(image_id, f"/data/{image_id}_cal.fits", "SCI", "", "", group)
+    def spec(image, group=""):
+        return ImageSpec(image, f"/data/{image}_cal.fits", "SCI", "", "", group)
 
     images = {"a_cal": spec("a_cal"), "b_cal": spec("b_cal", group="field1")}
     for grouping in ("none", "exposure", "FILTER"):

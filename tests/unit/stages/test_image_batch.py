@@ -225,12 +225,12 @@ def swap_while_reading(monkeypatch, path, replacement, put_back):
     original = path.read_bytes()
 
     def swapping(spec, todo, *args):
-        if spec.path == str(path):
+        if spec.file == str(path):
             os.replace(replacement, path)
         try:
             real(spec, todo, *args)
         finally:
-            if spec.path == str(path) and put_back:
+            if spec.file == str(path) and put_back:
                 tmp = path.with_name("put_back.tmp")
                 tmp.write_bytes(original)
                 os.replace(tmp, path)
@@ -262,7 +262,7 @@ def test_a_file_changed_in_place_while_it_is_read_stops_that_image_and_keeps_no_
 
     def appending(spec, todo, *args):
         real(spec, todo, *args)
-        if spec.path == str(paths[0]):
+        if spec.file == str(paths[0]):
             with open(paths[0], "ab") as handle:
                 handle.write(b"\0" * 2880)
 

@@ -14,7 +14,7 @@ STAT = {"skystat": "mean", "lower": None, "upper": None, "nclip": 0, "lsigma": 4
 
 
 def spec_of(path, **kw):
-    return ImageSpec(image_id=path.stem, path=str(path), sci="SCI", dq="auto", **kw)
+    return ImageSpec(image=path.stem, file=str(path), sci="SCI", dq="auto", **kw)
 
 
 def test_footprint_record_holds_group_background_and_area(tmp_path):

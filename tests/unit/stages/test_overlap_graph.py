@@ -34,7 +34,7 @@ def records(tmp_path, layout):
     for name, offset, group in layout:
         path = write_image(tmp_path / f"{name}.fits", shape=SHAPE,
                            wcs=tan_wcs(SHAPE, crval=(150.0 + offset / 3600.0, 2.0)))
-        spec = ImageSpec(image_id=name, path=str(path), sci="SCI", group=group)
+        spec = ImageSpec(image=name, file=str(path), sci="SCI", group=group)
         out.append(footprint_record(spec, None, "none"))
     return out
 

@@ -46,7 +46,7 @@ def batch_cfg(specs, made_from, batch_dir, pairs, stat=STAT):
                       for a, b in pairs],
             "images": {
                 name: {
-                    "file": spec.path, "sci": "SCI", "batch_dir": str(batch_dir),
+                    "file": spec.file, "sci": "SCI", "batch_dir": str(batch_dir),
                     "footprint": str(product_path(batch_dir, name, "footprint")),
                     "mask": str(product_path(batch_dir, name, "mask")),
                 }
