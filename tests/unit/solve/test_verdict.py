@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from skymatchflow.diagnostics.summary import summary_table
-from skymatchflow.solve.verdict import ADVICE, advice, chi2_limit
+from skymatchflow.solve.verdict import ADVICE, CHI2_LIMIT, FEW_CYCLES, TAIL, advice, chi2_limit
 from skymatchflow.stages.solve_sky import solve_tables
 from skymatchflow.stats.imagestats import sky_statistic
 from skymatchflow.stats.statnoise import noise_factor, robust_scatter
@@ -40,6 +40,15 @@ def test_chi2_limit_has_the_bits_of_scipy_stats_chi2(n_cycles):
     from scipy.stats import chi2
 
     assert chi2_limit(n_cycles) == max(3.0, float(chi2.ppf(1.0 - 1e-3, n_cycles)) / n_cycles)
+
+
+def test_from_few_cycles_on_the_quantile_is_below_the_limit():
+    """chi2_limit skips scipy.special from FEW_CYCLES on: there the tail's quantile / cycles is below CHI2_LIMIT."""
+    from scipy.stats import chi2
+
+    cycles = np.arange(FEW_CYCLES, 20000)
+    assert np.all(chi2.ppf(1.0 - TAIL, cycles) / cycles < CHI2_LIMIT)
+    assert chi2.ppf(1.0 - TAIL, FEW_CYCLES - 1) / (FEW_CYCLES - 1) > CHI2_LIMIT  # the shortest such run
 
 
 def footprint(image):
