@@ -80,7 +80,7 @@ def import_profile(modules, scripts=SCRIPTS):
 
 
 # the order a cold run's jobs run in (each waits for the ones before it)
-JOB_ORDER = ["image_batch", "overlap_graph", "pair_batch", "solve_sky", "diagnostics"]
+JOB_ORDER = ["image_batch", "overlap_graph", "pair_batch", "solve_sky", "diagnostics_map", "diagnostics"]
 
 
 def cold_run_scripts(repo, workdir):
