@@ -118,8 +118,8 @@ def synthesise(outdir, n_images, seed=1):
 
 def graph_ratio(sky, pairs, footprints, previews, tmp, repeats=3):
     """Time the overlap graph as drawn now and with every edge coloured (graph.COLOURED_EDGES unbounded)."""
-    from skymatchflow.diagnostics import graph
-    from skymatchflow.diagnostics.stagedata import load_stage
+    from skymatchflow.diagnostics import _graph as graph
+    from skymatchflow.diagnostics._stagedata import load_stage
 
     data = load_stage(sky, pairs, footprints, previews)
     times = {}

@@ -33,8 +33,8 @@ from astropy.wcs import WCS
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]  # the package and the test helpers
+from skymatchflow.geometry._classify import AMBIGUOUS, DISJOINT, OVERLAP, classify_candidates
 from skymatchflow.geometry.candidates import bounding_caps, candidate_pairs
-from skymatchflow.geometry.classify import AMBIGUOUS, DISJOINT, OVERLAP, classify_candidates
 from skymatchflow.geometry.footprint import footprint_polygon
 from skymatchflow.geometry.intersection import intersection_areas
 from skymatchflow.geometry.overlaps import overlapping_image_pairs

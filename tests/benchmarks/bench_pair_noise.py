@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from skymatchflow.stats._statnoise import statistic_noise
 from skymatchflow.stats.imagestats import sky_statistic
-from skymatchflow.stats.statnoise import statistic_noise
 
 
 def best(function, repeats=5):

@@ -112,7 +112,7 @@ def clean(scale, seed, workdir):
 def m17(workdir):
     from measure_m17_plane import load_pair_images
 
-    from skymatchflow.stats.pairdifference import located_difference
+    from skymatchflow.stats._pairdifference import located_difference
 
     paths = sorted(str(p) for p in M17.glob("*.fits.gz"))
     sky, _ = run_in_process(schema_defaults() | {"images": paths, "dqbits": None} | PLANE, workdir / "plane")

@@ -53,7 +53,7 @@ def pair_medians(workdir):
     from skymatchflow.products.images import product_path
     from skymatchflow.products.ruleparams import image_batch_params
     from skymatchflow.stages.image_batch import run_image_batch
-    from skymatchflow.stats.pairdifference import member_difference
+    from skymatchflow.stats._pairdifference import member_difference
     from skymatchflow.stats.pairimage import load_pair_image
 
     config = m17_config("median", {})

@@ -1,4 +1,4 @@
-"""Measurement: the plane sky model's solve (solve/plane.py) on the M17 tiles, against Montage's figures (issue 27).
+"""Measurement: the plane sky model's solve (solve/_plane.py) on the M17 tiles, against Montage's figures (issue 27).
 
 Not a test. Run from the repository root::
 
@@ -30,8 +30,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "scripts"), str(REPO / "tests")]
 from helpers.config import schema_defaults
-from skymatchflow.solve.plane import pair_moments, solve_planes
-from skymatchflow.stats.planeclip import clipped_plane_pixels
+from skymatchflow.solve._plane import pair_moments, solve_planes
+from skymatchflow.stats._planeclip import clipped_plane_pixels
 
 M17 = REPO.parent / "shared" / "data" / "m17_2mass"
 MONTAGE = {"before": 3.46, "constant": 0.74, "plane": 0.054}
@@ -87,7 +87,7 @@ def overlap_planes(images, min_pixels):
     plane fits (clipped, as Montage's mFitplane); the planes are solved
     with equal pair weights (pixel least squares).
     """
-    from skymatchflow.stats.pairdifference import located_difference
+    from skymatchflow.stats._pairdifference import located_difference
 
     names = list(images)
     centres = [unit(*images[n].wcs.all_pix2world([images[n].shape[1] / 2], [images[n].shape[0] / 2], 0))[0]

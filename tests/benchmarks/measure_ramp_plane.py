@@ -11,7 +11,7 @@ exposures). The truth error of a sky model is the RMS over every tile's
 pixels of (recovered sky - injected sky), its mean over all tiles removed,
 in sigma. The reference engine (the workflow's defaults, skymethod match)
 recovers a constant per tile, with each statistic; the plane model fits
-solve/plane.py to the overlaps' pixel-wise differences (each pair's pixels
+solve/_plane.py to the overlaps' pixel-wise differences (each pair's pixels
 clipped to its own plane, measure_m17_plane.py). The issue's target: the
 plane's error at most 1/5 of the reference's with its best statistic. The
 plane model's option is measured by bench_sky_plane.py: this measures the solve alone.

@@ -85,7 +85,7 @@ def test_difference_of_the_same_sky_is_the_offset(tmp_path):
     from skymatchflow.products.images import product_path
     from skymatchflow.products.ruleparams import image_batch_params
     from skymatchflow.stages.image_batch import run_image_batch
-    from skymatchflow.stats.pairdifference import difference_record
+    from skymatchflow.stats._pairdifference import difference_record
     from skymatchflow.stats.pairimage import load_pair_image
 
     config = schema_defaults() | {"images": paths}

@@ -93,7 +93,7 @@ def test_association_members_and_groups_are_the_steps(mosaic):
 
 
 def _footprints(specs):
-    from skymatchflow.stages.image_products import footprint_record
+    from skymatchflow.stages._image_products import footprint_record
 
     return [footprint_record(spec, None, "exposure", "fits") for spec in specs.values()]
 
@@ -190,7 +190,7 @@ import sys
 sys.path.insert(0, {str(REPO / 'scripts')!r})
 from astropy.table import Table
 from skymatchflow.io.inputs import discover_images
-from skymatchflow.stages.image_products import footprint_record
+from skymatchflow.stages._image_products import footprint_record
 from skymatchflow.stats.pairimage import load_pair_image
 from skymatchflow.geometry.footprint import polygon_from_dict
 from skymatchflow.stages.apply_sky import write_matched_copy
@@ -212,7 +212,7 @@ print(loaded)
 def test_without_the_extras_a_cal_file_uses_its_fits_wcs_and_says_why(mosaic, monkeypatch):
     """With gwcs/asdf missing, 'auto' falls back to the header's WCS; the reason names the fix."""
     from skymatchflow.geometry import skywcs
-    from skymatchflow.stages.image_products import footprint_record
+    from skymatchflow.stages._image_products import footprint_record
 
     _, paths, _ = mosaic
     spec = next(iter(discover_images({"images": [str(paths[0])]}).values()))

@@ -18,7 +18,7 @@ from helpers.config import schema_defaults
 from helpers.in_process import run_in_process
 from helpers.paths import SHARED_DATA
 from helpers.scenes import make_scene, recovered_rms
-from skymatchflow.diagnostics.summary import summary_table
+from skymatchflow.diagnostics._summary import summary_table
 from skymatchflow.solve.verdict import ADVICE
 
 DIFFERENCE = {"pair_statistic": "difference"}

@@ -528,7 +528,7 @@ def test_long_file_names_give_short_distinct_image_ids(tmp_path):
 def test_all_masked_image_message_does_not_promise_skipped(tmp_path, caplog):
     """global+match gives such an image the global sky (COMPLETE), as the reference does."""
     from skymatchflow.io.inputs import ImageSpec
-    from skymatchflow.stages.image_products import sci_and_mask
+    from skymatchflow.stages._image_products import sci_and_mask
 
     path = write_image(tmp_path / "masked.fits", dq=np.ones((64, 80), np.uint32))
     with caplog.at_level("WARNING"):

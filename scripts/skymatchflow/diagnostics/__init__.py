@@ -2,7 +2,7 @@
 
 One module per figure (footprint map, overlap graph, residuals, mosaic
 preview, demo truth), the summary table, and the shared pieces: the stage
-files as loaded once (``stagedata``) and the tangent-plane map (``skymap``).
+files as loaded once (``_stagedata``) and the tangent-plane map (``_skymap``).
 ``stage.make_diagnostics`` writes them all.
 """
 

@@ -28,8 +28,8 @@ FIGURE_STORE = "results/diagnostics/store"
 # what each figure reads besides the map file (its module draws it)
 FIGURE_TABLES = {"footprints": ("sky",), "overlap_graph": ("sky", "pairs"), "residuals": ("sky", "pairs"),
                  "mosaic": ("sky",)}
-FIGURE_MODULES = {"footprints": "skymatchflow.diagnostics.footprints", "overlap_graph": "skymatchflow.diagnostics.graph",
-                  "residuals": "skymatchflow.diagnostics.residuals", "mosaic": "skymatchflow.diagnostics.mosaic"}
+FIGURE_MODULES = {"footprints": "skymatchflow.diagnostics._footprints", "overlap_graph": "skymatchflow.diagnostics._graph",
+                  "residuals": "skymatchflow.diagnostics._residuals", "mosaic": "skymatchflow.diagnostics._mosaic"}
 
 
 def table_rows_digest(path):
@@ -61,7 +61,7 @@ def figure_keys(names, tables, map_path):
     """{figure: key} for ``names``; ``tables`` maps "sky" and "pairs" to their paths."""
     rows = {role: table_rows_digest(path) for role, path in tables.items()}
     shared = {"package": __version__, "matplotlib": matplotlib_version(), "map": file_digest(map_path),
-              "data": module_digest("skymatchflow.diagnostics.stagedata")}
+              "data": module_digest("skymatchflow.diagnostics._stagedata")}
     keys = {}
     for name in names:
         record = shared | {"figure": name, "tables": {role: rows[role] for role in FIGURE_TABLES[name]},

@@ -3,9 +3,9 @@
 import logging
 import time
 
-from skymatchflow.diagnostics.mapfile import map_arrays, write_map
-from skymatchflow.diagnostics.previewgrid import resample_previews
-from skymatchflow.diagnostics.stagedata import load_footprints
+from skymatchflow.diagnostics._mapfile import map_arrays, write_map
+from skymatchflow.diagnostics._previewgrid import resample_previews
+from skymatchflow.diagnostics._stagedata import load_footprints
 
 
 def make_map(footprint_paths, previews, map_path):

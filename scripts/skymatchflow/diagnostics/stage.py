@@ -12,11 +12,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from skymatchflow.diagnostics._htmltables import tables_page
+from skymatchflow.diagnostics._stagedata import load_figure_stage
+from skymatchflow.diagnostics._summary import summary_table
 from skymatchflow.diagnostics.figurestore import figure_keys, file_figure, reuse
-from skymatchflow.diagnostics.htmltables import tables_page
 from skymatchflow.diagnostics.mapstage import make_map
-from skymatchflow.diagnostics.stagedata import load_figure_stage
-from skymatchflow.diagnostics.summary import summary_table
 from skymatchflow.io.stagefiles import atomic_path, sha256_file, software_versions
 
 FIGURES = ("footprints", "overlap_graph", "residuals", "mosaic")
@@ -24,22 +24,22 @@ FIGURES = ("footprints", "overlap_graph", "residuals", "mosaic")
 
 def draw(name, data, summary, path):
     """Draw one figure; its module (and matplotlib, Agg) imported here, only when a figure is drawn."""
-    from skymatchflow.diagnostics import plotting  # noqa: F401 (selects the Agg backend before any figure module)
+    from skymatchflow.diagnostics import _plotting  # noqa: F401 (selects the Agg backend before any figure module)
 
     if name == "footprints":
-        from skymatchflow.diagnostics.footprints import footprint_map
+        from skymatchflow.diagnostics._footprints import footprint_map
 
         footprint_map(data, path)
     elif name == "overlap_graph":
-        from skymatchflow.diagnostics.graph import overlap_graph_map
+        from skymatchflow.diagnostics._graph import overlap_graph_map
 
         overlap_graph_map(data, path)
     elif name == "residuals":
-        from skymatchflow.diagnostics.residuals import residuals_figure
+        from skymatchflow.diagnostics._residuals import residuals_figure
 
         residuals_figure(data, summary, path)
     else:
-        from skymatchflow.diagnostics.mosaic import mosaic_figure
+        from skymatchflow.diagnostics._mosaic import mosaic_figure
 
         mosaic_figure(data, path)
 
@@ -87,7 +87,7 @@ def make_figures(sky_path, pairs_path, map_path, outputs, store=None, workers=1)
     if not (rest or "summary" in outputs):
         beside, rest = [], todo  # nothing to do here meanwhile: no second process
     if todo:
-        from skymatchflow.diagnostics import plotting  # noqa: F401 (matplotlib, Agg, imported once, before the fork)
+        from skymatchflow.diagnostics import _plotting  # noqa: F401 (matplotlib, Agg, imported once, before the fork)
     helper = _start(_draw_all, beside, data, None, outputs, store, keys) if beside else None
     summary = write_summary(data, sky_path, pairs_path, outputs) if "summary" in outputs else None
     _draw_all(rest, data, summary, outputs, store, keys)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from skymatchflow.diagnostics.plotting import new_figure, save_png
+from skymatchflow.diagnostics._plotting import new_figure, save_png
 
 
 def truth_figure(comparison, path, bunit="MJy/sr"):

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from skymatchflow.geometry.tangent_plane import angle, gnomonic, point_in_polygon, polygon_parts, tangent_basis
+from skymatchflow.geometry._tangent_plane import angle, gnomonic, point_in_polygon, polygon_parts, tangent_basis
 
 #: added to every cap radius (rad, ~2 mas): covers float64 round-off in the
 #: caps themselves and in the reference's crossing / containment tests.

@@ -9,7 +9,7 @@ N^2 loop, in three stages:
 1. candidates.py -- bounding caps + a KD-tree on unit vectors.
    Provably conservative: a pair outside the candidates cannot have a non-zero
    reference intersection (see :func:`bounding_caps`).
-2. classify.py -- a cheap float64 test per candidate in a
+2. _classify.py -- a cheap float64 test per candidate in a
    gnomonic projection (great circles are straight lines there) with safety
    margins: ``DISJOINT`` (the reference's ``intersects_poly`` is False for every
    part, so its intersection is the empty polygon, area exactly 0.0),
@@ -34,8 +34,8 @@ import math
 
 import numpy as np
 
+from skymatchflow.geometry._classify import AMBIGUOUS, DISJOINT, OVERLAP, classify_candidates
 from skymatchflow.geometry.candidates import bounding_caps, candidate_pairs
-from skymatchflow.geometry.classify import AMBIGUOUS, DISJOINT, OVERLAP, classify_candidates
 from skymatchflow.geometry.intersection import intersection_areas
 
 

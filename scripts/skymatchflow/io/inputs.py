@@ -288,7 +288,7 @@ def discover_images(config, layouts=None, refused=None):
     the files that are no readable image instead of stopping (see startskips).
     """
     if config.get("associations"):
-        from skymatchflow.io.associations import association_entries
+        from skymatchflow.io._associations import association_entries
 
         entries = association_entries(config["associations"])
     elif config.get("image_sheet"):

@@ -11,7 +11,7 @@ import json
 import numpy as np
 from astropy.io import fits
 
-from skymatchflow.io.fitsregion import read_region
+from skymatchflow.io._fitsregion import read_region
 from skymatchflow.io.fitsseal import seal_fits
 from skymatchflow.io.stagefiles import atomic_path
 

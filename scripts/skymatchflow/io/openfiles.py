@@ -18,7 +18,7 @@ from collections import OrderedDict
 from astropy.io import fits
 
 from skymatchflow.errors import InputError
-from skymatchflow.io.fitsregion import is_scaled, read_file_region, read_region
+from skymatchflow.io._fitsregion import is_scaled, read_file_region, read_region
 
 #: open files at most (two per image: SCI and mask), well under the usual limit of 1024
 MAX_OPEN = 128

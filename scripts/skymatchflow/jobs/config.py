@@ -11,7 +11,8 @@ from pathlib import Path
 from skymatchflow.errors import ConfigError
 from skymatchflow.stats.statparams import STAT_KEYS, stat_kwargs
 
-# ConfigError and stat_kwargs are named here too: the Snakefile (common.smk) takes them from this module
+# ConfigError and stat_kwargs are named here too: what a config check raises, and the statistic's
+# arguments it yields (products/ruleparams takes stat_kwargs from this module)
 __all__ = ["ConfigError", "STAT_KEYS", "check_config", "match_options", "pair_options", "plane_config_problem",
            "shipped_config", "stat_kwargs"]
 

@@ -12,7 +12,7 @@ island they tell how well its pairs agree with each other:
 * ``closure_rms``: sqrt(sum of squared closure residuals / n_cycles), in data
   units; the typical disagreement of a pair with the rest of its cycles;
 * ``chi2_dof``: sum of (residual / pair noise)^2 / n_cycles, with each
-  pair's noise from the pair stage (stats.statnoise); about 1 for a graph
+  pair's noise from the pair stage (stats._statnoise); about 1 for a graph
   consistent within its noise, much more when some pairs are biased (the
   verdict, solve.verdict, is read from it);
 * ``worst_pair`` and ``worst_closure``: the pair with the largest |residual|.

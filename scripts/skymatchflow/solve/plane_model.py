@@ -8,7 +8,7 @@ levels exactly as they shift constants (one constant added to every plane
 of an island changes no overlap). The tilts go in the hook's extra record.
 
 The frame: the pair stage gives each cell of differences its RA and Dec
-(stats/planesamples.py); here they are projected onto the gnomonic tangent
+(stats/_planesamples.py); here they are projected onto the gnomonic tangent
 plane at the reference point, the normalised mean of every cell's unit
 vector: x towards east, y towards north, in degrees. A group's sky at
 (x, y) is ``level + tilt_x x + tilt_y y``; the sky table gives the level
@@ -17,7 +17,7 @@ vector: x towards east, y towards north, in degrees. A group's sky at
 
 import numpy as np
 
-from skymatchflow.solve.plane import solve_planes
+from skymatchflow.solve._plane import solve_planes
 
 #: a pair's weight in the plane fit is npix ** PAIR_WEIGHT_POWER (its moments are sums over npix pixels).
 #: Why not 1 (pixel least squares, optimal for pure noise): real overlaps keep structure that does not

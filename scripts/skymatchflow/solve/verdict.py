@@ -7,7 +7,7 @@ closure residuals in units of each pair's noise (the pair table's ``noise``
 column): ``chi2_dof`` is about 1 when the pairs agree within their noise.
 The match is called consistent when ``chi2_dof`` is at most
 :func:`chi2_limit` (3, or the 99.9 % point of chi-square for few cycles):
-the noise model (stats.statnoise) is good to some 15 %, and clean
+the noise model (stats._statnoise) is good to some 15 %, and clean
 synthetic fields give 0.7-1.7 with every statistic, failing ones 4 to 200.
 Where it is not, the advice names the documented option that addresses
 the likeliest cause, given the options already in use.

@@ -1,7 +1,7 @@
 """One module per workflow stage (rule): what it reads, computes and writes.
 
-image_batch (with image_products, image_sky, preview), overlap_graph,
-pair_batch, solve_sky, apply_sky (with apply_plane, apply_jwst), audit: in
+image_batch (with _image_products, _image_sky, preview), overlap_graph,
+pair_batch, solve_sky, apply_sky (with _apply_plane, _apply_jwst), audit: in
 data order, each importing only the stages before it. They compute; they ask
 ``products/`` for the products they make and read. The rule entry points in ``scripts/`` only call these.
 """

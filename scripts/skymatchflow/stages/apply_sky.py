@@ -6,7 +6,7 @@ order the reference applies them (match stage, then global/local stage, each
 in float32); a SKIPPED image keeps data and background keywords; S_SKYMAT
 says which. Every other HDU and card is copied unchanged; the input is
 never modified. A JWST cal file (ASDF extension, stdatamodels installed) is
-written through its data model instead (apply_jwst.py), so the ASDF tree agrees.
+written through its data model instead (_apply_jwst.py), so the ASDF tree agrees.
 
 Each copy records what made it, as the tables do: the code digest and one
 made-from key over the sky table's made_from_key, the checksum of the input
@@ -27,8 +27,8 @@ from skymatchflow.io.inputs import parse_extension
 from skymatchflow.io.pinnedfiles import pinned_path
 from skymatchflow.io.stagefiles import atomic_path
 from skymatchflow.jobs.identity import job_identity
-from skymatchflow.stages.apply_jwst import IDENTITY_ENTRY, is_jwst_model_file, recorded_model_identity
-from skymatchflow.stages.apply_plane import has_plane, image_pixel_to_sky, plane_changes, record_plane
+from skymatchflow.stages._apply_jwst import IDENTITY_ENTRY, is_jwst_model_file, recorded_model_identity
+from skymatchflow.stages._apply_plane import has_plane, image_pixel_to_sky, plane_changes, record_plane
 
 VERSION_KEYWORD = "SKYMFVER"  # which version wrote a matched copy (a cal file: a HISTORY entry)
 KEY_KEYWORD = "SKYMFKEY"  # the copy's made-from key (matched_identity)
@@ -78,7 +78,7 @@ def write_matched_copy(source, destination, rows, skymethod, subtract, identity=
     with fits.open(pinned_path(source), mode="readonly", memmap=False) as hdul:
         hdul = fits.HDUList([hdu.copy() for hdu in hdul])
     if is_jwst_model_file(hdul, len(rows)):  # the data model's ASDF tree must say the same
-        from skymatchflow.stages.apply_jwst import write_matched_model
+        from skymatchflow.stages._apply_jwst import write_matched_model
 
         history = [f"{IDENTITY_ENTRY} {identity['key']} code {identity['code']}"] if identity else []
         changes = _changes(rows[0], skymethod)

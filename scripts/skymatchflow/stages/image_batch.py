@@ -70,8 +70,8 @@ def _make_products(spec, todo, made, keys, paths):
     """Compute and store the products in ``todo`` for one image (header and SCI read once)."""
     from skymatchflow.io.maskfile import write_mask
     from skymatchflow.io.readers import read_header
-    from skymatchflow.stages.image_products import footprint_record, sci_and_mask, sky_record
-    from skymatchflow.stages.image_sky import whole_image_sky
+    from skymatchflow.stages._image_products import footprint_record, sci_and_mask, sky_record
+    from skymatchflow.stages._image_sky import whole_image_sky
 
     software = software_versions()
     records = {}

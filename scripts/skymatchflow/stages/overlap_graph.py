@@ -38,7 +38,7 @@ def safe_name(group):
 
     A safe, short id is kept; one with other characters (``x y``) gets them
     replaced and a hash of the id added, so it cannot meet another group's
-    name (``x_y``); a long one is cut (see inputs.short_name).
+    name (``x_y``); a long one is cut (see io/inputchecks.short_name).
     """
     group = str(group)
     safe = UNSAFE_NAME_CHARS.sub("_", group)

@@ -21,7 +21,7 @@ from skymatchflow.io.stagefiles import atomic_path
 from skymatchflow.products.previews import PREVIEW_SIZE, preview_size
 
 # astropy is imported inside the functions: the workflow imports this module at start-up.
-# preview_size is named here too: the Snakefile (common.smk) takes it from this module
+# PREVIEW_SIZE and preview_size (products/previews) are named here too: a preview's size is read with the preview
 __all__ = ["PREVIEW_SIZE", "PreviewReader", "bin_factor", "binned_median", "binned_wcs", "make_preview",
            "preview_size", "read_preview", "write_image_preview", "write_preview"]
 

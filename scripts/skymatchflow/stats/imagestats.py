@@ -79,7 +79,7 @@ Other differences:
   pixel sat exactly on the shifted float32 limit.  The first pass and the
   final pass (whose std sets the histogram) are emulated exactly.
 
-Performance (engines in sorted_engine.py and fast_engine.py)
+Performance (engines in _sorted_engine.py and _fast_engine.py)
 ------------------------------------------------------------
 Small inputs (and any input with NaN/inf or huge dynamic range) use a
 "sorted" engine: one ``np.sort``, after which every clipping pass is two
@@ -110,10 +110,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from skymatchflow.stats.engine_signals import Fallback, NoValue
-from skymatchflow.stats.fast_engine import FastEngine
-from skymatchflow.stats.histogram import midpt_from_hist, mode_from_hist
-from skymatchflow.stats.sorted_engine import SortedEngine
+from skymatchflow.stats._engine_signals import Fallback, NoValue
+from skymatchflow.stats._fast_engine import FastEngine
+from skymatchflow.stats._histogram import midpt_from_hist, mode_from_hist
+from skymatchflow.stats._sorted_engine import SortedEngine
 
 __all__ = ["SkyStat", "sky_statistic"]
 _STATS = ("median", "midpt", "mean", "mode")

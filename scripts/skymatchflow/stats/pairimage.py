@@ -1,7 +1,7 @@
 """One image as the pair statistics read it: its geometry, and its pixels over an overlap's window only.
 
 Shared by the reference's overlap statistics (pairstats.py) and the
-pixel-wise differences (pairdifference.py), so that neither imports the other.
+pixel-wise differences (_pairdifference.py), so that neither imports the other.
 """
 
 from dataclasses import dataclass, field

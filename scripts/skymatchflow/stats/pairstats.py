@@ -15,9 +15,9 @@ import numpy as np
 from skymatchflow.geometry.exactintersect import PairGeometry
 from skymatchflow.geometry.intersection import overlap_pieces
 from skymatchflow.geometry.scanfill import fill_bounding_window, scan_fill
+from skymatchflow.stats._statnoise import statistic_noise
 from skymatchflow.stats.imagestats import sky_statistic
 from skymatchflow.stats.pairimage import pixel_coordinates, read_pixels, union_window
-from skymatchflow.stats.statnoise import statistic_noise
 from skymatchflow.stats.statparams import stat_kwargs
 
 
@@ -25,7 +25,7 @@ from skymatchflow.stats.statparams import stat_kwargs
 class MemberStat:
     """One member's statistic in an overlap; ``sky`` None means no value (see reason).
 
-    ``noise``: the standard error of ``sky`` (stats.statnoise), for
+    ``noise``: the standard error of ``sky`` (stats._statnoise), for
     the verdict on the match; never used by the reference's solve.
     """
 
@@ -113,11 +113,11 @@ def pair_record(group_a, members_a, group_b, members_b, stat_params, exact=False
     parity tests and benchmarks).
     """
     if stat_params.get("sky_model", "constant") == "plane":
-        from skymatchflow.stats.planesamples import plane_record
+        from skymatchflow.stats._planesamples import plane_record
 
         return plane_record(group_a, members_a, group_b, members_b, stat_params)
     if stat_params.get("pair_statistic", "reference") == "difference":
-        from skymatchflow.stats.pairdifference import difference_record
+        from skymatchflow.stats._pairdifference import difference_record
 
         return difference_record(group_a, members_a, group_b, members_b, stat_params)
     geometry = None if exact else PairGeometry()

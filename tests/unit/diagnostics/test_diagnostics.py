@@ -11,10 +11,10 @@ from astropy.table import Table
 
 from helpers.images import tan_wcs
 from helpers.stagefiles import write_json
-from skymatchflow.diagnostics.previewgrid import cutout, resample
-from skymatchflow.diagnostics.skymap import TangentPlane, mean_direction
+from skymatchflow.diagnostics._previewgrid import cutout, resample
+from skymatchflow.diagnostics._skymap import TangentPlane, mean_direction
+from skymatchflow.diagnostics._summary import summary_table
 from skymatchflow.diagnostics.stage import FIGURES, make_diagnostics
-from skymatchflow.diagnostics.summary import summary_table
 from skymatchflow.geometry.footprint import footprint_polygon
 from skymatchflow.stages.preview import PreviewReader, make_preview, read_preview, write_preview
 
@@ -174,7 +174,7 @@ def test_tables_page_shows_the_summary_and_the_sky_table_skipped_first(stage):
 
 
 def test_tables_page_shows_only_the_first_rows_of_a_large_survey():
-    from skymatchflow.diagnostics.htmltables import SKY_ROWS, tables_page
+    from skymatchflow.diagnostics._htmltables import SKY_ROWS, tables_page
 
     n = 3 * SKY_ROWS
     sky = Table({"image": [f"i{k}" for k in range(n)], "sky": np.arange(n) * 0.5, "status": ["COMPLETE"] * n})
@@ -185,7 +185,7 @@ def test_tables_page_shows_only_the_first_rows_of_a_large_survey():
 
 
 def test_map_panels_are_laid_out_by_the_field_shape():
-    from skymatchflow.diagnostics.plotting import panel_layout
+    from skymatchflow.diagnostics._plotting import panel_layout
 
     rows, cols, width, height = panel_layout(40.0, 5.0, 3)  # a 5 x 40 strip: one panel above the other
     assert (rows, cols) == (3, 1) and width / height > 4
@@ -195,7 +195,7 @@ def test_map_panels_are_laid_out_by_the_field_shape():
 
 
 def test_stretch_spans_a_few_robust_sigma_of_the_matched_mosaic_not_the_data_range():
-    from skymatchflow.diagnostics.mosaic import STRETCH_SIGMAS, sky_stretch
+    from skymatchflow.diagnostics._mosaic import STRETCH_SIGMAS, sky_stretch
 
     rng = np.random.default_rng(3)
     matched = rng.normal(10.0, 0.1, (50, 100))
@@ -209,7 +209,7 @@ def test_stretch_spans_a_few_robust_sigma_of_the_matched_mosaic_not_the_data_ran
 def test_mosaic_marks_pixels_without_data_in_the_no_data_colour(stage):
     import matplotlib.colors as mcolors
 
-    from skymatchflow.diagnostics.mosaic import NO_DATA_COLOUR
+    from skymatchflow.diagnostics._mosaic import NO_DATA_COLOUR
 
     _, _, outputs = stage
     pixels = mpimg.imread(outputs["mosaic"])[..., :3]
@@ -236,8 +236,8 @@ def test_each_figure_is_a_png_and_not_blank(stage, name):
 
 def test_mosaic_shows_the_seams_before_and_not_after(stage):
     """The coadded previews step between islands by the sky differences; after the match they are flat."""
-    from skymatchflow.diagnostics.mosaic import coadd_previews
-    from skymatchflow.diagnostics.stagedata import load_stage
+    from skymatchflow.diagnostics._mosaic import coadd_previews
+    from skymatchflow.diagnostics._stagedata import load_stage
 
     sky, pairs, outputs = stage
     tmp = outputs["summary"].parent
@@ -300,7 +300,7 @@ def test_a_survey_around_the_sky_gets_every_figure(tmp_path):
 
 
 def test_above_two_hundred_edges_only_the_largest_differences_are_coloured():
-    from skymatchflow.diagnostics.graph import COLOURED_EDGES, coloured
+    from skymatchflow.diagnostics._graph import COLOURED_EDGES, coloured
 
     values = np.linspace(-5.0, 5.0, 667)
     keep = np.arange(667)
@@ -315,7 +315,7 @@ def test_above_two_hundred_edges_only_the_largest_differences_are_coloured():
 def test_a_small_field_gets_finer_previews_and_the_mosaic_follows_them(tmp_path):
     from types import SimpleNamespace
 
-    from skymatchflow.diagnostics.previewgrid import previews_size
+    from skymatchflow.diagnostics._previewgrid import previews_size
     from skymatchflow.stages.preview import PREVIEW_SIZE, preview_size
 
     assert [preview_size(n) for n in (1, 15, 16, 63, 64, 20_000)] == [192, 192, 96, 96, PREVIEW_SIZE, PREVIEW_SIZE]

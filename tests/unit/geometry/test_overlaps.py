@@ -19,8 +19,8 @@ from spherical_geometry.polygon import MalformedPolygonError, SphericalPolygon
 from stcal.skymatch.skyimage import SkyImage
 
 from helpers.images import tan_wcs
+from skymatchflow.geometry._classify import AMBIGUOUS, DISJOINT, OVERLAP, classify_candidates
 from skymatchflow.geometry.candidates import bounding_caps, candidate_pairs
-from skymatchflow.geometry.classify import AMBIGUOUS, DISJOINT, OVERLAP, classify_candidates
 from skymatchflow.geometry.footprint import footprint_polygon
 from skymatchflow.geometry.intersection import intersect_polygons
 from skymatchflow.geometry.overlaps import group_pairs, overlapping_image_pairs

@@ -5,7 +5,7 @@ import logging
 import numpy as np
 import pytest
 
-from skymatchflow.diagnostics.summary import summary_table
+from skymatchflow.diagnostics._summary import summary_table
 from skymatchflow.solve.consistency import graph_consistency
 from skymatchflow.stages.solve_sky import solve_tables
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from skymatchflow.solve.plane import pair_moments, solve_planes
+from skymatchflow.solve._plane import pair_moments, solve_planes
 
 # five groups: a chain 0-1-2-3 closed by 0-2 and 1-3 (cycles), and 4 overlapping 3
 LINKS = [(0, 1), (1, 2), (2, 3), (0, 2), (1, 3), (3, 4)]

@@ -10,7 +10,7 @@ from helpers.paths import REPO
 from skymatchflow.jobs.config import ConfigError, check_config, match_options, pair_options
 from skymatchflow.solve.plane_model import reference_point, tangent_offsets
 from skymatchflow.stages.solve_sky import solve_tables
-from skymatchflow.stats.planesamples import cell_means
+from skymatchflow.stats._planesamples import cell_means
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 SHIPPED = yaml.safe_load((REPO / "config" / "config.yaml").read_text())

@@ -5,11 +5,11 @@ import logging
 import numpy as np
 import pytest
 
-from skymatchflow.diagnostics.summary import summary_table
+from skymatchflow.diagnostics._summary import summary_table
 from skymatchflow.solve.verdict import ADVICE, CHI2_LIMIT, FEW_CYCLES, TAIL, advice, chi2_limit
 from skymatchflow.stages.solve_sky import solve_tables
+from skymatchflow.stats._statnoise import noise_factor, robust_scatter
 from skymatchflow.stats.imagestats import sky_statistic
-from skymatchflow.stats.statnoise import noise_factor, robust_scatter
 
 
 @pytest.mark.parametrize("skystat", ["mean", "median", "midpt", "mode"])

@@ -6,7 +6,7 @@ import pytest
 from helpers.images import tan_wcs, write_image
 from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
-from skymatchflow.stages.image_products import footprint_record, sci_and_mask, sky_record
+from skymatchflow.stages._image_products import footprint_record, sci_and_mask, sky_record
 from skymatchflow.stages.overlap_graph import group_order
 
 SHAPE = (30, 40)

@@ -9,7 +9,7 @@ from helpers.images import write_image
 from skymatchflow.errors import InputError
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.io.maskfile import write_mask
-from skymatchflow.stages.image_sky import whole_image_sky
+from skymatchflow.stages._image_sky import whole_image_sky
 from skymatchflow.stats.dqflags import good_pixel_mask
 
 PARAMS = {"skystat": "mode", "lower": None, "upper": None, "nclip": 5, "lsigma": 4.0, "usigma": 4.0, "binwidth": 0.1}

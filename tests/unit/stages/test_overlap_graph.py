@@ -12,7 +12,7 @@ from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.io.stagefiles import write_ecsv
 from skymatchflow.jobs.batches import PAIR_POSITION
 from skymatchflow.products.graph import read_groups, read_pairs
-from skymatchflow.stages.image_products import footprint_record
+from skymatchflow.stages._image_products import footprint_record
 from skymatchflow.stages.overlap_graph import (
     build_graph,
     groups_table,

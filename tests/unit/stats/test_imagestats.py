@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from skymatchflow.stats.histogram import Hist, midpt_from_hist, mode_from_hist
+from skymatchflow.stats._histogram import Hist, midpt_from_hist, mode_from_hist
+from skymatchflow.stats._sorted_engine import SortedEngine
 from skymatchflow.stats.imagestats import SkyStat, _sky_statistic, sky_statistic
-from skymatchflow.stats.sorted_engine import SortedEngine
 
 ImageStats = pytest.importorskip("stsci.imagestats").ImageStats
 

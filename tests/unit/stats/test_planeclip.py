@@ -1,8 +1,8 @@
-"""The robust clip of an overlap's differences to their own plane (stats/planeclip.py)."""
+"""The robust clip of an overlap's differences to their own plane (stats/_planeclip.py)."""
 
 import numpy as np
 
-from skymatchflow.stats.planeclip import clipped_plane_pixels
+from skymatchflow.stats._planeclip import clipped_plane_pixels
 
 
 def test_clipping_drops_sources_and_keeps_the_plane():

@@ -21,7 +21,7 @@ import numpy as np
 
 from skymatchflow import __version__
 from skymatchflow.geometry.skywcs import ASDF_EXTENSION
-from skymatchflow.stages.apply_plane import has_plane, plane_history
+from skymatchflow.stages._apply_plane import has_plane, plane_history
 
 
 def is_jwst_model_file(hdul, n_images):
@@ -61,7 +61,7 @@ def write_matched_model(source, destination, row, skymethod, subtract, changes, 
     Saved into a hidden directory beside the destination under its final
     name (the model records its file name), then renamed into place.
     ``changes``: the sky changes to subtract (for a plane row, sky_model:
-    plane, its map at every pixel, stages/apply_plane.py).
+    plane, its map at every pixel, stages/_apply_plane.py).
     """
     from stdatamodels.jwst.datamodels import ImageModel
 

@@ -20,9 +20,9 @@ import numpy as np
 
 from skymatchflow.geometry.intersection import overlap_pieces
 from skymatchflow.geometry.scanfill import fill_bounding_window, scan_fill
+from skymatchflow.stats._statnoise import noise_factor, pixel_noise, statistic_noise
 from skymatchflow.stats.imagestats import sky_statistic
 from skymatchflow.stats.pairimage import pixel_coordinates, read_pixels, union_window
-from skymatchflow.stats.statnoise import noise_factor, pixel_noise, statistic_noise
 from skymatchflow.stats.statparams import stat_kwargs
 
 #: pixels added around B's window so that bilinear interpolation has neighbours
@@ -52,7 +52,7 @@ def member_difference(image_a, image_b, stat_params):
 def located_difference(image_a, image_b, stat_params):
     """:func:`member_difference` and where its pixels are: (rows, columns) in A, or None without a difference.
 
-    For sky models that vary across an image (solve/plane.py): each
+    For sky models that vary across an image (solve/_plane.py): each
     difference needs its position.
     """
     from reproject import reproject_interp  # heavy: only pairs measured this way need it
@@ -128,7 +128,7 @@ def difference_stat(diff, stat_params):
     """(value, npix, noise) of the clipped statistic of ``diff``; value None if it has none.
 
     ``noise``: the standard error of the value from the scatter of the
-    differences (stats.statnoise), which the robust solve scales each
+    differences (stats._statnoise), which the robust solve scales each
     pair's residual by.
     """
     kwargs = dict(stat_kwargs(stat_params), lower=None, upper=None)
@@ -147,7 +147,7 @@ def difference_record(group_a, members_a, group_b, members_b, stat_params, locat
     ``npix`` is the number of differences on both sides. ``located_hook(a,
     b, diff, located)``: called with each member pair's differences and
     their (rows, columns) in A, for sky models that need positions
-    (stats/planesamples.py); the differences are computed once.
+    (stats/_planesamples.py); the differences are computed once.
     """
     weighted = weight = 0.0
     noise2 = 0.0

@@ -11,8 +11,8 @@ import numpy as np
 from matplotlib.collections import PolyCollection
 from matplotlib.lines import Line2D
 
-from skymatchflow.diagnostics.islands import isolated_images, skipped_images
-from skymatchflow.diagnostics.plotting import colour_bar, new_map_figure, save_png, setup_map_axes
+from skymatchflow.diagnostics._islands import isolated_images, skipped_images
+from skymatchflow.diagnostics._plotting import colour_bar, new_map_figure, save_png, setup_map_axes
 
 ISLAND_COLOURS = [mcolors.to_rgba(c) for c in ("black", "tab:red", "tab:blue", "tab:green", "tab:purple",
                                                "tab:orange", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")]

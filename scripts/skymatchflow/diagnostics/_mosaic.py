@@ -19,9 +19,9 @@ import logging
 import matplotlib
 import numpy as np
 
-from skymatchflow.diagnostics.plotting import colour_bar, new_map_figure, note, save_png, setup_map_axes
-from skymatchflow.diagnostics.previewgrid import resample_previews
-from skymatchflow.diagnostics.skymap import grid_shape
+from skymatchflow.diagnostics._plotting import colour_bar, new_map_figure, note, save_png, setup_map_axes
+from skymatchflow.diagnostics._previewgrid import resample_previews
+from skymatchflow.diagnostics._skymap import grid_shape
 
 STRETCH_SIGMAS = 5.0  # the grey scale spans the median +- this many robust sigma
 NO_DATA_COLOUR = "#9ecae1"  # light blue: no image covers the pixel (grey is data)

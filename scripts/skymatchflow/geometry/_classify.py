@@ -12,8 +12,7 @@ import math
 
 import numpy as np
 
-from skymatchflow.geometry.candidates import MAX_CAP_RADIUS, bounding_caps, candidate_pairs
-from skymatchflow.geometry.tangent_plane import (
+from skymatchflow.geometry._tangent_plane import (
     angle,
     gnomonic,
     hull_indices,
@@ -21,6 +20,7 @@ from skymatchflow.geometry.tangent_plane import (
     signed_area2,
     tangent_basis,
 )
+from skymatchflow.geometry.candidates import MAX_CAP_RADIUS, bounding_caps, candidate_pairs
 
 DISJOINT, OVERLAP, AMBIGUOUS = 0, 1, 2
 

@@ -17,8 +17,8 @@ import numpy as np
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.lines import Line2D
 
-from skymatchflow.diagnostics.footprints import polygons
-from skymatchflow.diagnostics.plotting import colour_bar, new_map_figure, note, save_png, setup_map_axes
+from skymatchflow.diagnostics._footprints import polygons
+from skymatchflow.diagnostics._plotting import colour_bar, new_map_figure, note, save_png, setup_map_axes
 
 MAX_EDGES = 20_000
 COLOURED_EDGES = 200  # above this many valid edges, only the largest differences before are coloured

@@ -10,7 +10,7 @@ groups, so both are on one island). Totals are the last row, island "total".
 import numpy as np
 from astropy.table import Table
 
-from skymatchflow.diagnostics.islands import skipped_images
+from skymatchflow.diagnostics._islands import skipped_images
 from skymatchflow.solve.consistency import COLUMNS, graph_consistency
 from skymatchflow.solve.verdict import verdicts
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from skymatchflow.stats.float32_ops import CHUNK, cmp_threshold, f32, sq_sum, std_from_sumdiff
-from skymatchflow.stats.histogram import Hist, hist_geometry
+from skymatchflow.stats._float32_ops import CHUNK, cmp_threshold, f32, sq_sum, std_from_sumdiff
+from skymatchflow.stats._histogram import Hist, hist_geometry
 
 
 # --------------------------------------------------------------------------

@@ -1,9 +1,9 @@
-"""Whole-image sky of one image from its SCI and a mask file (see stages.sky_record)."""
+"""Whole-image sky of one image from its SCI and a mask file (see stages/_image_products.sky_record)."""
 
 from skymatchflow.errors import InputError
 from skymatchflow.io.maskfile import read_mask
 from skymatchflow.io.readers import read_sci
-from skymatchflow.stages.image_products import sky_record
+from skymatchflow.stages._image_products import sky_record
 
 
 def whole_image_sky(spec, mask_path, params):

@@ -17,8 +17,8 @@ to the spread of positions inside a cell (under 1/CELLS^2 of the moments).
 
 import numpy as np
 
-from skymatchflow.stats.pairdifference import difference_record
-from skymatchflow.stats.planeclip import clipped_plane_pixels
+from skymatchflow.stats._pairdifference import difference_record
+from skymatchflow.stats._planeclip import clipped_plane_pixels
 
 #: cells per side of the grid a member pair's differences are averaged in (at most CELLS^2 per member pair)
 CELLS = 16
@@ -52,7 +52,7 @@ CLIP_SAMPLE = 20000
 
 
 def clipped(x, y, d, nsigma=3.0):
-    """The pixels within ``nsigma`` robust sigma of the overlap's own plane (stats/planeclip.py).
+    """The pixels within ``nsigma`` robust sigma of the overlap's own plane (stats/_planeclip.py).
 
     Why a sample: the clip's medians over every pixel of a large overlap
     cost as much as the differences themselves (the plane model's cost

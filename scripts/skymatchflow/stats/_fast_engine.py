@@ -10,9 +10,9 @@ import math
 
 import numpy as np
 
-from skymatchflow.stats.engine_signals import Fallback, NoValue
-from skymatchflow.stats.float32_ops import CHUNK, cmp_threshold, f32, prefix, sq_terms, std_from_sumdiff
-from skymatchflow.stats.histogram import Hist, bin_index, hist_geometry
+from skymatchflow.stats._engine_signals import Fallback, NoValue
+from skymatchflow.stats._float32_ops import CHUNK, cmp_threshold, f32, prefix, sq_terms, std_from_sumdiff
+from skymatchflow.stats._histogram import Hist, bin_index, hist_geometry
 
 _SAMPLE_TARGET = 1 << 16  # max size of the strided sample used to place the core
 _CORE_KAPPA = 0.75  # core half-width = kappa * l/usigma * robust sigma

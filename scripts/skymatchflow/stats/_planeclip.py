@@ -1,9 +1,9 @@
 """The pixels of one overlap that its own plane fits: the robust clip before a plane is fitted.
 
 Here, below the pair stage and the solve, because the pair stage clips each
-member pair's differences (stats/planesamples.py) and measurements fit
+member pair's differences (stats/_planesamples.py) and measurements fit
 planes to clipped overlaps (tests/benchmarks); the solve fits the planes
-(solve/plane.py).
+(solve/_plane.py).
 """
 
 import numpy as np

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from skymatchflow.diagnostics.skymap import TangentPlane, angle_unit
+from skymatchflow.diagnostics._skymap import TangentPlane, angle_unit
 from skymatchflow.io.stagefiles import read_json
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ def load_stage(sky_path, pairs_path, footprint_paths, previews=None):
 
 def load_figure_stage(sky_path, pairs_path, map_path):
     """The tables and the map file (mapfile): everything the figures draw, no footprint or preview read."""
-    from skymatchflow.diagnostics.mapfile import read_map
+    from skymatchflow.diagnostics._mapfile import read_map
 
     outlines, centre, bunit, has_previews, pixels, placed = read_map(map_path)
     data = StageData(None, None, outlines, TangentPlane.about(centre), {}, bunit,

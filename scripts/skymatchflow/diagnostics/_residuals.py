@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from skymatchflow.diagnostics.footprints import ISLAND_COLOURS
-from skymatchflow.diagnostics.plotting import new_figure, note, save_png
+from skymatchflow.diagnostics._footprints import ISLAND_COLOURS
+from skymatchflow.diagnostics._plotting import new_figure, note, save_png
 
 MAX_RMS_LINES = 12
 
