@@ -20,8 +20,10 @@ SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 WORKFLOW = SCRIPTS.parent / "workflow"
 PACKAGE = SCRIPTS / "skymatchflow"
 
-#: lowest first: the leaves (version, errors), then the shared layers, then the stages and what follows them
-LAYERS = ["", "errors", "geometry", "io", "stats", "solve", "jobs", "products", "stages", "diagnostics", "demo"]
+#: lowest first: the leaves (version, errors), then the shared layers, then the stages and what follows them, and
+#: last what the Snakefile imports (snakefile.py, the one module the workflow's files take names from)
+LAYERS = ["", "errors", "geometry", "io", "stats", "solve", "jobs", "products", "stages", "diagnostics", "demo",
+          "snakefile"]
 
 #: the stages in data order; a stage's helper modules sit with it (named here without an internal module's "_")
 STAGES = [
@@ -199,7 +201,7 @@ def used_from_outside():
 def test_each_sub_package_names_its_public_modules_and_only_those():
     """A sub-package's ``__all__``: the modules used from outside it; the others are its internals."""
     used = used_from_outside()
-    for package in (name for name in MODULES if name and "." not in name and name != "errors"):
+    for package in (name for name in MODULES if name and MODULES[name].name == "__init__.py"):
         tree = ast.parse(MODULES[package].read_text())
         declared = next(ast.literal_eval(node.value) for node in tree.body
                         if isinstance(node, ast.Assign) and node.targets[0].id == "__all__")
@@ -209,7 +211,7 @@ def test_each_sub_package_names_its_public_modules_and_only_those():
 def test_a_sub_packages_internal_modules_and_only_those_start_with_an_underscore():
     """Public (in ``__all__``, used from outside): a plain name; internal: ``_name``, so a reader sees which is which."""
     wrong = []
-    for package in (name for name in MODULES if name and "." not in name and name != "errors"):
+    for package in (name for name in MODULES if name and MODULES[name].name == "__init__.py"):
         tree = ast.parse(MODULES[package].read_text())
         declared = next(ast.literal_eval(node.value) for node in tree.body
                         if isinstance(node, ast.Assign) and node.targets[0].id == "__all__")
@@ -249,4 +251,15 @@ def test_every_name_is_imported_from_its_home():
                 if module in MODULES and f"{module}.{alias.name}".strip(".") not in MODULES:
                     if alias.name not in homes[module]:
                         wrong.append(f"{path.relative_to(SCRIPTS.parent)}:{node.lineno}: {alias.name} from {module}")
+    assert wrong == []
+
+
+def test_the_workflow_files_import_the_package_through_one_module():
+    """The Snakefile and rule files take every package name from skymatchflow.snakefile, so modules can move freely."""
+    wrong = []
+    for rules in [WORKFLOW / "Snakefile", *WORKFLOW.glob("rules/*.smk")]:
+        for line in rules.read_text().splitlines():
+            found = re.match(r"\s*(?:from|import) (skymatchflow[\w.]*)", line)
+            if found and found.group(1) != "skymatchflow.snakefile":
+                wrong.append(f"{rules.name}: {line.strip()}")
     assert wrong == []

@@ -8,7 +8,7 @@
 import sys
 import time
 
-from skymatchflow.jobs import slurmfailures, slurmpolling, slurmsite
+from skymatchflow.snakefile import slurmfailures, slurmpolling, slurmsite
 
 RUN_STARTED = time.time()
 

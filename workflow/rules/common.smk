@@ -15,24 +15,36 @@ from snakemake.utils import validate
 WORKFLOW_DIR = WORKFLOW_TREE / "workflow"
 sys.path.insert(0, str(WORKFLOW_DIR.parent / "scripts"))
 
-from skymatchflow import __version__ as skymatchflow_version
-from skymatchflow.solve.anchors import check_anchor_names
-from skymatchflow.jobs.config import check_config, shipped_config
-from skymatchflow.jobs.failures import print_failure_summary
-from skymatchflow.jobs.paramfiles import by_digest
-from skymatchflow.demo.names import demo_file_names
-import skymatchflow.products.ruleparams as ruleparams
-from skymatchflow.io.inputchecks import check_listed_files_exist, stop_on_bad_input
-from skymatchflow.io.inputs import discover_images
-from skymatchflow.io.startskips import describe_refused, refused_images
-from skymatchflow.io.headerchecks import check_headers, image_places
-from skymatchflow.jobs.batches import assign_image_batches, batch_counts
-from skymatchflow.io.layoutcache import LayoutCache
-from skymatchflow.io.skylist import read_skylist
-from skymatchflow.geometry.skywcs import describe_policy, looks_like_jwst
-from skymatchflow.io.stagefiles import stat_signature
-from skymatchflow.io.codeid import rule_digest
-from skymatchflow.jobs.identity import job_identity, request_path
+# every name the workflow takes from the package comes from one module (scripts/skymatchflow/snakefile.py)
+from skymatchflow.snakefile import (
+    LayoutCache,
+    __version__ as skymatchflow_version,
+    assign_image_batches,
+    batch_counts,
+    by_digest,
+    check_anchor_names,
+    check_config,
+    check_headers,
+    check_listed_files_exist,
+    demo_file_names,
+    describe_policy,
+    describe_refused,
+    discover_images,
+    image_places,
+    job_identity,
+    looks_like_jwst,
+    print_failure_summary,
+    read_plan,
+    read_skylist,
+    refused_images,
+    request_path,
+    rule_digest,
+    ruleparams,
+    shipped_config,
+    start_of_run,
+    stat_signature,
+    stop_on_bad_input,
+)
 
 # the report offers ECSV tables as text downloads (Snakemake would warn it cannot tell their type)
 mimetypes.add_type("text/plain", ".ecsv")
@@ -243,9 +255,7 @@ def pair_batch_params(wildcards):
 
 @functools.lru_cache(maxsize=4096)
 def _plan(path, mtime):
-    # not through the pair stage's module, which would import astropy into this process
-    from skymatchflow.jobs.plans import read_plan
-
+    # jobs/plans, not through the pair stage's module, which would import astropy into this process
     return stop_on_bad_input(read_plan, path)
 
 
@@ -350,8 +360,6 @@ def diagnostics_map_params(wildcards):
 
 def announce_batches():
     """At a run's start: which batches run (for the count across them, jobs/runprogress), in one line."""
-    from skymatchflow.jobs.runprogress import start_of_run
-
     jobs = [
         (job.rule.name, dict(job.wildcards_dict)) for job in workflow.dag.needrun_jobs()
     ]

@@ -5,7 +5,7 @@
 # concerns whatever .snakemake/ holds; a stage file deleted by hand re-runs
 # the solve, which makes it again. Requests are written in every run, a dry
 # run too (it then shows what the next run does).
-from skymatchflow.jobs.identity import (
+from skymatchflow.snakefile import (
     missing_stage_files,
     params_identity,
     write_request,

@@ -5,7 +5,7 @@
 # from the rules (which only name these functions) so that the estimates can be
 # changed in one place. Included after common.smk, whose input functions these
 # reuse; nothing here opens a file (only os.stat, when a job is planned).
-from skymatchflow.jobs import jobresources
+from skymatchflow.snakefile import jobresources
 
 # Rules that run beside Snakemake itself instead of as cluster jobs: the
 # overlap graph and the solve took 7.4 s and 7.7 s (100-110 MB) at 300 images,
