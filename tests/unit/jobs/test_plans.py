@@ -13,13 +13,13 @@ from skymatchflow.jobs.plans import batch_of_pair, read_plan
 
 REPO = Path(__file__).resolve().parents[3]
 SCRIPTS = REPO / "scripts"
-# the modules workflow/rules/common.smk imports at every Snakemake start, plus the plan reader
-PARSE_TIME = [
+# the modules the workflow's files import at every Snakemake start (skymatchflow.snakefile), plus what that module
+# imports on first call: the plan reader and the run's progress line
+PARSE_TIME = sorted({
     "".join(names)
-    for names in re.findall(
-        r"^(?:from (skymatchflow[.\w]+) import|import (skymatchflow[.\w]+))", (REPO / "workflow/rules/common.smk").read_text(), re.M
-    )
-] + ["skymatchflow.jobs.plans"]
+    for rules in [REPO / "workflow/Snakefile", *(REPO / "workflow/rules").glob("*.smk")]
+    for names in re.findall(r"^(?:from (skymatchflow[.\w]+) import|import (skymatchflow[.\w]+))", rules.read_text(), re.M)
+}) + ["skymatchflow.jobs.plans", "skymatchflow.jobs.runprogress"]
 
 
 def test_a_plan_reads_back_and_a_damaged_one_is_refused_in_one_line(tmp_path):
@@ -47,10 +47,12 @@ def test_each_pair_is_in_the_batch_its_plan_put_it_in(tmp_path):
 
 
 def test_snakemake_start_imports_no_astropy():
-    assert "skymatchflow.products.ruleparams" in PARSE_TIME
-    assert len(PARSE_TIME) > 5
+    assert "skymatchflow.snakefile" in PARSE_TIME
     # astropy.io.fits costs about 0.6 s of every start, no-ops included; only a file of unknown layout needs it
     code = f"import sys; sys.path.insert(0, {str(SCRIPTS)!r}); " + "; ".join(f"import {m}" for m in PARSE_TIME) + \
-        "; print(sorted(m for m in sys.modules if m.startswith('astropy')))"
+        "; print(sorted(m for m in sys.modules if m.startswith('astropy')));" + \
+        "print(sum(m.startswith('skymatchflow.') for m in sys.modules), 'skymatchflow.products.ruleparams' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]", out.stdout
+    astropy, (count, ruleparams) = out.stdout.splitlines()[0], out.stdout.splitlines()[1].split()
+    assert astropy == "[]", out.stdout
+    assert int(count) > 5 and ruleparams == "True"  # what a start really imports was measured
