@@ -92,10 +92,10 @@ def load_footprints(footprint_paths, previews=None):
 
 def with_tables(data, sky_path, pairs_path):
     """``data`` with the sky table (rows with a footprint, and all of them) and the pair table read in."""
-    from astropy.table import Table
+    from skymatchflow.diagnostics._tablefile import read_ecsv
 
-    sky = Table.read(sky_path, format="ascii.ecsv")
-    data.pairs = Table.read(pairs_path, format="ascii.ecsv")
+    sky = read_ecsv(sky_path)
+    data.pairs = read_ecsv(pairs_path)
     placed = np.isin(np.asarray(sky["image"], str), list(data.outlines))
     data.sky, data.sky_all = (sky[placed] if not placed.all() else sky), sky
     return data

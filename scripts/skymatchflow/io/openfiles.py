@@ -9,16 +9,16 @@ under the same name is opened afresh.
 Scaled and compressed HDUs, which a memory map cannot serve lazily, are
 read as fitsregion reads them. The pair stage also checks a mask's seal and
 reads an image's header and WCS through the same handle (one open per file).
+astropy is imported on the first open, not with this module: a pair batch
+whose pairs are all found in the product store opens no file and so pays
+no astropy import (most of such a job's time).
 """
 
 import contextlib
 import os
 from collections import OrderedDict
 
-from astropy.io import fits
-
 from skymatchflow.errors import InputError
-from skymatchflow.io._fitsregion import is_scaled, read_file_region, read_region
 
 #: open files at most (two per image: SCI and mask), well under the usual limit of 1024
 MAX_OPEN = 128
@@ -39,6 +39,8 @@ def held(path):
     key = _identity(path)
     hdul = _open.pop(key, None)
     if hdul is None:
+        from astropy.io import fits
+
         try:
             hdul = fits.open(path, mode="readonly", memmap=True)
         except (OSError, ValueError) as err:
@@ -67,6 +69,10 @@ def held_fits_is_sound(path, key):
 
 def read_window(path, ext, window, dtype):
     """``read_file_region(path, ext, window, dtype)``, from a handle kept open while the file is unchanged."""
+    from astropy.io import fits
+
+    from skymatchflow.io._fitsregion import is_scaled, read_file_region, read_region
+
     hdu = held(path)[ext]
     if is_scaled(hdu) or isinstance(hdu, fits.CompImageHDU):
         return read_file_region(path, ext, window, dtype)

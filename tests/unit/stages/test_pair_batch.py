@@ -148,3 +148,29 @@ def test_scaled_and_tile_compressed_images_in_the_pair_stage(tmp_path, store):
     shutil.copy(tmp_path / "b.fits", copy / "b.fits")
     expected = json.loads((run(copy, batch_cfg(*make_images(copy), [("a", "b")]))[1] / "a~b.json").read_text())
     assert record["a"]["sky"] == expected["a"]["sky"] and record["a"]["npix"] == expected["a"]["npix"]
+
+
+KEPT_BATCH = """
+import json, sys
+sys.path.insert(0, {scripts!r})
+from skymatchflow.stages.pair_batch import run_batch
+print(run_batch(json.loads({cfg!r}), {out!r}, store={store!r}), "astropy" in sys.modules)
+"""
+
+
+def test_a_batch_of_kept_pairs_imports_no_astropy(tmp_path):
+    """Every pair found in the store: no file is opened, so the job pays no astropy import (most of its time)."""
+    import subprocess
+    import sys
+
+    from helpers.paths import REPO
+
+    cfg = batch_cfg(*make_images(tmp_path), [("a", "b"), ("b", "c")])
+    assert run(tmp_path, cfg)[0] == (2, 0)
+    out = tmp_path / "pairs" / "again"
+    code = KEPT_BATCH.format(scripts=str(REPO / "scripts"), cfg=json.dumps(cfg), out=str(out),
+                             store=str(tmp_path / "store"))
+    kept = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert kept.returncode == 0, kept.stderr
+    assert kept.stdout.split() == ["(0,", "2)", "False"]
+    assert sorted(p.name for p in out.iterdir()) == ["a~b.json", "b~c.json"]
