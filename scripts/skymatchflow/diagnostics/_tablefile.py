@@ -61,7 +61,8 @@ def read_ecsv(path):
         meta = yaml.load("\n".join(line[2:] for line in lines[first:end]), Loader=loader)["meta"]
     except (yaml.YAMLError, TypeError, KeyError):
         meta = None
-    if not isinstance(meta, dict):  # a tag only astropy's loader knows, or meta astropy wraps: its reader
+    if not isinstance(meta, dict) or "__serialized_columns__" in meta:
+        # a tag only astropy's loader knows, meta astropy wraps, or mixin columns it rebuilds from the meta
         return Table.read(lines, format="ascii.ecsv")
     table = Table.read(lines[:first] + lines[end:], format="ascii.ecsv")
     table.meta = meta

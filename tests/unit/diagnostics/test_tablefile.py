@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from astropy import units as u
 from astropy.table import Table
+from astropy.time import Time
 
 from skymatchflow.diagnostics._tablefile import meta_block, read_ecsv
 
@@ -52,3 +53,13 @@ def test_metadata_only_astropy_reads_falls_back_to_its_reader(tmp_path):
     table(OrderedDict([("exposure", 3.0 * u.s), ("config", {"a": 1})])).write(path, format="ascii.ecsv")
     assert "!astropy" in path.read_text()  # a tag yaml's safe loader does not know
     assert assert_same_table(path).meta["exposure"] == 3.0 * u.s
+
+
+def test_mixin_columns_are_rebuilt_as_astropy_rebuilds_them(tmp_path):
+    path = tmp_path / "t.ecsv"
+    written = table({"config": {"a": 1}})
+    written["time"] = Time([60000.0, 60001.0, 60002.5], format="mjd")
+    written.write(path, format="ascii.ecsv")
+    read = read_ecsv(path)
+    assert isinstance(read["time"], Time) and list(read["time"].mjd) == [60000.0, 60001.0, 60002.5]
+    assert list(read.meta.items()) == list(Table.read(path, format="ascii.ecsv").meta.items())
