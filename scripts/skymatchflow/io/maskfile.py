@@ -24,7 +24,8 @@ def write_mask(path, mask, image, provenance, key=""):
     header["NGOOD"] = (int(np.count_nonzero(mask)), "pixels usable for sky statistics")
     header["NPIX"] = (int(mask.size), "pixels in the array")
     header["PROVENAN"] = json.dumps(provenance, sort_keys=True)
-    hdul = seal_fits(fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(mask.astype(np.uint8), header=header)]), key)
+    stored = mask.view(np.uint8) if mask.dtype == bool else mask.astype(np.uint8)  # a bool is one byte, 0 or 1
+    hdul = seal_fits(fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(stored, header=header)]), key)
     with atomic_path(path) as tmp:
         hdul.writeto(tmp, output_verify="exception")
 

@@ -139,32 +139,46 @@ def batch_pairs(pairs, pair_batch_of_image):
 
 
 AUTO = "auto"
-SECONDS_PER_PIXEL = 0.3e-6  # an image batch's CPU per input pixel (256x256: 0.02 s, 2048x2048: 1.2 s; README)
-# (seconds of image work at least, batches): two batches once the work outweighs a job's second of imports
+# An image batch's CPU: per image (header, WCS, four product files: a 256x256 image costs about this in all)
+# plus per input pixel (hashing, reading, mask, preview, statistic: 0.17 s for a 2048x2048 image in all).
+SECONDS_PER_IMAGE = 0.02
+SECONDS_PER_PIXEL = 0.04e-6
+# Without the image count (the Snakefile's call before issue 29): every pixel at the cost of a 256x256 image's
+LEGACY_SECONDS_PER_PIXEL = 0.3e-6
+# (seconds of image work at least, batches): two batches once the work outweighs a job's fixed cost
 # (two cores finish it sooner), more only for larger runs, where a smaller batch makes an added image's
-# re-run shorter (it checks every product of its batch) at one more import per batch
-AUTO_STEPS = ((128.0, 8), (32.0, 4), (4.0, 2))
+# re-run shorter (it checks every product of its batch) at one more job start per batch
+AUTO_STEPS = ((128.0, 8), (32.0, 4), (2.0, 2))
+LEGACY_AUTO_STEPS = ((128.0, 8), (32.0, 4), (4.0, 2))
 
 
-def auto_batch_count(pixels):
-    """The image batch count for ``image_batches: auto``, from the inputs' total pixel count.
+def auto_batch_count(pixels, images=None):
+    """The image batch count for ``image_batches: auto``, from the inputs' total pixel and image counts.
 
-    1, 2, 4 or 8 (AUTO_STEPS): 2 from 13 million pixels (204 images of
-    256x256, 4 of 2048x2048), 4 from 107 million (1,630 of 256x256, 26 of
-    2048x2048), 8 from 427 million. Steps, so that growing inputs change the
-    count (which re-batches every image, linking products from the store)
-    only at a few sizes.
+    1, 2, 4 or 8 (AUTO_STEPS) by the image work, SECONDS_PER_IMAGE per image
+    plus SECONDS_PER_PIXEL per pixel: 2 from 89 images of 256x256 or 11 of
+    2048x2048, 4 from 1,415 of 256x256 or 171 of 2048x2048, 8 from 5,659 of
+    256x256. A job's start costs about 2 s of CPU (a Snakemake and a Python
+    process), so large images, whose work is mostly per pixel, make fewer
+    batches than the same pixels in small images: 64 images of 2048x2048 run
+    as 2 batches, not 4. Steps, so that growing inputs change the count
+    (which re-batches every image, linking products from the store) only at
+    a few sizes. ``images`` None: the pixel count alone (LEGACY_*), as before.
     """
-    work = pixels * SECONDS_PER_PIXEL
-    return next((count for least, count in AUTO_STEPS if work >= least), 1)
+    if images is None:
+        work, steps = pixels * LEGACY_SECONDS_PER_PIXEL, LEGACY_AUTO_STEPS
+    else:
+        work, steps = images * SECONDS_PER_IMAGE + pixels * SECONDS_PER_PIXEL, AUTO_STEPS
+    return next((count for least, count in steps if work >= least), 1)
 
 
-def batch_counts(image_batches, pair_batches, pixels):
-    """(image batches, pair batches) from the config's values (an integer or 'auto') and the total pixel count.
+def batch_counts(image_batches, pair_batches, pixels, images=None):
+    """(image batches, pair batches) from the config's values (an integer or 'auto') and the inputs' size.
 
-    An explicit integer is kept; 'auto' pair batches follow the image
-    batches, so the two stages' batches cover the same sky cells.
+    ``pixels``: the total pixel count; ``images``: the image count (see
+    auto_batch_count). An explicit integer is kept; 'auto' pair batches
+    follow the image batches, so the two stages' batches cover the same sky cells.
     """
-    images = auto_batch_count(pixels) if image_batches == AUTO else int(image_batches)
-    pairs = images if pair_batches == AUTO else int(pair_batches)
-    return images, pairs
+    count = auto_batch_count(pixels, images) if image_batches == AUTO else int(image_batches)
+    pairs = count if pair_batches == AUTO else int(pair_batches)
+    return count, pairs

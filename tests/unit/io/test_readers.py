@@ -25,6 +25,59 @@ def test_reads_float32_sci_and_uint32_dq(image_factory):
     assert np.array_equal(dq_read, dq)
 
 
+def _scaled_by_astropy(path, ext):
+    with fits.open(path, memmap=False) as hdul:
+        return np.asarray(hdul[ext].data)
+
+
+@pytest.mark.parametrize(
+    "stored_dtype, cards, low, refused",
+    [
+        (np.int32, {"BZERO": 2**31}, -2**31, None),  # JWST's DQ: uint32 stored as int32
+        (np.int32, {}, 0, None),
+        (np.int32, {}, -5, "negative values"),
+        (np.int16, {"BZERO": 2**15}, -2**15, None),  # uint16, which astropy scales
+        (np.int16, {"BSCALE": 2.0, "BZERO": 1.0}, 0, "floating-point values"),
+        (np.int32, {"BLANK": 7}, 0, "floating-point values"),  # BLANK: astropy makes floats with NaN
+        (np.uint8, {}, 0, None),
+    ],
+)
+def test_dq_read_equals_astropys_scaled_pixels(tmp_path, stored_dtype, cards, low, refused):
+    """The stored-pixel fast path (readers._stored_pixels) gives astropy's scaled pixels, or astropy scales them."""
+    rng = np.random.default_rng(3)
+    high = np.iinfo(stored_dtype).max
+    stored = rng.integers(low, high, (40, 30), endpoint=True).astype(stored_dtype)
+    stored[0, :3] = [low, high, 7]
+    sci = fits.ImageHDU(rng.normal(size=(40, 30)).astype(">f4"), header=tan_wcs((40, 30)).to_header(), name="SCI")
+    path = tmp_path / "scaled.fits"
+    fits.HDUList([fits.PrimaryHDU(), sci, fits.ImageHDU(stored, name="DQ")]).writeto(path)
+    with fits.open(path, mode="update", do_not_scale_image_data=True) as hdul:  # the stored integers stay
+        hdul["DQ"].header.update(cards)
+    spec = spec_for(path, sci="SCI", dq="DQ")
+    if refused:
+        with pytest.raises(InputError, match=f"extension 'DQ': DQ holds {refused}"):
+            read_sci_dq(spec)
+        return
+    sci_read, dq_read = read_sci_dq(spec)
+    assert dq_read.dtype == np.uint32 and dq_read.dtype.isnative
+    assert dq_read.tobytes() == np.asarray(_scaled_by_astropy(path, "DQ"), np.uint32).tobytes()
+    assert sci_read.dtype == np.float32 and sci_read.dtype.isnative
+    assert sci_read.tobytes() == np.asarray(_scaled_by_astropy(path, "SCI"), np.float32).tobytes()
+
+
+def test_scaled_sci_is_scaled_as_astropy_scales_it(tmp_path):
+    stored = np.arange(-600, 600, dtype=np.int16).reshape(40, 30)
+    hdu = fits.ImageHDU(stored, header=tan_wcs((40, 30)).to_header(), name="SCI")
+    path = tmp_path / "int.fits"
+    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(path)
+    with fits.open(path, mode="update", do_not_scale_image_data=True) as hdul:
+        hdul["SCI"].header["BSCALE"], hdul["SCI"].header["BZERO"] = 0.5, 3.0
+    sci, dq = read_sci_dq(spec_for(path, sci="SCI"))
+    assert dq is None
+    assert sci.tobytes() == np.asarray(_scaled_by_astropy(path, "SCI"), np.float32).tobytes()
+    assert sci[0, 0] == np.float32(-600 * 0.5 + 3.0)
+
+
 def test_separate_dq_file(image_factory):
     img = image_factory("ooi.fits", extname="S4")
     dqf = image_factory("ood.fits", extname="S4", sci=np.full((64, 80), 3, np.int16))

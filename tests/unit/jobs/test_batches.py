@@ -182,6 +182,27 @@ def test_header_position_is_the_footprint_centre_and_size():
     assert header_position(header) is None
 
 
+def test_auto_batch_counts_from_the_image_count_give_large_images_fewer_batches():
+    """With the image count, the work is per image plus per pixel: the same pixels in fewer, larger images
+    make fewer batches (a job's start outweighs a batch of them), while a survey of small images keeps its 4."""
+    from skymatchflow.jobs.batches import auto_batch_count, batch_counts
+
+    small, big = 256 * 256, 2048 * 2048
+
+    def count(n, size):
+        return auto_batch_count(n * size, n)
+
+    assert count(16, small) == 1 and count(2, big) == 1 and auto_batch_count(0, 0) == 1
+    counts = [count(n, small) for n in range(1, 20001, 50)]
+    assert counts == sorted(counts) and set(counts) == {1, 2, 4, 8}
+    assert count(16, big) == 2  # two parallel batches pay for their job starts at 16 x 2048x2048
+    assert count(64, big) == 2  # 4 batches before: two more job starts for the same 2 cores
+    assert count(2000, small) == 4 and count(500, small) == 2  # the survey's batches (and add-one scope) stay
+    assert count(64, big) < auto_batch_count(64 * big) and 64 * big > 2000 * small
+    assert batch_counts("auto", "auto", 64 * big, 64) == (2, 2)  # pair batches follow: the same cells
+    assert batch_counts(4, "auto", 64 * big, 64) == (4, 4) and batch_counts("auto", 3, 64 * big, 64) == (2, 3)
+
+
 def test_auto_batch_counts_grow_with_the_pixels_and_explicit_counts_are_kept():
     from skymatchflow.jobs.batches import auto_batch_count, batch_counts
 
