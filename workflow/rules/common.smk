@@ -132,6 +132,7 @@ config["image_batches"], config["pair_batches"] = batch_counts(
     # the demo's files, not made yet at the first start: its detectors' size
     + sum(1 for spec in IMAGES.values() if spec.file in MADE_BY_WORKFLOW)
     * config.get("demo", {}).get("detector_size", 1024) ** 2,
+    len(IMAGE_PLACES),
 )
 # by sky cell, or on a field of few cells in spatial order cut into equal pixel shares (jobs/batches.py)
 IMAGE_BATCH_OF = assign_image_batches(IMAGE_PLACES, config["image_batches"], "i")

@@ -143,16 +143,13 @@ AUTO = "auto"
 # plus per input pixel (hashing, reading, mask, preview, statistic: 0.17 s for a 2048x2048 image in all).
 SECONDS_PER_IMAGE = 0.02
 SECONDS_PER_PIXEL = 0.04e-6
-# Without the image count (the Snakefile's call before issue 29): every pixel at the cost of a 256x256 image's
-LEGACY_SECONDS_PER_PIXEL = 0.3e-6
 # (seconds of image work at least, batches): two batches once the work outweighs a job's fixed cost
 # (two cores finish it sooner), more only for larger runs, where a smaller batch makes an added image's
 # re-run shorter (it checks every product of its batch) at one more job start per batch
 AUTO_STEPS = ((128.0, 8), (32.0, 4), (2.0, 2))
-LEGACY_AUTO_STEPS = ((128.0, 8), (32.0, 4), (4.0, 2))
 
 
-def auto_batch_count(pixels, images=None):
+def auto_batch_count(pixels, images):
     """The image batch count for ``image_batches: auto``, from the inputs' total pixel and image counts.
 
     1, 2, 4 or 8 (AUTO_STEPS) by the image work, SECONDS_PER_IMAGE per image
@@ -163,16 +160,13 @@ def auto_batch_count(pixels, images=None):
     batches than the same pixels in small images: 64 images of 2048x2048 run
     as 2 batches, not 4. Steps, so that growing inputs change the count
     (which re-batches every image, linking products from the store) only at
-    a few sizes. ``images`` None: the pixel count alone (LEGACY_*), as before.
+    a few sizes.
     """
-    if images is None:
-        work, steps = pixels * LEGACY_SECONDS_PER_PIXEL, LEGACY_AUTO_STEPS
-    else:
-        work, steps = images * SECONDS_PER_IMAGE + pixels * SECONDS_PER_PIXEL, AUTO_STEPS
-    return next((count for least, count in steps if work >= least), 1)
+    work = images * SECONDS_PER_IMAGE + pixels * SECONDS_PER_PIXEL
+    return next((count for least, count in AUTO_STEPS if work >= least), 1)
 
 
-def batch_counts(image_batches, pair_batches, pixels, images=None):
+def batch_counts(image_batches, pair_batches, pixels, images):
     """(image batches, pair batches) from the config's values (an integer or 'auto') and the inputs' size.
 
     ``pixels``: the total pixel count; ``images``: the image count (see

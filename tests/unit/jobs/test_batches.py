@@ -198,21 +198,15 @@ def test_auto_batch_counts_from_the_image_count_give_large_images_fewer_batches(
     assert count(16, big) == 2  # two parallel batches pay for their job starts at 16 x 2048x2048
     assert count(64, big) == 2  # 4 batches before: two more job starts for the same 2 cores
     assert count(2000, small) == 4 and count(500, small) == 2  # the survey's batches (and add-one scope) stay
-    assert count(64, big) < auto_batch_count(64 * big) and 64 * big > 2000 * small
     assert batch_counts("auto", "auto", 64 * big, 64) == (2, 2)  # pair batches follow: the same cells
     assert batch_counts(4, "auto", 64 * big, 64) == (4, 4) and batch_counts("auto", 3, 64 * big, 64) == (2, 3)
 
 
-def test_auto_batch_counts_grow_with_the_pixels_and_explicit_counts_are_kept():
-    from skymatchflow.jobs.batches import auto_batch_count, batch_counts
+def test_explicit_batch_counts_are_kept():
+    from skymatchflow.jobs.batches import batch_counts
 
     small, big = 256 * 256, 2048 * 2048
-    assert auto_batch_count(16 * small) == 1 and auto_batch_count(0) == 1 and auto_batch_count(2 * big) == 1
-    counts = [auto_batch_count(n * small) for n in range(1, 20001, 50)]
-    assert counts == sorted(counts) and set(counts) == {1, 2, 4, 8}
-    assert auto_batch_count(16 * big) == 2  # two parallel batches pay for their imports at 16 x 2048x2048
-    assert auto_batch_count(2000 * small) == 4 and auto_batch_count(500 * small) == 2
-    assert batch_counts("auto", "auto", 16 * big) == (2, 2)  # pair batches follow: the same cells
-    assert batch_counts(3, "auto", 16 * big) == (3, 3)
-    assert batch_counts("auto", 5, 16 * small) == (1, 5)
-    assert batch_counts(4, 4, 0) == (4, 4)
+    assert batch_counts("auto", "auto", 16 * big, 16) == (2, 2)  # pair batches follow: the same cells
+    assert batch_counts(3, "auto", 16 * big, 16) == (3, 3)
+    assert batch_counts("auto", 5, 16 * small, 16) == (1, 5)
+    assert batch_counts(4, 4, 0, 0) == (4, 4)
