@@ -127,9 +127,11 @@ def prune_store(store=STORE_DIR):
             return 0
     except FileNotFoundError:
         return 0
-    removed = _remove_unlinked(files)
+    removed = 0
     for folder, paths in folders.items():
-        if not any(os.path.lexists(path) for path in paths):
+        gone = _remove_unlinked(paths)
+        removed += gone
+        if gone == len(paths):
             with contextlib.suppress(OSError):
                 os.rmdir(folder)  # only when empty
     return removed
