@@ -99,8 +99,11 @@ def remember_graph(pairs_path, groups_path, plans_dir, parsed, store=STORE_DIR):
     key = _graph_key(_graph_files(pairs_path, groups_path, plans_dir))
     directory = Path(store) / "graph_tables"
     path = directory / f"{key}.json"
-    write_compact_sealed(path, {"key": key, "groups": list(parsed["groups"].items()), "pairs": parsed["pairs"],
-                                "batch_of_pair": parsed["batch_of_pair"]})
+    try:
+        write_compact_sealed(path, {"key": key, "groups": list(parsed["groups"].items()), "pairs": parsed["pairs"],
+                                    "batch_of_pair": parsed["batch_of_pair"]})
+    except ValueError:  # a value JSON cannot hold (a NaN position): no record, the solve parses the tables
+        path = None
     for other in directory.glob("*.json"):
         if other != path:
             other.unlink(missing_ok=True)

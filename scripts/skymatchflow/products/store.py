@@ -131,7 +131,7 @@ def prune_store(store=STORE_DIR):
     for folder, paths in folders.items():
         gone = _remove_unlinked(paths)
         removed += gone
-        if gone == len(paths):
+        if paths and gone == len(paths):
             with contextlib.suppress(OSError):
                 os.rmdir(folder)  # only when empty
     return removed
