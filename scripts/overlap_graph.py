@@ -11,7 +11,7 @@ from skymatchflow.io.stagefiles import software_versions, write_ecsv
 from skymatchflow.jobs.planfiles import write_batch_plans
 from skymatchflow.jobs.rulerunner import run_rule
 from skymatchflow.products.checked import read_checked_images
-from skymatchflow.products.graph import read_pairs, rows_digest
+from skymatchflow.products.graph import read_pairs, remember_graph, rows_digest
 from skymatchflow.stages.overlap_graph import groups_table, pairs_table, stored_graph
 
 
@@ -38,6 +38,11 @@ def main(smk):
     written = read_pairs(smk.output.pairs)
     n = write_batch_plans(written, cfg["made_from"], cfg["stat"], cfg["pair_batch_of"], smk.output.plans)
     logging.info("%d group pairs in %d pair batches", len(written), n)
+    # what the solve would parse from these files, filed under their bytes (products/graph.read_graph); the
+    # groups as groups.ecsv lists them: in element order, each group's members in input order
+    in_batch = {pair["pair"]: cfg["pair_batch_of"][pair["members_a"][0]] for pair in written}
+    remember_graph(smk.output.pairs, smk.output.groups, smk.output.plans,
+                   {"pairs": written, "groups": members, "batch_of_pair": in_batch})
 
 
 run_rule(main, snakemake)  # noqa: F821

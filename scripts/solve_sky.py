@@ -8,7 +8,7 @@ from skymatchflow.jobs.config import match_options
 from skymatchflow.jobs.identity import params_identity
 from skymatchflow.jobs.rulerunner import run_rule
 from skymatchflow.products.checked import read_checked_images, read_checked_pairs
-from skymatchflow.products.graph import read_groups
+from skymatchflow.products.graph import read_graph
 from skymatchflow.products.images import read_skipped
 from skymatchflow.products.store import prune_store
 from skymatchflow.stages.solve_sky import pair_table, solve_tables, user_sky_table, with_skipped_images
@@ -25,10 +25,11 @@ def main(smk):
     else:
         pair_records, groups = [], None
         if "match" in cfg["skymethod"]:
+            graph = read_graph(smk.input.graph_pairs, smk.input.graph_groups, smk.input.plans)
             pair_records = read_checked_pairs(
-                smk.input.graph_pairs, smk.input.plans, smk.input.pair_batches, cfg["pair_stat"], member_keys
+                graph, smk.input.plans, smk.input.pair_batches, cfg["pair_stat"], member_keys
             )
-            groups = read_groups(smk.input.graph_groups)
+            groups = graph["groups"]
         sky, pairs = solve_tables(
             footprints, records["sky"], pair_records, cfg["skymethod"], cfg["match_down"], cfg["subtract"],
             match_options(cfg["config"]), groups,

@@ -123,6 +123,27 @@ def candidate_pairs(polygons, caps=None) -> np.ndarray:
     return pairs
 
 
+def candidate_pairs_with(caps, involved) -> np.ndarray:
+    """The pairs of candidate_pairs(caps=caps) that involve an index of ``involved``, found without a tree.
+
+    Each of ``involved`` is compared with every footprint (few: those added
+    to a stored graph), by the same test on the same values as
+    candidate_pairs, so the answer is that of candidate_pairs restricted to
+    these indices; and no KD-tree, whose import is most of the cost here.
+    """
+    centres, radii = caps
+    valid = np.flatnonzero(np.isfinite(radii))
+    involved = np.intersect1d(np.asarray(involved, dtype=np.int64), valid)
+    if valid.size < 2 or not involved.size:
+        return np.empty((0, 2), dtype=np.int64)
+    first = np.repeat(involved, valid.size)
+    second = np.tile(valid, involved.size)
+    pairs = np.column_stack((np.minimum(first, second), np.maximum(first, second)))
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    keep = angle(centres[pairs[:, 0]], centres[pairs[:, 1]]) <= radii[pairs[:, 0]] + radii[pairs[:, 1]]
+    return np.unique(pairs[keep], axis=0)
+
+
 def _tree_pairs(centres, radii, valid):
     """Pairs (i, j), i < j, of ``valid`` whose centres a KD-tree finds within their buckets' reach (a superset), or None."""
     from scipy.spatial import cKDTree  # here: small graphs and the pair stage need no tree

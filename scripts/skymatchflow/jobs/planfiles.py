@@ -33,5 +33,6 @@ def write_batch_plans(pairs, made_from, stat_params, pair_batch_of, outdir):
                 for image in pair["members_a"] + pair["members_b"]:
                     images.setdefault(image, made_from["images"][image])
             plan = {"batch": batch, "stat": stat_params, "made_from": common | {"images": images}, "pairs": members}
-            (building / f"{batch}.json").write_text(json.dumps(plan, indent=1) + "\n")
+            # one line: json's C encoder (an indented dump is Python's, 0.15 s at 2,000 images on the critical path)
+            (building / f"{batch}.json").write_text(json.dumps(plan) + "\n")
     return len(list(Path(outdir).iterdir()))

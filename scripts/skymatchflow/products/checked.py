@@ -13,8 +13,6 @@ repairs it.
 from pathlib import Path
 
 from skymatchflow.errors import InputError
-from skymatchflow.jobs.plans import batch_of_pair
-from skymatchflow.products.graph import read_pairs
 from skymatchflow.products.images import batch_dir_of_each_image, product_path, read_skipped
 from skymatchflow.products.members import MemberKeys, check_unchanged, pair_key, unsound_product
 from skymatchflow.products.store import read_sealed
@@ -49,16 +47,18 @@ def read_checked_images(made_from, batch_dirs, products):
     return records, member_keys
 
 
-def read_checked_pairs(pairs_path, plans_dir, pair_dirs, stat_params, member_keys):
+def read_checked_pairs(graph, plans_dir, pair_dirs, stat_params, member_keys):
     """Every pair record of the overlap graph, each checked against the key its members give.
 
-    Each pair is read from the pair batch its plan put it in (``plans_dir``:
-    the overlap graph's plans; ``pair_dirs``: the pair batch directories);
-    records in pair list order within batches, batches in order of first use.
+    ``graph``: the pair list and the batch of each pair as the overlap graph
+    wrote them (products/graph.read_graph of its tables and ``plans_dir``).
+    Each pair is read from the pair batch its plan put it in (``pair_dirs``:
+    the pair batch directories); records in pair list order within batches,
+    batches in order of first use.
     """
-    in_batch = batch_of_pair(plans_dir)
+    in_batch = graph["batch_of_pair"]
     batches = {}
-    for pair in read_pairs(pairs_path):
+    for pair in graph["pairs"]:
         if pair["pair"] not in in_batch:
             raise InputError(plans_dir, f"no plan holds pair {pair['pair']}; run: snakemake --forcerun overlap_graph")
         batches.setdefault(in_batch[pair["pair"]], []).append(pair)

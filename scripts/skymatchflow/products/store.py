@@ -81,16 +81,16 @@ def link_into(source, destination):
 
 def is_unlinked(path):
     """The store's one retention rule: a product no output links to any more (or a killed job's temporary file) goes."""
-    name = Path(path).name
+    name = os.path.basename(path)  # not pathlib: called for every file of the store
     return name.startswith(".") and name.endswith(".tmp") or os.stat(path).st_nlink == 1
 
 
 def _remove_unlinked(paths, keep=()):
     """Delete those of ``paths`` (other than ``keep``, by name) that is_unlinked; returns the count."""
-    keep = {Path(path).name for path in keep}
+    keep = {os.path.basename(path) for path in keep}
     removed = 0
     for path in paths:
-        if Path(path).name in keep:
+        if os.path.basename(path) in keep:
             continue
         with contextlib.suppress(FileNotFoundError):
             if is_unlinked(path):
@@ -120,14 +120,37 @@ def prune_store(store=STORE_DIR):
     holds what the outputs hold. On a file system without hard links (every
     product a copy, one link each) nothing is deleted.
     """
-    files = [p for kind in ("images", "pairs") for p in Path(store).glob(f"{kind}/*/*")]
+    folders = _item_folders(store)
+    files = [path for paths in folders.values() for path in paths]
     try:
-        if not any(path.stat().st_nlink > 1 for path in files if not path.name.startswith(".")):
+        if not any(os.stat(path).st_nlink > 1 for path in files if not os.path.basename(path).startswith(".")):
             return 0
     except FileNotFoundError:
         return 0
-    removed = _remove_unlinked(files)
-    for folder in {path.parent for path in files}:
-        with contextlib.suppress(OSError):
-            folder.rmdir()  # only when empty
+    removed = 0
+    for folder, paths in folders.items():
+        gone = _remove_unlinked(paths)
+        removed += gone
+        if paths and gone == len(paths):
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)  # only when empty
     return removed
+
+
+def _item_folders(store):
+    """{folder: [its entries]} of every item folder (images/*, pairs/*) of the store.
+
+    With os.scandir: pathlib's glob of the same took 0.3 s of the solve at
+    2,000 images (13,000 files), on the critical path of every re-run.
+    """
+    folders = {}
+    for kind in ("images", "pairs"):
+        try:
+            with os.scandir(Path(store) / kind) as entries:
+                items = [entry.path for entry in entries if entry.is_dir()]
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for item in items:
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError), os.scandir(item) as entries:
+                folders[item] = [entry.path for entry in entries]
+    return folders

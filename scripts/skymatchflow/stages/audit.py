@@ -120,7 +120,7 @@ def _audit_pairs(audit, cfg, results, member_keys):
 
 def _audit_store(audit, store):
     """Every stored product's own seal (its key is its name)."""
-    for path in sorted(Path(store).glob("*/*/*")) + sorted(Path(store).glob("graph/*.json")):
+    for path in sorted(Path(store).glob("*/*/*")) + sorted(Path(store).glob("graph*/*.json")):  # graph, graph_tables
         if path.name.startswith(".") or not path.is_file():
             continue
         key = path.name.split(".")[0]

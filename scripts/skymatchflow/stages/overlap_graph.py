@@ -17,12 +17,12 @@ import numpy as np
 from astropy.table import Table
 
 from skymatchflow.errors import InputError
-from skymatchflow.geometry.candidates import bounding_caps, candidate_pairs
+from skymatchflow.geometry.candidates import bounding_caps, candidate_pairs, candidate_pairs_with
 from skymatchflow.geometry.skycells import centre_and_size
 from skymatchflow.io.inputchecks import MAX_NAME, UNSAFE_NAME_CHARS, short_name
 from skymatchflow.jobs.batches import PAIR_FIELDS, PAIR_POSITION
-from skymatchflow.products.graph import GROUP_FIELDS, rows_digest
-from skymatchflow.products.store import STORE_DIR, product_key, read_sealed, write_sealed
+from skymatchflow.products.graph import GROUP_FIELDS, rows_digest, write_compact_sealed
+from skymatchflow.products.store import STORE_DIR, product_key, read_sealed
 
 
 def group_order(records):
@@ -108,6 +108,12 @@ def image_pairs(polygons, candidates=None, caps=None):
     return overlapping_image_pairs(polygons, exact=False, pairs=candidates, defer_ambiguous=True, caps=caps)
 
 
+#: up to this many comparisons (new footprints x all), the candidates of the new footprints are found by
+#: comparing their caps with every other (geometry/candidates.candidate_pairs_with: a few ms at 2,000
+#: footprints), not by a KD-tree over all (scipy.spatial's import alone: 0.3 s of the graph's job)
+DIRECT_WITH_MAX = 2_000_000
+
+
 def updated_image_pairs(records, polygons, previous):
     """(image pairs, caps, number reused): the graph's image pairs, reusing ``previous``'s where it can.
 
@@ -132,8 +138,14 @@ def updated_image_pairs(records, polygons, previous):
             kept.append((ni, nj, _float(a_ij), _float(a_ji)))
     # a candidate is settled by the previous graph when both its footprints were there in this order:
     # listed if it overlapped, absent (disjoint) otherwise
+    new = [k for k, old in enumerate(old_of) if old < 0]
+    kept_order = all(a < b for a, b in zip(new_of, list(new_of)[1:]))  # new_of's keys: old indices in new order
+    if kept_order and len(new) * len(polygons) <= DIRECT_WITH_MAX:
+        candidates = candidate_pairs_with(caps, new)  # only pairs with a new footprint are unsettled
+    else:
+        candidates = candidate_pairs(polygons, caps)
     fresh = [
-        (i, j) for i, j in candidate_pairs(polygons, caps).tolist()
+        (i, j) for i, j in candidates.tolist()
         if old_of[i] < 0 or old_of[j] < 0 or old_of[i] > old_of[j]
     ]
     found = kept + (image_pairs(polygons, fresh, caps) if fresh else [])
@@ -200,7 +212,7 @@ def stored_graph(records, polygons, store=STORE_DIR):
         found, reused = image_pairs(polygons, caps=caps), 0
     pairs, groups = build_graph(records, polygons, found)
     finite = [dict(pair, area_sr=_finite(pair["area_sr"])) for pair in pairs]
-    write_sealed(path, {
+    write_compact_sealed(path, {
         "key": key,
         "pairs": finite,
         "groups": list(groups.items()),  # a list keeps group order
@@ -222,8 +234,12 @@ def pair_positions(pairs, records):
     pair; and it is where that image is, so the pair goes to the pair batch
     of that image's image batch (both by sky cell).
     """
-    points = {r["image"]: [_open_ring(part["points"]) for part in r["polygon"]["parts"]] for r in records}
-    return {p["pair"]: dict(zip(PAIR_POSITION, centre_and_size(points[p["members_a"][0]]))) for p in pairs}
+    by_id = {r["image"]: r for r in records}
+    position = {}  # of each leading image once: a survey's image leads a few pairs
+    for image in dict.fromkeys(p["members_a"][0] for p in pairs):
+        parts = by_id[image]["polygon"]["parts"]
+        position[image] = dict(zip(PAIR_POSITION, centre_and_size([_open_ring(part["points"]) for part in parts])))
+    return {p["pair"]: dict(position[p["members_a"][0]]) for p in pairs}
 
 
 def _open_ring(points):

@@ -20,7 +20,7 @@ from stcal.skymatch.skyimage import SkyImage
 
 from helpers.images import tan_wcs
 from skymatchflow.geometry._classify import AMBIGUOUS, DISJOINT, OVERLAP, classify_candidates
-from skymatchflow.geometry.candidates import bounding_caps, candidate_pairs
+from skymatchflow.geometry.candidates import bounding_caps, candidate_pairs, candidate_pairs_with
 from skymatchflow.geometry.footprint import footprint_polygon
 from skymatchflow.geometry.intersection import intersect_polygons
 from skymatchflow.geometry.overlaps import group_pairs, overlapping_image_pairs
@@ -202,6 +202,22 @@ def test_candidate_pairs_direct_equals_kdtree(monkeypatch):
     assert len(direct) > n  # overlaps exist, and pairs with the point-like and the pi cap among them
     assert np.array_equal(direct, tree)
     assert candidate_pairs(None, caps=(v[:1], r[:1])).shape == (0, 2)
+
+
+def test_candidates_of_a_few_footprints_are_those_of_the_whole_set():
+    """An added footprint's candidates, found without the tree, are exactly the whole set's pairs that involve it."""
+    rng = np.random.default_rng(5)
+    n = 2000
+    v = rng.normal(size=(n, 3))
+    v /= np.linalg.norm(v, axis=1)[:, None]
+    r = np.exp(rng.uniform(np.log(1e-3), np.log(0.1), n))
+    r[:3] = [math.pi, np.nan, 1e-7]
+    caps = (v, r)
+    whole = candidate_pairs(None, caps=caps)  # above DIRECT_MAX: through the tree
+    for involved in ([7], [0, 1, 2, 1999], [5, 6, 500, 1234], []):
+        mask = np.isin(whole[:, 0], involved) | np.isin(whole[:, 1], involved)
+        assert np.array_equal(candidate_pairs_with(caps, involved), whole[mask])
+    assert len(candidate_pairs_with(caps, [0])) == n - 2  # the pi cap: every footprint with an area
 
 
 def test_caps_contain_the_outline_including_arcs():

@@ -11,7 +11,8 @@ from skymatchflow.geometry.footprint import polygon_from_dict
 from skymatchflow.io.inputs import ImageSpec
 from skymatchflow.io.stagefiles import write_ecsv
 from skymatchflow.jobs.batches import PAIR_POSITION
-from skymatchflow.products.graph import read_groups, read_pairs
+from skymatchflow.jobs.planfiles import write_batch_plans
+from skymatchflow.products.graph import read_graph, read_groups, read_pairs, remember_graph
 from skymatchflow.stages._image_products import footprint_record
 from skymatchflow.stages.overlap_graph import (
     build_graph,
@@ -67,6 +68,28 @@ def test_tables_round_trip_and_refuse_edits(tmp_path):
     (tmp_path / "pairs.ecsv").write_text(text.replace("g1~g2", "g1~gX"))
     with pytest.raises(InputError, match="changed since the overlap graph wrote it"):
         read_pairs(tmp_path / "pairs.ecsv")
+
+
+def test_the_solve_reads_the_recorded_parse_only_of_the_bytes_recorded(tmp_path):
+    recs, pairs, members = graph(tmp_path, [("a", 0, "g1"), ("b", 10, "g2"), ("c", 5, "g3")])
+    paths = tmp_path / "pairs.ecsv", tmp_path / "groups.ecsv", tmp_path / "plans"
+    write_ecsv(pairs_table(pairs, recs), paths[0], {})
+    write_ecsv(groups_table(recs, members), paths[1], {})
+    made_from = {"images": {r["image"]: {"file": r["file"]} for r in recs}}
+    batch_of = {"a": "b000", "b": "b001", "c": "b001"}
+    write_batch_plans(read_pairs(paths[0]), made_from, {}, batch_of, paths[2])
+    parsed = read_graph(*paths, store=tmp_path / "store")  # nothing recorded: parsed from the files
+    assert parsed["groups"] == members and parsed["batch_of_pair"] == {"g1~g2": "b000", "g1~g3": "b000",
+                                                                       "g2~g3": "b001"}
+    remember_graph(*paths, {**parsed, "pairs": [{"pair": "recorded"}]}, store=tmp_path / "store")
+    assert read_graph(*paths, store=tmp_path / "store")["pairs"] == [{"pair": "recorded"}]  # the same bytes
+    text = paths[0].read_text()
+    paths[0].write_text(text.replace("g1~g2", "g1~gX"))  # other bytes: parsed again, and an edit refused
+    with pytest.raises(InputError, match="changed since the overlap graph wrote it"):
+        read_graph(*paths, store=tmp_path / "store")
+    paths[0].write_text(text)
+    (paths[2] / "b001.json").write_text((paths[2] / "b001.json").read_text() + " ")  # a plan's bytes count too
+    assert read_graph(*paths, store=tmp_path / "store")["pairs"][0]["pair"] == "g1~g2"
 
 
 def test_file_safe_group_names_are_one_to_one():
