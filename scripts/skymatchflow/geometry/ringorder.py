@@ -12,14 +12,17 @@ triangle of 5.6e-14 sr that is a polygon from two of its three starts and
 "degenerate" from the third: the pair's record said "no overlap" in about
 one run of three.
 
-Here every traced ring is rebuilt from a fixed start (its lexicographically
-smallest vertex) and direction (towards the smaller of that vertex's two
-neighbours), and the rings are sorted, so that the same two polygons always
-give the same bytes. A ring is dropped as degenerate only if it is
-degenerate from every start: on-a-great-circle is a property of the ring,
-and the reference, which may start at any of its vertices, finds the
-polygon from the first start that makes one. Every result is thus one the
-reference's own intersection can return.
+Here every traced ring is rebuilt from a fixed start, its lexicographically
+smallest vertex, in the direction it was traced (the graph's edges run as
+the clockwise footprints do; a ring reversed here would come out of the
+polygon's constructor as a reversed view, and numpy's arctan2 gives other
+last bits on such strides, so ``to_radec`` and then the pixels would differ
+from the reference's), and the rings are sorted, so that the same two
+polygons always give the same bytes. A ring is dropped as degenerate only
+if it is degenerate from every start: on-a-great-circle is a property of
+the ring, and the reference, which may start at any of its vertices, finds
+the polygon from the first start that makes one. Every result is thus one
+the reference's own intersection can return.
 """
 
 import contextlib
@@ -32,11 +35,9 @@ _library_trace_polygons = graph.Graph._trace_polygons
 
 
 def _ring_from(vertices, start):
-    """The closed ring of ``vertices`` (not closed) from ``start``, towards its smaller neighbour."""
+    """The closed ring of ``vertices`` (not closed) from ``start``, in their order (a new, contiguous array)."""
     n = len(vertices)
-    step = 1 if vertices[(start + 1) % n].tolist() <= vertices[(start - 1) % n].tolist() else -1
-    order = [(start + step * k) % n for k in range(n)] + [start]
-    return vertices[order]
+    return vertices[[(start + k) % n for k in range(n)] + [start]]
 
 
 def canonical_ring(polygon):

@@ -18,6 +18,7 @@ from skymatchflow.geometry.exactintersect import PairGeometry
 from skymatchflow.geometry.footprint import footprint_polygon
 from skymatchflow.geometry.intersection import intersect_polygons
 from skymatchflow.geometry.ringorder import canonical_ring
+from skymatchflow.geometry.scanfill import scan_fill
 
 
 def sliver_pair():
@@ -102,3 +103,23 @@ def test_overlapping_footprints_give_the_same_bytes_on_every_call():
             found.add((repr(as_bytes(result)), result.area()))
     assert all(len(found) == 1 for found in seen.values())
     assert all(next(iter(found))[1] > 0 for found in seen.values())
+
+
+def test_the_pixels_are_those_of_every_library_trace():
+    """The ring keeps its traced direction: a reversed ring's strides change to_radec's last bits, then pixels."""
+    rng = np.random.default_rng(11)
+    shape = (120, 150)
+    for _ in range(12):
+        wcs = [tan_wcs(shape, crval=(150.1 + rng.uniform(-40, 40) / 3600, 2.2 + rng.uniform(-40, 40) / 3600),
+                       scale_arcsec=0.5, rotation_deg=rng.choice([0.0, 1.5, rng.uniform(-180, 180)])) for _ in range(2)]
+        a, b = (footprint_polygon(shape, w)[0] for w in wcs)
+
+        def pixels(polygon, image_wcs=wcs[0]):
+            fill = np.zeros(shape, bool)
+            for ra, dec in polygon.to_radec():
+                x, y = image_wcs.all_world2pix(ra, dec, 0)
+                scan_fill(x, y, shape, out=fill)
+            return fill.tobytes()
+
+        library = {pixels(a.intersection(b)) for _ in range(6)}
+        assert library == {pixels(intersect_polygons(a, b))}
