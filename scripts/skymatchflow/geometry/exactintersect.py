@@ -17,6 +17,7 @@ import numpy as np
 from spherical_geometry import great_circle_arc
 
 from skymatchflow.geometry import intersection
+from skymatchflow.geometry.ringorder import canonical_rings
 
 #: nodes whose float64 excess exceeds this (rad) are surely off the arc
 FAR_EXCESS = 1e-8
@@ -85,11 +86,10 @@ class PairGeometry:
     spherical_geometry builds both from the same graph: its nodes are
     deduplicated by position and its edges processed in an order given by
     the nodes' coordinates, so both are the same ring of the same vertices,
-    up to where the trace starts and its direction -- which are not
-    reproducible from one call to the next in the reference either (it
-    follows set iteration order); the scan fill does not depend on the
-    start, and the ring is closed. Two exceptions keep their own direction
-    here: vertices of a and b close enough to be merged (the survivor
+    up to where the trace starts and its direction -- which follow set
+    iteration order in the reference, from one call to the next, and are
+    fixed here (geometry/ringorder.py); the scan fill does not depend on
+    them. Two exceptions keep their own direction here: vertices of a and b close enough to be merged (the survivor
     depends on the order), and nearly identical polygons, where the
     reference falls back to a copy of SELF's polygon.
     """
@@ -118,7 +118,7 @@ class PairGeometry:
         if key in self._shared:
             return self._shared[key][0]
         try:
-            with _far_nodes_in_float64():
+            with _far_nodes_in_float64(), canonical_rings():
                 result = self._area_once(self._area_once(polygon_a).intersection(self._area_once(polygon_b)))
         except MalformedPolygonError:
             return polygon_a.copy()

@@ -147,3 +147,56 @@ def test_wcs_that_cannot_be_inverted_gives_a_reasoned_record(tmp_path):
     assert not record["valid"]
     assert record["reason"] == "a: the WCS cannot be inverted over the overlap"
     assert record["b"]["sky"] is not None
+
+
+def sliver_image(tmp_path, name):
+    """A survey image of helpers/survey_sliver (all pixels good) and the reference's SkyImage of it."""
+    from helpers.survey_sliver import SHAPE, sliver_header, sliver_wcs
+
+    rng = np.random.default_rng(len(name))
+    sci = rng.normal(10.0, 1.0, SHAPE).astype(np.float32)
+    path = tmp_path / f"{name}.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(sci, sliver_header(name), name="SCI")]).writeto(path)
+    mask = np.ones(SHAPE, bool)
+    mask_path = tmp_path / f"{name}_mask.fits"
+    write_mask(mask_path, mask, name, {})
+    wcs = sliver_wcs(name)
+    polygon, _, _ = footprint_polygon(SHAPE, wcs, None)
+    reference = SkyImage(
+        image=sci, mask=mask,
+        wcs_fwd=lambda x, y, with_bounding_box=False: wcs.all_pix2world(x, y, 0),
+        wcs_inv=lambda ra, dec, with_bounding_box=False: wcs.all_world2pix(ra, dec, 0),
+        skystat=SkyStats("mode", lower=None, upper=None, nclip=5, lsig=4.0, usig=4.0, binwidth=0.1), sky_id=name,
+    )
+    return PairImage(name, str(path), ("SCI", 1), SHAPE, wcs, polygon, str(mask_path)), reference
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_a_sliver_pair_gives_one_record_whatever_came_before(tmp_path, exact):
+    """srv_00835 ~ srv_00836 of the survey strip: one record on every call, after any other pair.
+
+    Their overlap is a triangle of 5.6e-14 sr at a corner: the reference finds
+    it (from most trace starts; see geometry/ringorder.py); it covers no pixel
+    centre of srv_00835 and one pixel of srv_00836, whose mode is NaN. So the
+    pair is invalid, as in the reference, and always for the same reason.
+    """
+    import json
+
+    a, ref_a = sliver_image(tmp_path, "srv_00835_cal")
+    b, ref_b = sliver_image(tmp_path, "srv_00836_cal")
+    c, _ = make_image(tmp_path, "c", (150.1, 2.2), 0.0, 1.0, seed=3)
+    d, _ = make_image(tmp_path, "d", (150.1 + 30 / 3600, 2.2), 10.0, 1.1, seed=4)
+    records = set()
+    for k in range(24):
+        if k % 3 == 1:  # another pair computed before, as in a batch
+            pair_record("c", [c], "d", [d], STAT, exact=exact)
+        if k % 3 == 2:
+            pair_record(b.image, [b], a.image, [a], STAT, exact=exact)
+        records.add(json.dumps(pair_record(a.image, [a], b.image, [b], STAT, exact=exact), sort_keys=True))
+    assert len(records) == 1
+    record = json.loads(records.pop())
+    assert not record["valid"]
+    assert record["reason"] == ("srv_00835_cal: the overlap covers no pixel of the image"
+                                " | srv_00836_cal: The mode is not finite (nan).")
+    assert ref_a.calc_sky(overlap=ref_b, delta=True) == (None, 0, 0.0)  # the reference: no value either side
+    assert ref_b.calc_sky(overlap=ref_a, delta=True) == (None, 0, 0.0)
