@@ -17,7 +17,7 @@ import numpy as np
 from spherical_geometry import great_circle_arc
 
 from skymatchflow.geometry import intersection
-from skymatchflow.geometry.ringorder import canonical_rings
+from skymatchflow.geometry._ringorder import canonical_rings
 
 #: nodes whose float64 excess exceeds this (rad) are surely off the arc
 FAR_EXCESS = 1e-8
@@ -88,7 +88,7 @@ class PairGeometry:
     the nodes' coordinates, so both are the same ring of the same vertices,
     up to where the trace starts and its direction -- which follow set
     iteration order in the reference, from one call to the next, and are
-    fixed here (geometry/ringorder.py); the scan fill does not depend on
+    fixed here (geometry/_ringorder.py); the scan fill does not depend on
     them. Two exceptions keep their own direction here: vertices of a and b close enough to be merged (the survivor
     depends on the order), and nearly identical polygons, where the
     reference falls back to a copy of SELF's polygon.

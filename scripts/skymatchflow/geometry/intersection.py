@@ -8,7 +8,7 @@ pair stage selects pixels with it.
 import numpy as np
 from spherical_geometry.polygon import MalformedPolygonError, SphericalPolygon
 
-from skymatchflow.geometry.ringorder import canonical_rings
+from skymatchflow.geometry._ringorder import canonical_rings
 
 
 def intersect_polygons(a: SphericalPolygon, b: SphericalPolygon) -> SphericalPolygon:
@@ -18,7 +18,7 @@ def intersect_polygons(a: SphericalPolygon, b: SphericalPolygon) -> SphericalPol
     polygons; stcal (commits 804cf23d / b1178820) then uses a copy of SELF's
     polygon as the intersection, hence the asymmetry: for such a pair
     ``intersect_polygons(a, b)`` is ``a`` and ``intersect_polygons(b, a)`` is ``b``.
-    The rings are traced from a fixed start (geometry/ringorder.py), so the
+    The rings are traced from a fixed start (geometry/_ringorder.py), so the
     same polygons give the same result on every call.
     """
     try:

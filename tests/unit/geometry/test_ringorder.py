@@ -1,4 +1,4 @@
-"""Intersections give the same polygon, bit for bit, on every call (geometry/ringorder.py).
+"""Intersections give the same polygon, bit for bit, on every call (geometry/_ringorder.py).
 
 spherical_geometry starts each traced ring at an edge popped off a set of
 objects hashed by memory address. The survey's srv_00835 ∩ srv_00836 sliver
@@ -13,11 +13,11 @@ from spherical_geometry.polygon import SingleSphericalPolygon
 
 from helpers.images import tan_wcs
 from helpers.survey_sliver import SHAPE, sliver_wcs
-from skymatchflow.geometry import ringorder
+from skymatchflow.geometry import _ringorder as ringorder
+from skymatchflow.geometry._ringorder import canonical_ring
 from skymatchflow.geometry.exactintersect import PairGeometry
 from skymatchflow.geometry.footprint import footprint_polygon
 from skymatchflow.geometry.intersection import intersect_polygons
-from skymatchflow.geometry.ringorder import canonical_ring
 from skymatchflow.geometry.scanfill import scan_fill
 
 

@@ -176,7 +176,7 @@ def test_a_sliver_pair_gives_one_record_whatever_came_before(tmp_path, exact):
     """srv_00835 ~ srv_00836 of the survey strip: one record on every call, after any other pair.
 
     Their overlap is a triangle of 5.6e-14 sr at a corner: the reference finds
-    it (from most trace starts; see geometry/ringorder.py); it covers no pixel
+    it (from most trace starts; see geometry/_ringorder.py); it covers no pixel
     centre of srv_00835 and one pixel of srv_00836, whose mode is NaN. So the
     pair is invalid, as in the reference, and always for the same reason.
     """
