@@ -170,14 +170,19 @@ def test_candidates_are_conservative_and_few_on_random_field():
     assert len(cands) <= 2.5 * len(touching) + 5
 
 
-def test_candidate_pairs_kdtree_equals_brute_cap_test():
-    rng = np.random.default_rng(3)
-    n = 3000
+def _random_caps(seed, n, smallest, largest, special):
+    """n random unit vectors and cap radii log-uniform in [smallest, largest], the first ones set to ``special``."""
+    rng = np.random.default_rng(seed)
     v = rng.normal(size=(n, 3))
     v /= np.linalg.norm(v, axis=1)[:, None]
-    r = np.exp(rng.uniform(np.log(1e-4), np.log(0.05), n))
-    r[:5] = [0.5, 1.0, math.pi, 1e-7, 0.2]  # a few large ones and a point-like one
-    r[5] = np.nan  # degenerate: never a candidate
+    r = np.exp(rng.uniform(np.log(smallest), np.log(largest), n))
+    r[: len(special)] = special
+    return v, r
+
+
+def test_candidate_pairs_kdtree_equals_brute_cap_test():
+    # a few large ones and a point-like one; a degenerate (NaN) one is never a candidate
+    v, r = _random_caps(3, 3000, 1e-4, 0.05, [0.5, 1.0, math.pi, 1e-7, 0.2, np.nan])
     got = candidate_pairs(None, caps=(v, r))
     ang = np.arctan2(np.linalg.norm(np.cross(v[:, None], v[None]), axis=2), v @ v.T)
     ok = (ang <= r[:, None] + r[None, :]) & np.isfinite(r)[:, None] & np.isfinite(r)[None, :]
@@ -189,12 +194,8 @@ def test_candidate_pairs_direct_equals_kdtree(monkeypatch):
     """Small graphs compare every pair's caps without scipy's KD-tree: the same pairs as the tree finds."""
     import skymatchflow.geometry.candidates as candidates
 
-    rng = np.random.default_rng(11)
     n = 400
-    v = rng.normal(size=(n, 3))
-    v /= np.linalg.norm(v, axis=1)[:, None]
-    r = np.exp(rng.uniform(np.log(1e-3), np.log(0.3), n))
-    r[:4] = [math.pi, 1e-7, 0.9, np.nan]
+    v, r = _random_caps(11, n, 1e-3, 0.3, [math.pi, 1e-7, 0.9, np.nan])
     assert n <= candidates.DIRECT_MAX
     direct = candidate_pairs(None, caps=(v, r))
     monkeypatch.setattr(candidates, "DIRECT_MAX", 1)
@@ -206,12 +207,8 @@ def test_candidate_pairs_direct_equals_kdtree(monkeypatch):
 
 def test_candidates_of_a_few_footprints_are_those_of_the_whole_set():
     """An added footprint's candidates, found without the tree, are exactly the whole set's pairs that involve it."""
-    rng = np.random.default_rng(5)
     n = 2000
-    v = rng.normal(size=(n, 3))
-    v /= np.linalg.norm(v, axis=1)[:, None]
-    r = np.exp(rng.uniform(np.log(1e-3), np.log(0.1), n))
-    r[:3] = [math.pi, np.nan, 1e-7]
+    v, r = _random_caps(5, n, 1e-3, 0.1, [math.pi, np.nan, 1e-7])
     caps = (v, r)
     whole = candidate_pairs(None, caps=caps)  # above DIRECT_MAX: through the tree
     for involved in ([7], [0, 1, 2, 1999], [5, 6, 500, 1234], []):
