@@ -18,7 +18,7 @@ from pathlib import Path
 
 from skymatchflow.errors import InputError
 from skymatchflow.jobs.batches import PAIR_POSITION
-from skymatchflow.products.store import STORE_DIR, product_key, read_sealed, seal
+from skymatchflow.products.store import STORE_DIR, product_key, read_sealed, write_sealed
 
 __all__ = ["GROUP_FIELDS", "read_graph", "read_groups", "read_pairs", "remember_graph", "rows_digest"]
 
@@ -84,15 +84,6 @@ def _graph_key(files):
     return product_key("graph_tables", digests)
 
 
-def write_compact_sealed(path, record):
-    """store.write_sealed on one line: a large record no one reads by eye, written by json's C encoder (some ten
-    times faster than write_sealed's indented dump); read back by store.read_sealed as any other."""
-    from skymatchflow.io.stagefiles import atomic_path
-
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(seal(record), sort_keys=True, allow_nan=False) + "\n")
-
-
 def remember_graph(pairs_path, groups_path, plans_dir, parsed, store=STORE_DIR):
     """Record ``parsed`` ({"pairs", "groups", "batch_of_pair"}: what read_graph returns, from verified reads)
     under the digest of the files' bytes as written; the previous record goes."""
@@ -100,8 +91,8 @@ def remember_graph(pairs_path, groups_path, plans_dir, parsed, store=STORE_DIR):
     directory = Path(store) / "graph_tables"
     path = directory / f"{key}.json"
     try:
-        write_compact_sealed(path, {"key": key, "groups": list(parsed["groups"].items()), "pairs": parsed["pairs"],
-                                    "batch_of_pair": parsed["batch_of_pair"]})
+        write_sealed(path, {"key": key, "groups": list(parsed["groups"].items()), "pairs": parsed["pairs"],
+                            "batch_of_pair": parsed["batch_of_pair"]}, compact=True)
     except ValueError:  # a value JSON cannot hold (a NaN position): no record, the solve parses the tables
         path = None
     for other in directory.glob("*.json"):

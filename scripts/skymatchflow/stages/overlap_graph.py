@@ -21,8 +21,8 @@ from skymatchflow.geometry.candidates import bounding_caps, candidate_pairs, can
 from skymatchflow.geometry.skycells import centre_and_size
 from skymatchflow.io.inputchecks import MAX_NAME, UNSAFE_NAME_CHARS, short_name
 from skymatchflow.jobs.batches import PAIR_FIELDS, PAIR_POSITION
-from skymatchflow.products.graph import GROUP_FIELDS, rows_digest, write_compact_sealed
-from skymatchflow.products.store import STORE_DIR, product_key, read_sealed
+from skymatchflow.products.graph import GROUP_FIELDS, rows_digest
+from skymatchflow.products.store import STORE_DIR, product_key, read_sealed, write_sealed
 
 
 def group_order(records):
@@ -212,14 +212,14 @@ def stored_graph(records, polygons, store=STORE_DIR):
         found, reused = image_pairs(polygons, caps=caps), 0
     pairs, groups = build_graph(records, polygons, found)
     finite = [dict(pair, area_sr=_finite(pair["area_sr"])) for pair in pairs]
-    write_compact_sealed(path, {
+    write_sealed(path, {
         "key": key,
         "pairs": finite,
         "groups": list(groups.items()),  # a list keeps group order
         "footprints": footprints,
         "caps": [[*centre, _finite(radius)] for centre, radius in zip(caps[0].tolist(), caps[1].tolist())],
         "image_pairs": [[i, j, _finite(a_ij), _finite(a_ji)] for i, j, a_ij, a_ji in found],
-    })
+    }, compact=True)
     for other in directory.glob("*.json"):
         if other != path:
             other.unlink(missing_ok=True)
