@@ -118,9 +118,7 @@ def candidate_pairs(polygons, caps=None) -> np.ndarray:
         pairs = _tree_pairs(centres, radii, valid)
         if pairs is None:
             return np.empty((0, 2), dtype=np.int64)
-    keep = angle(centres[pairs[:, 0]], centres[pairs[:, 1]]) <= radii[pairs[:, 0]] + radii[pairs[:, 1]]
-    pairs = np.unique(pairs[keep], axis=0)
-    return pairs
+    return _caps_meet(pairs, centres, radii)
 
 
 def candidate_pairs_with(caps, involved) -> np.ndarray:
@@ -139,7 +137,12 @@ def candidate_pairs_with(caps, involved) -> np.ndarray:
     first = np.repeat(involved, valid.size)
     second = np.tile(valid, involved.size)
     pairs = np.column_stack((np.minimum(first, second), np.maximum(first, second)))
-    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    return _caps_meet(pairs[pairs[:, 0] != pairs[:, 1]], centres, radii)
+
+
+def _caps_meet(pairs, centres, radii):
+    """Those of ``pairs`` (i, j), i < j, whose caps meet, ``angle(c_i, c_j) <= r_i + r_j``, sorted and unique:
+    the one test of both candidate searches, so that they keep exactly the same pairs."""
     keep = angle(centres[pairs[:, 0]], centres[pairs[:, 1]]) <= radii[pairs[:, 0]] + radii[pairs[:, 1]]
     return np.unique(pairs[keep], axis=0)
 
