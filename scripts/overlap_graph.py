@@ -8,6 +8,7 @@ import logging
 
 from skymatchflow.geometry.footprint import polygon_from_dict
 from skymatchflow.io.stagefiles import software_versions, write_ecsv
+from skymatchflow.jobs.batches import batch_pairs
 from skymatchflow.jobs.planfiles import write_batch_plans
 from skymatchflow.jobs.rulerunner import run_rule
 from skymatchflow.products.checked import read_checked_images
@@ -40,7 +41,8 @@ def main(smk):
     logging.info("%d group pairs in %d pair batches", len(written), n)
     # what the solve would parse from these files, filed under their bytes (products/graph.read_graph); the
     # groups as groups.ecsv lists them: in element order, each group's members in input order
-    in_batch = {pair["pair"]: cfg["pair_batch_of"][pair["members_a"][0]] for pair in written}
+    batches = batch_pairs(written, cfg["pair_batch_of"])  # as write_batch_plans put them in the plans
+    in_batch = {pair["pair"]: batch for batch, members in batches.items() for pair in members}
     remember_graph(smk.output.pairs, smk.output.groups, smk.output.plans,
                    {"pairs": written, "groups": members, "batch_of_pair": in_batch})
 
