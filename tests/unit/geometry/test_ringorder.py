@@ -61,27 +61,25 @@ def test_the_sliver_is_one_polygon_on_every_call_in_both_directions_and_both_way
     assert graph.Graph._trace_polygons is ringorder._library_trace_polygons  # the patch is scoped
 
 
-def test_the_sliver_is_degenerate_from_one_start_and_a_polygon_from_the_others():
-    """The cause: the library's verdict follows the start vertex (counted twice in the closed ring)."""
-    vertices = sliver_ring()
-    verdicts = set()
+def every_trace(vertices):
+    """The closed rings the library may trace of ``vertices`` (a triangle): from each start, both ways."""
     for start in range(3):
         for direction in (1, -1):
-            order = [(start + direction * k) % 3 for k in range(3)] + [start]
-            verdicts.add(SingleSphericalPolygon(vertices[order])._degenerate)
+            yield SingleSphericalPolygon(vertices[[(start + direction * k) % 3 for k in range(3)] + [start]])
+
+
+def test_the_sliver_is_degenerate_from_one_start_and_a_polygon_from_the_others():
+    """The cause: the library's verdict follows the start vertex (counted twice in the closed ring)."""
+    verdicts = {traced._degenerate for traced in every_trace(sliver_ring())}
     assert verdicts == {True, False}
 
 
 def test_every_start_and_direction_of_a_ring_gives_one_polygon():
-    vertices = sliver_ring()
     built = set()
-    for start in range(3):
-        for direction in (1, -1):
-            order = [(start + direction * k) % 3 for k in range(3)] + [start]
-            traced = SingleSphericalPolygon(vertices[order])
-            ring = canonical_ring(traced)
-            assert not ring._degenerate
-            built.add((np.asarray(ring.points).tobytes(), np.asarray(ring.inside).tobytes(), ring.area()))
+    for traced in every_trace(sliver_ring()):
+        ring = canonical_ring(traced)
+        assert not ring._degenerate
+        built.add((np.asarray(ring.points).tobytes(), np.asarray(ring.inside).tobytes(), ring.area()))
     assert len(built) == 1
 
 
